@@ -1,0 +1,30 @@
+"""Where a model runs and with how many threads: explicit, because ultralytics pins torch to one thread."""
+
+from __future__ import annotations
+
+import os
+
+
+def pick_device(want_gpu: bool) -> str:
+    import torch
+
+    return "cuda" if want_gpu and torch.cuda.is_available() else "cpu"
+
+
+def set_cpu_threads(n: int | None = None) -> int:
+    """Set torch's intra-op threads to n (default: the CPUs Ray gave this worker, else all cores)."""
+    import torch
+
+    if not n:
+        n = int(os.environ.get("OMP_NUM_THREADS", "0") or 0) or (os.cpu_count() or 1)
+    torch.set_num_threads(max(1, n))
+    return torch.get_num_threads()
+
+
+def autocast_dtype(device: str):
+    """fp16/bf16 on GPU, fp32 on CPU (CPU half precision is slow and lossy)."""
+    import torch
+
+    if device != "cuda":
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -1,0 +1,54 @@
+"""Person boxes from an ultralytics YOLO checkpoint (.pt), loaded from local disk only."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+PERSON_CLASS = 0
+
+
+def offline_ultralytics() -> None:
+    """ultralytics probes DNS at import and writes settings under $HOME unless told otherwise."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "humanverse-ultralytics"))
+    Path(os.environ["YOLO_CONFIG_DIR"]).mkdir(parents=True, exist_ok=True)
+
+
+class YoloPersonDetector:
+    def __init__(self, weights: Path, conf: float, imgsz: int, device: str):
+        offline_ultralytics()
+        from ultralytics import YOLO
+
+        self.model = YOLO(str(weights))
+        self.conf, self.imgsz, self.device = conf, imgsz, device
+        names = self.model.names or {}
+        if names.get(PERSON_CLASS, "person") != "person":
+            raise ValueError(f"{weights}: class 0 is {names.get(PERSON_CLASS)!r}, expected a COCO 'person' class")
+
+    def detect(self, images: list[np.ndarray]) -> list[list[tuple[list[float], float]]]:
+        """One list of (xyxy box in pixels, score) per RGB image."""
+        bgr = [np.ascontiguousarray(im[:, :, ::-1]) for im in images]
+        results = self.model.predict(
+            bgr, imgsz=self.imgsz, conf=self.conf, classes=[PERSON_CLASS], device=self.device, verbose=False
+        )
+        out = []
+        for r in results:
+            boxes = r.boxes.xyxy.cpu().numpy().tolist() if r.boxes is not None else []
+            scores = r.boxes.conf.cpu().numpy().tolist() if r.boxes is not None else []
+            out.append([(b, float(s)) for b, s in zip(boxes, scores)])
+        return out
+
+
+def build_demo_weights(target: Path, arch: str = "yolo11n.yaml") -> Path:
+    """A real YOLO architecture with random weights, saved in ultralytics' .pt format (finds nobody)."""
+    offline_ultralytics()
+    from ultralytics import YOLO
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model = YOLO(arch)
+    model.save(str(target))
+    return target

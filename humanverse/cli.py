@@ -1,0 +1,88 @@
+"""One entry point: humanverse curate | demo | train | sample | inspect | models."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from rich.console import Console
+
+from humanverse import config as config_mod
+from humanverse.sources.inputs import FORMATS
+
+EXIT_OK, EXIT_FAILED_TASKS, EXIT_USAGE = 0, 1, 2
+
+
+def add_config_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--preset", help=f"built-in config: {', '.join(config_mod.preset_names())}")
+    g.add_argument("--config", help="a YAML config file (unknown keys are errors)")
+    p.add_argument("--set", action="append", default=[], metavar="section.key=value", help="override one value")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="humanverse", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="show Ray worker logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("curate", help="curate image metadata or tars into annotated WebDataset shards")
+    c.add_argument("--input", action="append", required=True, metavar="PATH_OR_GLOB", help="repeatable; any fsspec URL")
+    c.add_argument("--output", required=True, metavar="OUT", help="output folder (any fsspec URL)")
+    add_config_args(c)
+    c.add_argument("--input-format", choices=FORMATS, default=None, help="default: the config's input.format (auto)")
+    c.add_argument("--address", default=None, help="Ray cluster address (default: an embedded local Ray)")
+    c.add_argument("--force", action="store_true", help="resume even though the config or the inputs changed")
+    c.add_argument("--allow-private-urls", action="store_true", help="allow loopback/private addresses (tests, demos)")
+    c.set_defaults(func=cmd_curate)
+
+    d = sub.add_parser("demo", help="serve demo images on 127.0.0.1 and curate them with the demo preset")
+    d.add_argument("--output", default="demo-out")
+    d.add_argument("--images", action="append", default=[], help="folder(s) of images to serve (default: the "
+                   "photos that ship inside the ultralytics package)")
+    d.add_argument("--set", action="append", default=[], metavar="section.key=value")
+    d.add_argument("--force", action="store_true")
+    d.set_defaults(func=cmd_demo)
+    return parser
+
+
+def cmd_curate(args) -> int:
+    console = Console(stderr=True)
+    overrides = list(args.set)
+    if args.input_format:
+        overrides.append(f"input.format={args.input_format}")
+    cfg = config_mod.resolve(args.preset, args.config, overrides)
+    return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console)
+
+
+def run_curate(cfg, inputs, output, address, force, allow_private_urls, console: Console) -> int:
+    from humanverse.pipeline.curate import curate
+    from humanverse.pipeline.report import print_summary
+
+    result = curate(cfg, inputs, output, address=address, force=force,
+                    allow_private_urls=allow_private_urls, console=console)
+    print_summary(result, cfg.demo, Console())
+    return EXIT_OK if result.ok else EXIT_FAILED_TASKS
+
+
+def cmd_demo(args) -> int:
+    from humanverse.demo import run_demo
+
+    return run_demo(args.output, args.images, args.set, args.force)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from humanverse.model_files import MissingModelFiles
+    from humanverse.pipeline.run_manifest import ResumeRefused
+
+    try:
+        return args.func(args)
+    except (config_mod.ConfigError, ResumeRefused, MissingModelFiles, FileNotFoundError, ValueError) as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

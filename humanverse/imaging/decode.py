@@ -1,0 +1,439 @@
+"""Safe decoding of untrusted image bytes into an upright RGB uint8 array and the `{key}.jpg` member.
+
+LAION/COYO URLs return arbitrary internet data: HTML error pages, empty bodies, truncated transfers,
+decompression bombs, CMYK and 16-bit files, broken EXIF. Every one of those must end as a reason code
+that the run can count, never as an exception that kills a worker or an allocation that kills a node.
+
+Reason codes returned instead of an image (``REASONS``):
+
+- ``not_an_image``: empty bytes, HTML, documents: nothing that looks like an image.
+- ``unsupported_format``: an image we do not take: anything outside ``ALLOWED_FORMATS`` or whose
+  codec this Pillow build lacks (HEIF/HEIC, JPEG 2000, JPEG XL, SVG, ICO, PSD, EPS, PDF, ...).
+  Pillow's parsers for those never see the bytes: EPS shells out to Ghostscript, and the rest are
+  rare on photo URLs and less hardened than the JPEG/PNG/GIF/WebP/BMP/TIFF/AVIF decoders we keep.
+- ``zero_size``: the header declares a width or height of 0.
+- ``too_many_pixels``: the header declares more than ``max_pixels`` (also Pillow's own
+  DecompressionBombError, and its DecompressionBombWarning when a caller turned warnings into errors).
+- ``too_large_side``: a side longer than ``max_side``.
+- ``metadata_too_large``: a PNG text chunk that inflates past Pillow's limit (a zlib bomb in metadata).
+- ``truncated``: the pixel data ends early.
+- ``corrupt``: an image signature, but the header or pixel stream cannot be parsed.
+- ``unsupported_mode``: a pixel mode we have no RGB conversion for.
+- ``out_of_memory``: the decoder could not allocate; retrying later may succeed.
+
+Global Pillow state is never touched (no ``LOAD_TRUNCATED_IMAGES``, ``MAX_IMAGE_PIXELS`` or
+``MAX_TEXT_CHUNK`` changes, no ``warnings.catch_warnings``, which swaps process-wide filters and is
+not thread-safe): other code in the worker relies on Pillow's defaults, and every call here works
+on its own buffer and Image object, so ``decode_image`` is safe to call from many threads at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, features
+from pydantic import Field, field_validator
+
+from humanverse.config_base import Section
+
+REASONS = (
+    "not_an_image",
+    "unsupported_format",
+    "zero_size",
+    "too_many_pixels",
+    "too_large_side",
+    "metadata_too_large",
+    "truncated",
+    "corrupt",
+    "unsupported_mode",
+    "out_of_memory",
+)
+
+# Formats whose Pillow parsers may see untrusted bytes. MPO (multi-picture JPEG from cameras) is what
+# the JPEG parser reports for such files; we keep its first picture.
+ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF")
+_ACCEPTED_REPORTED_FORMATS = frozenset(ALLOWED_FORMATS) | {"MPO"}
+# Formats that depend on an optional codec in the Pillow build.
+_OPTIONAL_CODECS = {"WEBP": "webp", "AVIF": "avif"}
+
+# Counting frames is free only where the container states it up front; GIF and TIFF need a walk.
+_FRAME_COUNT_IN_HEADER = frozenset({"PNG", "WEBP", "AVIF", "MPO"})
+
+# Baseline, extended-sequential and progressive Huffman JPEG: what every JPEG reader decodes.
+# Arithmetic-coded, lossless and hierarchical JPEGs are re-encoded instead of passed through.
+_PORTABLE_JPEG_FRAMES = frozenset({0xC0, 0xC1, 0xC2})
+_JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+_CONVERTIBLE_MODES = frozenset({"1", "L", "P", "RGB", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"})
+_ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
+
+
+class DecodeConfig(Section):
+    """Limits applied to every downloaded image; checked on the header, before any pixel is decoded."""
+
+    max_pixels: int = Field(64_000_000, ge=1)
+    max_side: int = Field(16384, ge=1)
+    jpeg_quality: int = Field(95, ge=1, le=100)
+    keep_original_jpeg: bool = True
+
+    @field_validator("max_pixels")
+    @classmethod
+    def _within_pillow_hard_limit(cls, value: int) -> int:
+        """Pillow refuses images above 2 x MAX_IMAGE_PIXELS before we see them; say so instead of
+        letting a larger setting silently behave like Pillow's limit (we never raise Pillow's)."""
+        hard_limit = Image.MAX_IMAGE_PIXELS
+        if hard_limit is not None and value > 2 * hard_limit:
+            raise ValueError(
+                f"max_pixels={value} is above Pillow's hard limit of {2 * hard_limit} pixels "
+                "(PIL.Image.MAX_IMAGE_PIXELS x 2); images that large are refused regardless"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class HeaderInfo:
+    """What the header says, read without decoding pixels. Size is as stored (before EXIF rotation)."""
+
+    format: str
+    width: int
+    height: int
+    mode: str
+    n_frames: int | None  # None where counting frames would mean walking the file (GIF, TIFF)
+
+
+@dataclass
+class DecodedImage:
+    """An upright RGB image and the bytes to store as `{key}.jpg`."""
+
+    rgb: np.ndarray  # H x W x 3 uint8, EXIF orientation applied, alpha composited on white
+    width: int
+    height: int
+    jpeg: bytes  # the original file when it already is a portable upright RGB JPEG, else a re-encode
+    source_format: str
+    source_mode: str
+    exif_transposed: bool
+    animated: bool  # the file has more than one frame; rgb is the first
+    jpeg_is_original: bool = False
+    exif_error: str | None = None  # the EXIF block could not be read; the image was left unrotated
+
+
+def read_header(data: bytes, cfg: DecodeConfig) -> tuple[HeaderInfo | None, str | None]:
+    """Identify the image and apply the size limits without decoding pixels: a cheap first gate."""
+    image, header, reason = _open_checked(data, cfg)
+    if image is not None:
+        image.close()
+    return header, reason
+
+
+def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, str | None]:
+    """Decode untrusted bytes to an upright RGB image; returns (None, reason) for anything unusable."""
+    image, header, reason = _open_checked(data, cfg)
+    if image is None:
+        return None, reason
+    with image:
+        try:
+            image.load()
+        except Exception as error:  # Pillow decoders raise many types on bad data
+            return None, _load_failure_reason(error)
+
+        orientation, exif_error = _exif_orientation(image)
+        upright, exif_transposed = image, False
+        if orientation not in (None, 1):
+            try:
+                upright = ImageOps.exif_transpose(image)
+                exif_transposed = True
+            except Exception as error:
+                exif_error = _describe(error)
+
+        try:
+            rgb = to_rgb_uint8(upright)
+        except MemoryError:
+            return None, "out_of_memory"
+        except Exception:
+            return None, "unsupported_mode"
+        if rgb is None:
+            return None, "unsupported_mode"
+
+        animated = _is_animated(image, header)
+
+    reuse_original = (
+        cfg.keep_original_jpeg
+        and header.format == "JPEG"
+        and header.mode == "RGB"
+        and orientation == 1
+        and exif_error is None
+        and jpeg_frame_marker(data) in _PORTABLE_JPEG_FRAMES
+    )
+    try:
+        jpeg = data if reuse_original else encode_jpeg(rgb, cfg.jpeg_quality)
+    except MemoryError:
+        return None, "out_of_memory"
+    return (
+        DecodedImage(
+            rgb=rgb,
+            width=rgb.shape[1],
+            height=rgb.shape[0],
+            jpeg=jpeg,
+            source_format=header.format,
+            source_mode=header.mode,
+            exif_transposed=exif_transposed,
+            animated=animated,
+            jpeg_is_original=reuse_original,
+            exif_error=exif_error,
+        ),
+        None,
+    )
+
+
+def to_rgb_uint8(image: Image.Image) -> np.ndarray | None:
+    """Any Pillow mode to H x W x 3 uint8, or None for a mode we cannot convert.
+
+    Transparency is composited on white, as a browser shows it on a default page: most transparent
+    web images (cut-outs, product shots, logos) are drawn for a light background, and black would
+    hide dark content. 16-bit samples use the full 0..65535 scale their format defines, so a dark
+    16-bit photo stays dark; 32-bit integer (I) and float (F) images have no defined scale and are
+    stretched from their finite min..max to 0..255. Nothing is clipped.
+    """
+    mode = image.mode
+    if mode in _SIXTEEN_BIT_MODES or mode in ("I", "F"):
+        return _high_bit_depth_to_rgb(image)
+    if mode in _ALPHA_MODES or _has_transparency(image):
+        rgba = image.convert("LA").convert("RGBA") if mode == "La" else image.convert("RGBA")
+        return _composite_on_white(np.asarray(rgba))
+    if mode in _CONVERTIBLE_MODES:
+        rgb = image if mode == "RGB" else image.convert("RGB")
+        return np.array(rgb, dtype=np.uint8)
+    return None
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
+    """Encode an upright RGB array as the `{key}.jpg` member (no EXIF, so no reader can re-rotate it)."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def jpeg_frame_marker(data: bytes) -> int | None:
+    """The SOFn marker of a JPEG (0xC0 baseline, 0xC2 progressive, ...), found by walking the header
+    segments; None when the bytes are not a cleanly structured JPEG header. Pillow does not expose it."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    position, end = 2, len(data)
+    while position + 4 <= end:
+        if data[position] != 0xFF:
+            return None
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker in _JPEG_FRAME_MARKERS:
+            return marker
+        if marker in (0xDA, 0xD9):  # scan data or end of image before any frame header
+            return None
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length field
+            position += 2
+            continue
+        segment_length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if segment_length < 2:
+            return None
+        position += 2 + segment_length
+    return None
+
+
+def _open_checked(data: bytes, cfg: DecodeConfig) -> tuple[Image.Image | None, HeaderInfo | None, str | None]:
+    """Open lazily (header only) with the allowed parsers, then apply the limits."""
+    if not data:
+        return None, None, "not_an_image"
+    try:
+        image = Image.open(io.BytesIO(data), formats=_openable_formats())
+    except UnidentifiedImageError:
+        return None, None, _unidentified_reason(data)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None, None, "too_many_pixels"
+    except MemoryError:
+        return None, None, "out_of_memory"
+    except Exception as error:  # header parsers raise ValueError, OSError, struct.error, ...
+        reason = _load_failure_reason(error)
+        if reason in ("truncated", "corrupt") and _sniff_signature(data) is None:
+            reason = "not_an_image"  # Pillow's BMP parser takes any "BM..." text, for one
+        return None, None, reason
+
+    width, height = image.size
+    reason = None
+    if image.format not in _ACCEPTED_REPORTED_FORMATS:
+        reason = "unsupported_format"
+    elif width <= 0 or height <= 0:
+        reason = "zero_size"
+    elif width * height > cfg.max_pixels:
+        reason = "too_many_pixels"
+    elif max(width, height) > cfg.max_side:
+        reason = "too_large_side"
+    if reason is not None:
+        image.close()
+        return None, None, reason
+
+    n_frames = getattr(image, "n_frames", 1) if image.format in _FRAME_COUNT_IN_HEADER else None
+    if image.format in ("JPEG", "BMP"):
+        n_frames = 1
+    header = HeaderInfo(format=image.format, width=width, height=height, mode=image.mode, n_frames=n_frames)
+    return image, header, None
+
+
+@functools.cache
+def _openable_formats() -> tuple[str, ...]:
+    """ALLOWED_FORMATS this Pillow build can decode: Image.open raises KeyError for an unregistered
+    name, and an AVIF/WebP plugin without its codec would misreport good files as corrupt."""
+    Image.init()  # Pillow's own lazy plugin registration, done once up front
+    return tuple(
+        name
+        for name in ALLOWED_FORMATS
+        if name in Image.OPEN and (name not in _OPTIONAL_CODECS or features.check_module(_OPTIONAL_CODECS[name]))
+    )
+
+
+def _unidentified_reason(data: bytes) -> str:
+    """Pillow could not identify the bytes: tell a broken image from a non-image by its signature."""
+    signature = _sniff_signature(data)
+    if signature is None:
+        return "not_an_image"
+    if signature not in _openable_formats():
+        return "unsupported_format"
+    declared = _declared_size(data, signature)
+    if declared is not None and 0 in declared:
+        return "zero_size"
+    return "corrupt"
+
+
+def _sniff_signature(data: bytes) -> str | None:
+    """Name the format from its magic bytes, for classifying files Pillow (as restricted) refuses."""
+    head = data[:64]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "GIF"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "TIFF"
+    if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in (12, 40, 52, 56, 64, 108, 124):
+        return "BMP"
+    if head[4:8] == b"ftyp":
+        brands = {head[i : i + 4] for i in range(8, min(len(head), int.from_bytes(head[:4], "big")), 4)}
+        if brands & {b"avif", b"avis"}:
+            return "AVIF"
+        if brands & {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}:
+            return "HEIF"
+        return None
+    if head.startswith((b"\x00\x00\x00\x0cjP  \r\n\x87\n", b"\xff\x4f\xff\x51")):
+        return "JPEG2000"
+    if head.startswith((b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")):
+        return "JXL"
+    if head.startswith((b"%!PS", b"\xc5\xd0\xd3\xc6")):
+        return "EPS"
+    if head.startswith(b"8BPS"):
+        return "PSD"
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if head.startswith((b"\x00\x00\x01\x00", b"\x00\x00\x02\x00")):
+        return "ICO"
+    if b"<svg" in data[:1024].lower() and b"<html" not in data[:1024].lower():
+        return "SVG"
+    return None
+
+
+def _declared_size(data: bytes, signature: str) -> tuple[int, int] | None:
+    """Width and height straight from a PNG IHDR or GIF screen descriptor (Pillow refuses a 0 side)."""
+    if signature == "PNG" and len(data) >= 24 and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if signature == "GIF" and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    return None
+
+
+def _load_failure_reason(error: BaseException) -> str:
+    """Map a Pillow failure to a reason; messages are Pillow's own and stable across recent versions."""
+    if isinstance(error, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return "too_many_pixels"
+    if isinstance(error, MemoryError):
+        return "out_of_memory"
+    message = str(error).lower()
+    if isinstance(error, ValueError) and "max_text" in message:  # MAX_TEXT_CHUNK / MAX_TEXT_MEMORY
+        return "metadata_too_large"
+    if isinstance(error, EOFError) or "truncated" in message:
+        return "truncated"
+    if "out of memory" in message:
+        return "out_of_memory"
+    return "corrupt"
+
+
+def _exif_orientation(image: Image.Image) -> tuple[int | None, str | None]:
+    """The EXIF orientation (1 when absent), or (None, what went wrong) when the block is unreadable."""
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception as error:
+        return None, _describe(error)
+    if not isinstance(orientation, int) or not 1 <= orientation <= 8:
+        return None, f"invalid orientation {orientation!r}"
+    return orientation, None
+
+
+def _is_animated(image: Image.Image, header: HeaderInfo) -> bool:
+    """Whether frames follow the first. Asked after the pixels are copied out, because GIF answers
+    by seeking, which resets the frame already loaded."""
+    if header.n_frames is not None:
+        return header.n_frames > 1
+    try:
+        return bool(getattr(image, "is_animated", False))
+    except Exception:  # a broken second frame: we only use the first
+        return False
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    """tRNS-style transparency: a colour key or palette alpha, not an alpha channel."""
+    if "transparency" in image.info:
+        return True
+    return image.mode == "P" and image.palette is not None and image.palette.mode == "RGBA"
+
+
+def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
+    """Blend RGBA onto an opaque white background, rounding to nearest."""
+    colour = rgba[..., :3].astype(np.uint32)
+    alpha = rgba[..., 3:4].astype(np.uint32)
+    blended = (colour * alpha + 255 * (255 - alpha) + 127) // 255
+    return blended.astype(np.uint8)
+
+
+def _high_bit_depth_to_rgb(image: Image.Image) -> np.ndarray:
+    """16-bit on its full scale, I/F stretched over their finite range; colour-key transparency kept."""
+    values = np.asarray(image)
+    if image.mode in _SIXTEEN_BIT_MODES:
+        gray = ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+    else:
+        gray = _stretch_to_uint8(values.astype(np.float64))
+    rgb = np.repeat(gray[..., None], 3, axis=2)
+    transparent_value = image.info.get("transparency")
+    if isinstance(transparent_value, (int, float)) and not isinstance(transparent_value, bool):
+        rgb[values == transparent_value] = 255
+    return rgb
+
+
+def _stretch_to_uint8(values: np.ndarray) -> np.ndarray:
+    """Linear min..max to 0..255 over finite values; NaN and -inf go to 0, +inf to 255."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.where(values == np.inf, 255, 0).astype(np.uint8)
+    low, high = values[finite].min(), values[finite].max()
+    span = high - low
+    scaled = (values - low) * (255.0 / span) if span > 0 else np.zeros_like(values)
+    scaled = np.where(finite, scaled, np.where(values == np.inf, 255.0, 0.0))
+    return np.rint(scaled).astype(np.uint8)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:200]

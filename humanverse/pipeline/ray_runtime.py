@@ -1,0 +1,42 @@
+"""Starting or joining Ray: an embedded local Ray on loopback by default, a cluster by address."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+log = logging.getLogger(__name__)
+
+
+def local_ray_env() -> None:
+    """A local Ray otherwise registers under the machine's network address and turns token auth on."""
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+def init(address: str | None, num_cpus: int | None = None, verbose: bool = False) -> str:
+    """Returns a description of where we run. Re-uses a Ray already initialised in this process."""
+    import ray
+
+    if ray.is_initialized():
+        return "existing Ray in this process"
+    if address:
+        ray.init(address=address, log_to_driver=verbose, configure_logging=not verbose)
+        where = f"Ray cluster at {address}"
+    else:
+        local_ray_env()
+        ray.init(
+            address="local",
+            num_cpus=num_cpus,
+            include_dashboard=False,
+            _node_ip_address="127.0.0.1",
+            log_to_driver=verbose,
+            configure_logging=False,
+        )
+        where = f"embedded local Ray ({int(ray.cluster_resources().get('CPU', 0))} CPUs, loopback only)"
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    return where

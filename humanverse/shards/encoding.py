@@ -1,0 +1,56 @@
+"""Encodings of the shard contract (DESIGN §5): 16-bit inverse-depth PNG and 8-bit RGB normal PNG.
+
+Plain readers must be able to decode these without our code; webdataset's default "pil" decoder turns a
+16-bit PNG into 8-bit RGB, so readers decode depth with decode_depth16 (see README, shard format).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+NORMAL_CONVENTION = "camera frame, x right, y up, z towards the camera; n = rgb / 127.5 - 1"
+
+
+def encode_depth16(inverse_depth: np.ndarray) -> tuple[bytes, dict[str, float]]:
+    """Min-max normalise relative inverse depth to 0..65535; returns the PNG and the range it came from."""
+    d = np.asarray(inverse_depth, dtype=np.float64)
+    if d.ndim != 2:
+        raise ValueError(f"depth must be H x W, got shape {d.shape}")
+    finite = np.isfinite(d)
+    lo = float(d[finite].min()) if finite.any() else 0.0
+    hi = float(d[finite].max()) if finite.any() else 0.0
+    span = hi - lo
+    norm = np.zeros_like(d) if span <= 0 else (np.where(finite, d, lo) - lo) / span
+    q = np.round(norm * 65535.0).astype(np.uint16)
+    buf = io.BytesIO()
+    Image.fromarray(q).save(buf, format="PNG")
+    return buf.getvalue(), {"min": lo, "max": hi}
+
+
+def decode_depth16(data: bytes) -> np.ndarray:
+    """The normalised depth as float32 in [0, 1] (multiply by max - min and add min for the raw range)."""
+    with Image.open(io.BytesIO(data)) as im:
+        arr = np.asarray(im)
+    if arr.dtype != np.uint16 and arr.dtype != np.int32:
+        raise ValueError(f"expected a 16-bit PNG, got {arr.dtype}")
+    return arr.astype(np.float32) / 65535.0
+
+
+def encode_normal(normals: np.ndarray) -> bytes:
+    """Unit normals (H x W x 3, components in [-1, 1]) to RGB uint8 with n = rgb / 127.5 - 1."""
+    n = np.asarray(normals, dtype=np.float32)
+    if n.ndim != 3 or n.shape[2] != 3:
+        raise ValueError(f"normals must be H x W x 3, got shape {n.shape}")
+    rgb = np.clip(np.round((n + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb, mode="RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def decode_normal(data: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(data)) as im:
+        rgb = np.asarray(im.convert("RGB"), dtype=np.float32)
+    return rgb / 127.5 - 1.0

@@ -1,0 +1,129 @@
+"""What one sample becomes on disk: its json member and its parquet sidecar row (DESIGN §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from humanverse.pipeline.sample import Sample
+
+# Typed up front so every shard's sidecar has the same schema and all-null columns never turn into
+# arrow's null type (which breaks reading a directory of sidecars as one table).
+SIDECAR_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("task_id", pa.string()),
+        ("status", pa.string()),
+        ("reason", pa.string()),
+        ("stage", pa.string()),
+        ("transient", pa.bool_()),
+        ("dataset", pa.string()),
+        ("url", pa.string()),
+        ("source_id", pa.string()),
+        ("input", pa.string()),
+        ("row", pa.int64()),
+        ("caption", pa.string()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("declared_width", pa.int32()),
+        ("declared_height", pa.int32()),
+        ("meta_punsafe", pa.float64()),
+        ("meta_pwatermark", pa.float64()),
+        ("meta_aesthetic", pa.float64()),
+        ("n_persons", pa.int32()),
+        ("human_area_frac", pa.float64()),
+        ("max_person_area_frac", pa.float64()),
+        ("min_person_area_frac", pa.float64()),
+        ("aesthetic", pa.float64()),
+        ("aesthetic_source", pa.string()),
+        ("nsfw", pa.float64()),
+        ("nsfw_source", pa.string()),
+        ("outpainted", pa.bool_()),
+        ("members", pa.list_(pa.string())),
+    ]
+)
+_SIDECAR_NAMES = set(SIDECAR_SCHEMA.names)
+
+
+def sample_json(sample: Sample) -> dict[str, Any]:
+    return _plain(
+        {
+            "key": sample.key,
+            "source": {k: sample.source.get(k) for k in ("dataset", "url", "source_id")},
+            "width": sample.width,
+            "height": sample.height,
+            **sample.scores,
+            "persons": sample.persons,
+            **sample.info,
+        }
+    )
+
+
+def sidecar_row(sample: Sample, members: list[str]) -> dict[str, Any]:
+    m, src = sample.meta, sample.source
+    row: dict[str, Any] = {
+        "key": sample.key,
+        "task_id": sample.task_id,
+        "status": sample.status,
+        "reason": sample.reason,
+        "stage": sample.stage,
+        "transient": sample.transient,
+        "dataset": src.get("dataset"),
+        "url": src.get("url"),
+        "source_id": src.get("source_id"),
+        "input": src.get("input"),
+        "row": src.get("row"),
+        "caption": sample.caption,
+        "width": sample.width,
+        "height": sample.height,
+        "declared_width": _int(m.get("width")),
+        "declared_height": _int(m.get("height")),
+        "meta_punsafe": _float(m.get("punsafe")),
+        "meta_pwatermark": _float(m.get("pwatermark")),
+        "meta_aesthetic": _float(m.get("aesthetic")),
+        "outpainted": bool(sample.info.get("outpaint", {}).get("applied", False)),
+        "members": members,
+    }
+    for name, value in sample.scores.items():
+        if name in _SIDECAR_NAMES:
+            row[name] = value
+    return row
+
+
+def sidecar_table(rows: list[dict[str, Any]], extra: list[dict[str, Any]]) -> pa.Table:
+    """The typed base columns plus per-stage extra columns (e.g. clip_embedding), inferred."""
+    table = pa.Table.from_pylist(rows, schema=SIDECAR_SCHEMA)
+    names = sorted({k for e in extra for k in e})
+    for name in names:
+        values = [_plain(e.get(name)) for e in extra]
+        table = table.append_column(name, pa.array(values))
+    return table
+
+
+def _int(v) -> int | None:
+    try:
+        return None if v is None else int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(v) -> float | None:
+    try:
+        return None if v is None else float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays to JSON-able Python values."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

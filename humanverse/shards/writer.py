@@ -1,0 +1,93 @@
+"""Writes one task as one shard: {task_id}.tar, {task_id}.parquet, then {task_id}.stats.json (the marker).
+
+Every input row is in the parquet with its status and reason; only ok samples go into the tar.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from typing import Any
+
+import pyarrow.parquet as pq
+import webdataset as wds
+
+from humanverse.pipeline.sample import ERROR, OK, REJECTED
+from humanverse.pipeline.task import TaskPayload
+from humanverse.shards import atomic
+from humanverse.shards.records import sample_json, sidecar_row, sidecar_table
+from humanverse.sources.keys import check_key
+
+
+def shard_paths(output: str, task_id: str) -> dict[str, str]:
+    base = atomic.join(output, "shards", task_id)
+    return {"tar": base + ".tar", "parquet": base + ".parquet", "stats": base + ".stats.json"}
+
+
+def write_shard(output: str, task: TaskPayload) -> dict[str, Any]:
+    """Publish the task's three files in order and return its stats (also the stats.json content)."""
+    started = time.perf_counter()
+    paths = shard_paths(output, task.task_id)
+    rows, extra = [], []
+    n_written = 0
+    with atomic.staged_file(paths["tar"]) as tmp:
+        with open(tmp, "wb") as stream, wds.TarWriter(stream, encoder=False) as tar:
+            for sample in task.samples:
+                members: list[str] = []
+                if sample.status == OK:
+                    record = _tar_record(sample)
+                    tar.write(record)
+                    members = sorted(k for k in record if not k.startswith("__"))
+                    n_written += 1
+                rows.append(sidecar_row(sample, members))
+                extra.append(sample.columns)
+    table = sidecar_table(rows, extra)
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    atomic.write_bytes(paths["parquet"], buf.getvalue())
+    task.stage_seconds["write"] = time.perf_counter() - started
+    stats = shard_stats(task, n_written)
+    atomic.write_bytes(paths["stats"], json.dumps(stats, indent=1).encode())
+    return stats
+
+
+def _tar_record(sample) -> dict[str, Any]:
+    key = check_key(sample.key)
+    if sample.jpeg is None:
+        raise ValueError(f"sample {key} is ok but has no jpeg bytes")
+    record = {
+        "__key__": key,
+        "jpg": sample.jpeg,
+        "txt": sample.caption.encode("utf-8"),
+        "json": json.dumps(sample_json(sample)).encode("utf-8"),
+    }
+    for suffix, data in sample.members.items():
+        if "/" in suffix or suffix.startswith(".") or suffix in record:
+            raise ValueError(f"sample {key}: bad member suffix {suffix!r}")
+        record[suffix] = data
+    return record
+
+
+def shard_stats(task: TaskPayload, n_written: int) -> dict[str, Any]:
+    counts = {OK: 0, REJECTED: 0, ERROR: 0}
+    reasons: dict[str, int] = {}
+    transient = 0
+    for s in task.samples:
+        counts[s.status] += 1
+        if s.status != OK:
+            label = f"{s.status}:{s.stage}:{s.reason}"
+            reasons[label] = reasons.get(label, 0) + 1
+            transient += int(s.transient)
+    return {
+        "task_id": task.task_id,
+        "input": len(task.samples),
+        **counts,
+        "written": n_written,
+        "transient_errors": transient,
+        "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+        "stages": task.counters,
+        "stage_seconds": {k: round(v, 4) for k, v in task.stage_seconds.items()},
+        "source": {"input": task.spec.input_path, "start": task.spec.start, "stop": task.spec.stop},
+        "finished_at": time.time(),
+    }

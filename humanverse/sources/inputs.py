@@ -1,0 +1,50 @@
+"""Turning --input arguments into a sorted list of input files, each with its format and reader."""
+
+from __future__ import annotations
+
+import fsspec
+
+from humanverse.sources.image_folder import ImageFolderReader
+from humanverse.sources.img2dataset_tars import Img2DatasetTarReader
+from humanverse.sources.parquet_urls import ParquetURLReader
+
+FORMATS = ("auto", "laion", "coyo", "img2dataset", "folder")
+
+
+def expand(patterns: list[str]) -> list[str]:
+    """Expand globs through fsspec; keep the protocol; sort for a stable task numbering."""
+    found: list[str] = []
+    for pattern in patterns:
+        fs, _ = fsspec.core.url_to_fs(pattern)
+        protocol = fs.protocol[0] if isinstance(fs.protocol, (list, tuple)) else fs.protocol
+        matches = fs.glob(pattern) if any(c in pattern for c in "*?[") else ([pattern] if fs.exists(pattern) else [])
+        if not matches:
+            raise FileNotFoundError(f"--input {pattern!r} matched nothing")
+        for m in matches:
+            found.append(m if protocol in ("file", "local") or "://" in m else f"{protocol}://{m}")
+    return sorted(dict.fromkeys(found))
+
+
+def detect_format(path: str, requested: str) -> str:
+    """Returns laion|coyo|img2dataset|folder (auto decides parquet flavour by columns at read time)."""
+    fs, p = fsspec.core.url_to_fs(path)
+    if requested != "auto":
+        return requested
+    if fs.isdir(p):
+        return "folder"
+    lower = p.lower()
+    if lower.endswith(".tar") or lower.endswith(".tar.gz") or lower.endswith(".tgz"):
+        return "img2dataset"
+    if lower.endswith(".parquet"):
+        return ParquetURLReader("auto", {}).resolved_format(path)
+    raise ValueError(f"cannot tell the format of {path!r}; pass --input-format")
+
+
+def reader_for(fmt: str, column_map: dict[str, str], dataset: str | None):
+    if fmt in ("laion", "coyo", "auto"):
+        return ParquetURLReader(fmt, column_map, dataset)
+    if fmt == "img2dataset":
+        return Img2DatasetTarReader(dataset)
+    if fmt == "folder":
+        return ImageFolderReader(dataset)
+    raise ValueError(f"unknown input format {fmt!r}; one of {FORMATS}")
