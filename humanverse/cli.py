@@ -9,6 +9,7 @@ import sys
 from rich.console import Console
 
 from humanverse import config as config_mod
+from humanverse.console import make_console
 from humanverse.sources.inputs import FORMATS
 
 EXIT_OK, EXIT_FAILED_TASKS, EXIT_USAGE = 0, 1, 2
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_curate(args) -> int:
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     overrides = list(args.set)
     if args.input_format:
         overrides.append(f"input.format={args.input_format}")
@@ -61,7 +62,7 @@ def run_curate(cfg, inputs, output, address, force, allow_private_urls, console:
 
     result = curate(cfg, inputs, output, address=address, force=force,
                     allow_private_urls=allow_private_urls, console=console)
-    print_summary(result, cfg.demo, Console())
+    print_summary(result, cfg.demo, make_console())
     return EXIT_OK if result.ok else EXIT_FAILED_TASKS
 
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (config_mod.ConfigError, ResumeRefused, MissingModelFiles, FileNotFoundError, ValueError) as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
+        make_console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_USAGE
 
 

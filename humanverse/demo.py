@@ -14,9 +14,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
-from rich.console import Console
 
 from humanverse import config as config_mod
+from humanverse.console import make_console
 from humanverse.sources.image_folder import IMAGE_SUFFIXES
 
 
@@ -66,7 +66,7 @@ def write_demo_parquet(images: list[Path], serve_dir: Path, base_url: str, targe
 def run_demo(output: str, image_folders: list[str], overrides: list[str], force: bool) -> int:
     from humanverse.cli import run_curate
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     images = collect_images(image_folders)
     cfg = config_mod.resolve("demo", None, overrides)
     with tempfile.TemporaryDirectory(prefix="humanverse-demo-") as tmp:

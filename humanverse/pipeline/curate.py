@@ -15,9 +15,16 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from humanverse.config import CurateConfig
+from humanverse.console import make_console
 from humanverse.pipeline import funnel, planner, ray_runtime, run_manifest
 from humanverse.pipeline.progress import CurateProgress, ProgressBoardActor
-from humanverse.pipeline.ray_ops import BOARD_NAME, ReadTasks, StageGroupWorker, WriteShards, failed_report_path
+from humanverse.pipeline.ray_ops import (
+    BOARD_NAME,
+    ReadTasks,
+    StageGroupWorker,
+    WriteShards,
+    failed_report_path,
+)
 from humanverse.pipeline.stage_plan import build_stage_groups
 from humanverse.shards import atomic
 
@@ -50,7 +57,7 @@ def curate(
     allow_private_urls: bool = False,
     console: Console | None = None,
 ) -> CurateResult:
-    console = console or Console(stderr=True)
+    console = console or make_console(stderr=True)
     started = time.perf_counter()
 
     # 1. Plan: inputs -> tasks with stable ids. Build stages now so missing model files fail before work.

@@ -7,15 +7,14 @@ batch is retried one sample at a time, so a poison sample becomes an error row a
 from __future__ import annotations
 
 import logging
-from abc import ABC, abstractmethod
 import time
 import traceback
+from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from pydantic import Field
 
 from humanverse.config_base import Section
-
 from humanverse.pipeline.sample import Sample
 from humanverse.pipeline.task import TaskPayload
 
