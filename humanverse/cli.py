@@ -12,7 +12,7 @@ from humanverse import config as config_mod
 from humanverse.console import make_console
 from humanverse.sources.inputs import FORMATS
 
-EXIT_OK, EXIT_FAILED_TASKS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED_TASKS, EXIT_USAGE, EXIT_STALLED = 0, 1, 2, 3
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--address", default=None, help="Ray cluster address (default: an embedded local Ray)")
     c.add_argument("--force", action="store_true", help="resume even though the config or the inputs changed")
     c.add_argument("--allow-private-urls", action="store_true", help="allow loopback/private addresses (tests, demos)")
+    c.add_argument("--retry-failed", action="store_true",
+                   help="re-attempt only rows that failed transiently (timeouts, 5xx) in complete shards")
     c.set_defaults(func=cmd_curate)
 
     d = sub.add_parser("demo", help="serve demo images on 127.0.0.1 and curate them with the demo preset")
@@ -44,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--set", action="append", default=[], metavar="section.key=value")
     d.add_argument("--force", action="store_true")
     d.set_defaults(func=cmd_demo)
+
+    t = sub.add_parser("train", help="train the bundled two-stage model on curated shards")
+    train_sub = t.add_subparsers(dest="model", required=True)
+    from humanverse.train.lsd_cli import add_train_lsd_parser
+
+    add_train_lsd_parser(train_sub)
+    t.set_defaults(func=cmd_train)
     return parser
 
 
@@ -53,15 +62,16 @@ def cmd_curate(args) -> int:
     if args.input_format:
         overrides.append(f"input.format={args.input_format}")
     cfg = config_mod.resolve(args.preset, args.config, overrides)
-    return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console)
+    return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
+                      args.retry_failed)
 
 
-def run_curate(cfg, inputs, output, address, force, allow_private_urls, console: Console) -> int:
+def run_curate(cfg, inputs, output, address, force, allow_private_urls, console: Console, retry_failed=False) -> int:
     from humanverse.pipeline.curate import curate
     from humanverse.pipeline.report import print_summary
 
     result = curate(cfg, inputs, output, address=address, force=force,
-                    allow_private_urls=allow_private_urls, console=console)
+                    allow_private_urls=allow_private_urls, console=console, retry_failed=retry_failed)
     print_summary(result, cfg.demo, make_console())
     return EXIT_OK if result.ok else EXIT_FAILED_TASKS
 
@@ -72,10 +82,17 @@ def cmd_demo(args) -> int:
     return run_demo(args.output, args.images, args.set, args.force)
 
 
+def cmd_train(args) -> int:
+    return args.handler(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # Trainers report steps, checkpoints and resumes at INFO; curation reports through its own console.
+    chatty = args.verbose or args.command == "train"
+    logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from humanverse.model_files import MissingModelFiles
+    from humanverse.pipeline.curate import StallError
     from humanverse.pipeline.run_manifest import ResumeRefused
 
     try:

@@ -54,6 +54,8 @@ class RunConfig(Section):
     """Fail the run, naming the stage and task, when no task finishes for this long."""
     num_cpus: int | None = Field(None, ge=1)
     """CPUs of the embedded local Ray (default: all)."""
+    object_store_mb: int | None = Field(None, ge=64)
+    """Object-store size of the embedded local Ray (default: Ray's own, ~30% of memory)."""
     progress: bool = True
 
 

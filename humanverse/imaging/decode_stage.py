@@ -24,7 +24,9 @@ class DecodeStage(Stage):
                 else:
                     sample.fail(self.name, reason, transient=reason in TRANSIENT_REASONS)
                 continue
-            sample.image, sample.jpeg = decoded.rgb, decoded.jpeg
+            # Pixels travel as the JPEG; when the JPEG was re-encoded, its pixels (not the source's) are
+            # what every later stage sees, so annotations match {key}.jpg exactly.
+            sample.set_decoded(decoded.jpeg, decoded.rgb if decoded.jpeg_is_original else None)
             sample.width, sample.height = decoded.width, decoded.height
             sample.info["decode"] = {
                 "source_format": decoded.source_format,

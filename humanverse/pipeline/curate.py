@@ -17,6 +17,7 @@ from rich.console import Console
 from humanverse.config import CurateConfig
 from humanverse.console import make_console
 from humanverse.pipeline import funnel, planner, ray_runtime, run_manifest
+from humanverse.pipeline import retry_failed as retry_failed_rows
 from humanverse.pipeline.progress import CurateProgress, ProgressBoardActor
 from humanverse.pipeline.ray_ops import (
     BOARD_NAME,
@@ -56,6 +57,7 @@ def curate(
     force: bool = False,
     allow_private_urls: bool = False,
     console: Console | None = None,
+    retry_failed: bool = False,
 ) -> CurateResult:
     console = console or make_console(stderr=True)
     started = time.perf_counter()
@@ -72,6 +74,12 @@ def curate(
     atomic.remove_stale_temporaries(atomic.join(output, "shards"))
     done = run_manifest.completed_tasks(output, [t.task_id for t in plan.tasks])
     pending = [t for t in plan.tasks if t.task_id not in done]
+    retry_sources: dict[str, str] = {}
+    if retry_failed:
+        if pending:
+            console.print(f"[yellow]{len(pending)} task(s) are incomplete; --retry-failed leaves them for a plain rerun[/yellow]")
+        pending, retry_sources = retry_failed_rows.plan_retries(output, plan)
+        console.print(f"--retry-failed: {sum(len(t.rows) for t in pending)} transiently failed rows in {len(pending)} shard(s)")
     models = {k: v for g in groups for s in g.stages for k, v in s.model_ids().items()}
     record = run_manifest.new_record(
         cfg.model_dump(mode="json"), cfg.digest(), plan.digest(),
@@ -87,9 +95,9 @@ def curate(
     # 3. Run the pending tasks through the stage groups on Ray Data, one dataset row per task.
     failed: dict[str, str] = {}
     if pending:
-        where = ray_runtime.init(address, cfg.run.num_cpus)
+        where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
         console.print(f"running on {where}")
-        failed = _run_pending(cfg, groups, pending, output, plan, console)
+        failed = _run_pending(cfg, groups, pending, output, console, retry_sources)
 
     # 4. Summarise from the stats markers (this run's and earlier runs'), and close run.json.
     summary = funnel.totals(funnel.load_stats(output))
@@ -100,11 +108,13 @@ def curate(
                         time.perf_counter() - started)
 
 
-def _run_pending(cfg: CurateConfig, groups, pending, output: str, plan, console: Console) -> dict[str, str]:
+def _run_pending(cfg: CurateConfig, groups, pending, output: str, console: Console,
+                 retry_sources: dict[str, str]) -> dict[str, str]:
     import ray
 
     namespace = f"humanverse-{uuid.uuid4().hex[:8]}"
     board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
+    ray.get(board.snapshot.remote())  # registered before any worker looks it up
     retries = cfg.run.task_retries
     ds = ray.data.from_items([dataclasses.asdict(spec) for spec in pending], override_num_blocks=len(pending))
     ds = ds.map_batches(
@@ -121,21 +131,24 @@ def _run_pending(cfg: CurateConfig, groups, pending, output: str, plan, console:
                         compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
 
     failed: dict[str, str] = {}
-    rows_in_pending = sum(t.stop - t.start for t in pending)
-    with CurateProgress(len(pending), rows_in_pending, cfg.run.progress, console) as progress:
+    specs = {t.task_id: t for t in pending}
+    with CurateProgress(len(pending), cfg.run.progress, console) as progress:
         for row in _iter_with_stall_guard(ds, board, cfg.run.stall_timeout_s):
             stats = json.loads(row["stats"])
             if row["failed"]:
                 failed[row["task_id"]] = row["failed"]
                 console.print(f"[red]task {row['task_id']} failed[/red]: {row['failed']} "
                               f"(details: {failed_report_path(output, row['task_id'])})")
+            elif row["task_id"] in retry_sources:
+                retry_failed_rows.mark_retried(output, retry_sources[row["task_id"]], row["task_id"],
+                                               specs[row["task_id"]].rows)
             progress.task_done(stats)
     ray.kill(board)
     return failed
 
 
 def _iter_with_stall_guard(ds, board, stall_timeout_s: float):
-    """Yield result rows; raise StallError naming the stuck stage and task when nothing finishes in time."""
+    """Yield result rows; raise StallError naming the stuck stage and task when nothing moves in time."""
     import ray
 
     results: queue.Queue = queue.Queue()
@@ -150,20 +163,26 @@ def _iter_with_stall_guard(ds, board, stall_timeout_s: float):
         results.put(sentinel)
 
     threading.Thread(target=pump, daemon=True, name="humanverse-results").start()
-    last = time.monotonic()
+    last_progress = time.time()
     while True:
         try:
             item = results.get(timeout=1.0)
         except queue.Empty:
-            if time.monotonic() - last > stall_timeout_s:
+            if time.time() - last_progress > stall_timeout_s:
+                # A stage that started a task recently is progress too (slow start-up is not a stall).
                 active = ray.get(board.snapshot.remote())
+                newest = max((since for _, _, since in active.values()), default=0.0)
+                if time.time() - newest < stall_timeout_s:
+                    last_progress = newest
+                    continue
                 stuck = sorted(active.values(), key=lambda a: a[2])
                 where = "; ".join(f"stage {s} on task {t} for {time.time() - since:.0f}s" for t, s, since in stuck[:5])
-                raise StallError(f"no task finished for {stall_timeout_s:.0f}s: {where or 'no stage is active'}")
+                raise StallError(f"no progress for {stall_timeout_s:.0f}s: " + (
+                    where or "no stage is active (workers still starting, or waiting for resources: see `ray status`)"))
             continue
         if item is sentinel:
             return
         if isinstance(item, BaseException):
             raise item
-        last = time.monotonic()
+        last_progress = time.time()
         yield item

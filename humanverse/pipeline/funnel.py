@@ -26,7 +26,7 @@ def totals(stats: list[dict]) -> dict:
     seconds = Counter()
     order: list[str] = []
     for s in stats:
-        for key in ("input", "ok", "rejected", "error", "written", "transient_errors"):
+        for key in ("input", "ok", "rejected", "error", "written", "transient_errors", "retried"):
             out[key] += int(s.get(key, 0))
         reasons.update(s.get("reasons", {}))
         for stage, counters in s.get("stages", {}).items():
@@ -35,6 +35,8 @@ def totals(stats: list[dict]) -> dict:
             stage_in[stage] = stage_in.get(stage, 0) + counters.get("in", 0)
             stage_ok[stage] = stage_ok.get(stage, 0) + counters.get("ok", 0)
         seconds.update(s.get("stage_seconds", {}))
+    # A retried row is counted again, with its final status, in the retry shard's stats.
+    out["input"] -= out.pop("retried", 0)
     return {
         "counts": dict(out),
         "reasons": dict(reasons.most_common()),

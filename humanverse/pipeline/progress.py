@@ -33,8 +33,7 @@ class ProgressBoardActor:
 
 
 class CurateProgress:
-    def __init__(self, total_tasks: int, total_rows: int, enabled: bool, console: Console):
-        self.total_rows = total_rows
+    def __init__(self, total_tasks: int, enabled: bool, console: Console):
         self.rows = self.ok = 0
         self.started = time.perf_counter()
         self.progress = Progress(

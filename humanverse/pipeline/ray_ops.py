@@ -93,7 +93,9 @@ class StageGroupWorker:
         self.setup_error: str | None = None
         self.heartbeat = Heartbeat(namespace)
         for stage in group.stages:
+            self.heartbeat.enter("(none yet)", f"{stage.name} setup")  # a hung model load gets named too
             self._setup(stage)
+        self.heartbeat.leave()
 
     def _setup(self, stage) -> None:
         for attempt in range(self.retries + 1):
@@ -114,13 +116,26 @@ class StageGroupWorker:
                 continue
             for stage in self.group.stages:
                 self.heartbeat.enter(task.task_id, stage.name)
-                try:
-                    stage.run_task(task)
-                except Exception as exc:  # noqa: BLE001 - per-sample errors are caught inside; this is a bug
-                    task.failed = f"{stage.name}: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
+                self._run_with_retries(stage, task)
+                if task.failed:
                     break
             self.heartbeat.leave()
         return _out(tasks)
+
+
+    def _run_with_retries(self, stage, task: TaskPayload) -> None:
+        """Per-sample errors never get here (the stage isolates them); what does is task-level (a lost
+        device, a broken client), so the stage is retried on the task before the task is given up."""
+        for attempt in range(self.retries + 1):
+            try:
+                stage.run_task(task)
+                task.failed = None
+                return
+            except Exception as exc:  # noqa: BLE001
+                task.attempts[stage.name] = attempt + 1
+                task.failed = f"{stage.name}: {type(exc).__name__}: {exc} (after {attempt + 1} attempts)\n" + \
+                    traceback.format_exc(limit=5)
+                time.sleep(min(2.0, 0.2 * 2**attempt))
 
 
 class WriteShards:
@@ -148,6 +163,8 @@ class WriteShards:
 
 
 def _plain(value):
+    if isinstance(value, np.ndarray):
+        return tuple(int(v) for v in value)
     return value.item() if isinstance(value, np.generic) else value
 
 

@@ -15,7 +15,8 @@ def local_ray_env() -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 
-def init(address: str | None, num_cpus: int | None = None, verbose: bool = False) -> str:
+def init(address: str | None, num_cpus: int | None = None, object_store_mb: int | None = None,
+         verbose: bool = False) -> str:
     """Returns a description of where we run. Re-uses a Ray already initialised in this process."""
     import ray
 
@@ -29,6 +30,7 @@ def init(address: str | None, num_cpus: int | None = None, verbose: bool = False
         ray.init(
             address="local",
             num_cpus=num_cpus,
+            object_store_memory=object_store_mb * 2**20 if object_store_mb else None,
             include_dashboard=False,
             _node_ip_address="127.0.0.1",
             log_to_driver=verbose,

@@ -6,15 +6,40 @@ dropped), so the parquet sidecar accounts for every input row and ok + rejected 
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 OK = "ok"
 REJECTED = "rejected"
 ERROR = "error"
 STATUSES = (OK, REJECTED, ERROR)
+
+
+class _PixelsOfJpeg:
+    """The `image` field: pixels that, when they are just the decoded `jpeg`, are not shipped between
+    actors (a JPEG is ~10x smaller than its RGB array) and are decoded again on first use.
+
+    So the object store carries compressed images only, and every annotation is computed on exactly the
+    pixels a reader gets from {key}.jpg. A stage that replaces the pixels (e.g. an outpainting canvas)
+    assigns `sample.image`, and those pixels are then shipped as they are.
+    """
+
+    def __get__(self, sample, owner=None):
+        if sample is None:
+            return None  # the dataclass default
+        pixels = sample.__dict__.get("_pixels")
+        if pixels is None and sample.jpeg is not None and sample.status == OK:
+            with Image.open(io.BytesIO(sample.jpeg)) as im:
+                pixels = np.asarray(im.convert("RGB"))
+            sample.__dict__["_pixels"], sample.__dict__["_pixels_from_jpeg"] = pixels, True
+        return pixels
+
+    def __set__(self, sample, pixels) -> None:
+        sample.__dict__["_pixels"], sample.__dict__["_pixels_from_jpeg"] = pixels, False
 
 
 @dataclass
@@ -36,8 +61,8 @@ class Sample:
 
     image_bytes: bytes | None = None
     """Encoded bytes as fetched or read, dropped once decoded."""
-    image: np.ndarray | None = None
-    """Upright RGB uint8, H x W x 3."""
+    image: np.ndarray | None = _PixelsOfJpeg()  # type: ignore[assignment]
+    """Upright RGB uint8, H x W x 3 (decoded from `jpeg` on first use after a hop between actors)."""
     jpeg: bytes | None = None
     """What goes into {key}.jpg: the original bytes when they already are an upright RGB JPEG."""
     width: int | None = None
@@ -53,6 +78,23 @@ class Sample:
     """Extra tar members by suffix, already encoded: {"depth.png": b"...", "normal.png": b"..."}."""
     columns: dict[str, Any] = field(default_factory=dict)
     """Extra parquet-only columns (e.g. a CLIP embedding)."""
+    canvas: Any = None
+    """While outpainted (between the outpaint and outpaint_restore stages): an OutpaintState holding the
+    original pixels, the canvas geometry and the annotators' raw dense maps. `image` then holds the canvas."""
+
+    def set_decoded(self, jpeg: bytes, pixels: np.ndarray | None) -> None:
+        """jpeg is what {key}.jpg will hold; pixels, when given, must be exactly its decoded pixels."""
+        self.jpeg = jpeg
+        self.__dict__["_pixels"], self.__dict__["_pixels_from_jpeg"] = pixels, pixels is not None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if state.get("_pixels_from_jpeg"):
+            state["_pixels"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     @property
     def alive(self) -> bool:
@@ -73,5 +115,6 @@ class Sample:
         self.image_bytes = None
         self.image = None
         self.jpeg = None
+        self.canvas = None
         self.members = {}
         self.columns = {k: v for k, v in self.columns.items() if not isinstance(v, (bytes, np.ndarray))}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from humanverse.pipeline.sample import Sample
@@ -19,6 +20,15 @@ class TaskSpec:
     stop: int
     """End of the chunk, exclusive."""
     input_index: int = 0
+    rows: tuple[int, ...] = ()
+    """When set, only these rows of [start, stop) are read (a --retry-failed task)."""
+
+    def selects(self, index: int) -> bool:
+        return not self.rows or index in self._row_set
+
+    @cached_property
+    def _row_set(self) -> frozenset[int]:
+        return frozenset(self.rows)
 
 
 @dataclass

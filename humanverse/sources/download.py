@@ -6,15 +6,17 @@ opted out of AI training. None of these may stop or hang a task, so `fetch` retu
 reason and a `transient` flag (what `--retry-failed` re-attempts) instead of raising.
 
 How the pieces fit:
-- Redirects are followed by a bounded loop here (allow_redirects=False), not by requests: requests reads
-  every redirect response's body into memory before following it, with no size cap, and the loop is the
-  one obvious place where each hop's URL is checked by the guard and the deadline.
+- Redirects are followed by a bounded loop here, each hop prepared by the Session and sent through its
+  adapter. Session.send would read every redirect response's body into memory with no size cap (even
+  with allow_redirects=False, to build Response.next); the loop closes them unread, and it is the one
+  obvious place where every hop's URL meets the guard and the deadline.
 - The connection pools re-check the address actually connected to, which defeats a DNS answer that
   changes between the guard's lookup and urllib3's own (rebinding).
 - urllib3's Retry retries transient failures with exponential backoff inside one hop.
 - A per-URL wall-clock budget (total_timeout_s) bounds connect, waiting, retries, backoff sleeps, redirect
   hops and the body together. urllib3 has no per-call hook that reaches its retries and timeouts, but a
   fetch runs start to end on one thread, so they read the deadline from a thread-local `_FetchClock`.
+  The guard's own DNS lookup (getaddrinfo) has no timeout to shrink and is outside that bound.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urljoin
-from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from pydantic import Field, field_validator
@@ -292,8 +293,12 @@ def classify_failure(error: BaseException) -> tuple[str, bool]:
         return DNS_ERROR, True  # the guard resolved this host a moment ago
     if has(DecodeError, requests.exceptions.ContentDecodingError):
         return BAD_ENCODING, False
-    if has(requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
-           LocationValueError):
+    if has(
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+        LocationValueError,
+    ):
         return BAD_URL, False
     if has(ProtocolError, requests.RequestException, OSError):
         return CONNECTION_ERROR, True
@@ -301,7 +306,11 @@ def classify_failure(error: BaseException) -> tuple[str, bool]:
 
 
 class Downloader:
-    """Fetches URLs under one DownloadConfig; safe to share between threads."""
+    """Fetches URLs under one DownloadConfig; safe to share between threads.
+
+    The Session only prepares requests (headers, URL normalisation, auth from the URL) and owns the
+    adapter; nothing is stored between URLs, so no cookie or credential travels from one site to another.
+    """
 
     def __init__(self, config: DownloadConfig | None = None):
         self.config = config = config or DownloadConfig()
@@ -319,8 +328,7 @@ class Downloader:
         )
         adapter = _PeerCheckedAdapter(self.guard, retry, pool_size=config.max_in_flight)
         session = requests.Session()
-        session.trust_env = False  # no proxies or .netrc credentials from the environment for arbitrary URLs
-        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # no cookies carried between URLs
+        session.trust_env = False  # never attach the user's .netrc credentials to arbitrary URLs
         session.headers.update(
             {
                 "User-Agent": config.user_agent,
@@ -331,6 +339,7 @@ class Downloader:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         self._session = session
+        self._adapter = adapter
         self._slots = threading.BoundedSemaphore(config.max_in_flight)
         self._closed = False
 
@@ -375,7 +384,8 @@ class Downloader:
             self.guard.check_url(hop_url)
             if _clock.remaining() <= 0:
                 raise _WallClockExceeded
-            with self._session.get(hop_url, stream=True, timeout=timeout, allow_redirects=False) as response:
+            request = self._session.prepare_request(requests.Request("GET", hop_url))
+            with self._adapter.send(request, stream=True, timeout=timeout) as response:
                 target = self._session.get_redirect_target(response)
                 if target is None:
                     return self._take(url, response)

@@ -28,6 +28,8 @@ class ImageFolderReader:
         fs, _ = fsspec.core.url_to_fs(spec.input_path)
         samples = []
         for index, file in enumerate(list_images(spec.input_path)[spec.start : spec.stop], start=spec.start):
+            if not spec.selects(index):
+                continue
             caption_file = file.rsplit(".", 1)[0] + ".txt"
             caption = fs.cat_file(caption_file).decode("utf-8", "replace").strip() if fs.exists(caption_file) else ""
             samples.append(

@@ -25,7 +25,7 @@ class Img2DatasetTarReader:
     def read(self, spec: TaskSpec) -> list[Sample]:
         samples = []
         for index, (name, files) in enumerate(_grouped(spec.input_path, with_data=True)):
-            if index < spec.start:
+            if index < spec.start or not spec.selects(index):
                 continue
             if index >= spec.stop:
                 break

@@ -39,6 +39,8 @@ class ParquetURLReader:
         samples = []
         for offset, row in enumerate(rows):
             index = spec.start + offset
+            if not spec.selects(index):
+                continue
             meta = {canonical: _clean(row.get(col)) for canonical, col in mapping.items()}
             url = meta.pop("url", None)
             caption = meta.pop("caption", None) or ""

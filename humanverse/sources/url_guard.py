@@ -152,6 +152,8 @@ class URLGuard:
 
         ANY refused address refuses the URL: the connector may pick any of them.
         """
+        if not isinstance(url, str):  # null / NaN cells in a URL column
+            raise URLRefused(BAD_URL)
         try:
             parsed = parse_url(url)
         except (LocationParseError, ValueError) as error:

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import urllib3.util.connection
 from pydantic import ValidationError
 
 from humanverse.sources import url_guard
@@ -15,19 +16,21 @@ from tests.support.http_server import HTML_PAGE, TINY_PNG, LocalHTTPServer
 
 # ultralytics ships two real photos; find them without importing ultralytics (it probes the network).
 ASSETS = Path(importlib.util.find_spec("ultralytics").submodule_search_locations[0]) / "assets"
+pytestmark = pytest.mark.timeout(30)  # a broken deadline should fail, not hang the suite
 CAP = 256 * 1024  # above both photos (bus.jpg is 134 KiB)
 
 
 def fast_config(**overrides) -> DownloadConfig:
-    settings = dict(
-        connect_timeout_s=1.0,
-        read_timeout_s=0.5,
-        total_timeout_s=5.0,
-        retries=2,
-        backoff_s=0.01,
-        allow_private_urls=True,
-        max_bytes=CAP,
-    )
+    """Small timeouts and backoff so the whole file runs in seconds; loopback allowed (the server lives there)."""
+    settings = {
+        "connect_timeout_s": 1.0,
+        "read_timeout_s": 0.5,
+        "total_timeout_s": 5.0,
+        "retries": 2,
+        "backoff_s": 0.01,
+        "allow_private_urls": True,
+        "max_bytes": CAP,
+    }
     return DownloadConfig(**(settings | overrides))
 
 
@@ -93,7 +96,7 @@ def test_slow_server_times_out_after_retries(server):
         result = downloader.fetch(server.url("slow/1.5"))
     assert (result.reason, result.transient, result.data) == ("timeout", True, None)
     assert server.hits("slow/1.5") == 2
-    assert result.seconds < 1.2  # two attempts of 0.3 s, not the server's 1.5 s
+    assert result.seconds < 1.4  # two attempts of 0.3 s, not the server's 1.5 s
 
 
 def test_trickling_body_is_cut_at_the_total_timeout(server):
@@ -101,23 +104,23 @@ def test_trickling_body_is_cut_at_the_total_timeout(server):
     with Downloader(fast_config(total_timeout_s=0.6)) as downloader:
         result = downloader.fetch(server.url("drip/200/10"))
     assert (result.reason, result.transient) == ("timeout", True)
-    assert 0.55 < result.seconds < 1.0
+    assert 0.55 < result.seconds < 1.5
 
 
 def test_backoff_longer_than_the_budget_is_not_waited_for():
-    with LocalHTTPServer() as srv, Downloader(fast_config(backoff_s=30, total_timeout_s=0.5)) as downloader:
+    with LocalHTTPServer() as srv, Downloader(fast_config(backoff_s=30, total_timeout_s=2)) as downloader:
         result = downloader.fetch(srv.url("status/503"))
         assert (result.reason, result.transient) == ("http_503", True)
         assert srv.hits("status/503") == 2  # the first retry needs no backoff, the second would sleep 60 s
-        assert result.seconds < 0.5
+        assert result.seconds < 2
 
 
 def test_retry_after_is_capped_by_the_budget():
-    with LocalHTTPServer() as srv, Downloader(fast_config(total_timeout_s=0.5)) as downloader:
+    with LocalHTTPServer() as srv, Downloader(fast_config(total_timeout_s=2)) as downloader:
         result = downloader.fetch(srv.url("status/429?retry_after=3600"))
         assert (result.reason, result.transient) == ("http_429", True)
         assert srv.hits("status/429") == 1
-        assert result.seconds < 0.5
+        assert result.seconds < 2
 
 
 def test_html_is_returned_as_bytes_for_the_decoder_to_judge(server, downloader):
@@ -144,7 +147,7 @@ def test_a_body_of_exactly_max_bytes_is_kept(server, downloader, route):
 def test_declared_oversize_fails_without_reading_the_body(server, downloader):
     result = downloader.fetch(server.url(f"big/{CAP + 1}"))
     assert result.reason == "too_large"
-    assert result.seconds < 0.5
+    assert result.seconds < 1
 
 
 def test_empty_body_is_a_failure(server, downloader):
@@ -202,12 +205,29 @@ def test_redirects_are_followed(server, downloader):
     assert result.final_url == target and result.url != target
 
 
+def test_redirect_bodies_are_not_read(server, downloader):
+    size = 64 * 1024**2
+    result = downloader.fetch(server.url(f"redirect?body={size}&to=%2Fimg%2Fbus.jpg"))
+    assert result.ok and result.data == (ASSETS / "bus.jpg").read_bytes()
+    assert server.wait_idle(10)
+    assert server.bytes_sent("redirect") < size // 4
+
+
 @pytest.mark.parametrize(
     "target", ["http://169.254.169.254/latest/meta-data/iam/security-credentials/", "http://[fd00:ec2::254]/latest/"]
 )
-def test_redirect_to_metadata_is_refused_even_with_private_allowed(server, downloader, target):
+def test_redirect_to_metadata_is_refused_even_with_private_allowed(server, downloader, target, monkeypatch):
+    connected_to = []
+    real_connect = urllib3.util.connection.create_connection
+
+    def recording_connect(address, *args, **kwargs):
+        connected_to.append(address[0])
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", recording_connect)
     result = downloader.fetch(server.url(f"redirect?to={quote(target, safe='')}"))
     assert (result.reason, result.transient, result.data) == ("blocked_address", False, None)
+    assert set(connected_to) <= {"127.0.0.1"}  # refused before any packet left for the metadata address
 
 
 def test_redirect_from_a_trusted_host_into_loopback_is_refused(server):
@@ -245,11 +265,12 @@ def test_redirect_chain_longer_than_max_redirects_is_cut(server):
         assert downloader.fetch(server.url(chain)).data == (ASSETS / "bus.jpg").read_bytes()
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/a.jpg", "not a url", "http://", "http://exa mple.com/"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/a.jpg", "not a url", "http://", "http://exa mple.com/", "http://[::1"]
+)
 def test_malformed_urls(downloader, url):
     result = downloader.fetch(url)
-    assert result.reason in ("bad_url", "dns_error")
-    assert not result.ok
+    assert (result.reason, result.transient, result.data) == ("bad_url", False, None)
 
 
 def test_dns_failure_is_reported(downloader, monkeypatch):
@@ -304,7 +325,13 @@ def test_config_defaults_and_validation():
     assert (config.max_bytes, config.max_in_flight, config.retries, config.total_timeout_s) == (32 * 1024**2, 32, 2, 60)
     assert not config.allow_private_urls and config.respect_opt_out
     assert "noai" in config.user_agent
-    for bad in [{"max_in_flight": 0}, {"read_timeout_s": 0}, {"retries": -1}, {"max_bytes": 0},
-                {"trusted_networks": ["not-a-network"]}, {"unknown_key": 1}]:
+    for bad in [
+        {"max_in_flight": 0},
+        {"read_timeout_s": 0},
+        {"retries": -1},
+        {"max_bytes": 0},
+        {"trusted_networks": ["not-a-network"]},
+        {"unknown_key": 1},
+    ]:
         with pytest.raises(ValidationError):
             DownloadConfig(**bad)

@@ -89,6 +89,8 @@ def test_trusted_networks_admit_only_themselves():
         "http://example.com:99999/",
         "not a url",
         "",
+        None,
+        float("nan"),
     ],
 )
 def test_bad_urls(url):
@@ -118,7 +120,11 @@ def test_metadata_hostnames_refused_without_resolving(monkeypatch):
         raise AssertionError(f"resolved {host}")
 
     monkeypatch.setattr(url_guard, "resolve_host", no_dns)
-    for url in ["http://metadata.google.internal/computeMetadata/v1/", "http://METADATA.goog./", "http://instance-data/"]:
+    for url in [
+        "http://metadata.google.internal/computeMetadata/v1/",
+        "http://METADATA.goog./",
+        "http://instance-data/",
+    ]:
         assert URLGuard(allow_private=True).refusal(url) == "blocked_address"
 
 

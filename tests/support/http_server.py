@@ -18,7 +18,7 @@ Routes (GET):
     /big-nolength/<bytes>       the same, chunked (no Content-Length)
     /drip/<bytes>/<seconds>     that many bytes one at a time, spread over the seconds
     /noai                       TINY_PNG with X-Robots-Tag: noai (?tag=<value> to choose the value)
-    /redirect?to=<url>          302 to <url> (?status=301/303/307/308 to choose)
+    /redirect?to=<url>          302 to <url> (?status=301/303/307/308 to choose; ?body=<bytes> of zeros)
 """
 
 from __future__ import annotations
@@ -89,10 +89,10 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in separate writes; don't stall 40 ms on ACKs
     server: _Server
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         self.route_path = parts.path
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
@@ -140,7 +140,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif head == "noai":
             self._send(200, TINY_PNG, "image/png", {"X-Robots-Tag": query.get("tag", "noai")})
         elif head == "redirect" and "to" in query:
-            self._send(int(query.get("status", 302)), b"", "text/plain", {"Location": query["to"]})
+            code, location = int(query.get("status", 302)), {"Location": query["to"]}
+            self._send_zeros(int(query.get("body", 0)), chunked=False, code=code, headers=location)
         else:
             self._send(404, b"no such route\n", "text/plain")
 
@@ -164,10 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not bodiless:
             self._write(body)
 
-    def _send_zeros(self, size: int, chunked: bool) -> None:
-        self.send_response(200)
+    def _send_zeros(self, size: int, chunked: bool, code: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Transfer-Encoding" if chunked else "Content-Length", "chunked" if chunked else str(size))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         block = bytes(CHUNK)
         left = size
@@ -213,7 +216,9 @@ class LocalHTTPServer:
 
     def start(self) -> LocalHTTPServer:
         self._server = _Server((self.host, 0), self.root, self._stats)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="LocalHTTPServer", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="LocalHTTPServer", daemon=True
+        )
         self._thread.start()
         return self
 

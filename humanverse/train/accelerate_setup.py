@@ -1,0 +1,104 @@
+"""The pieces every trainer sets up the same way: the Accelerator, the run directory, the optimizer, EMA.
+
+One Accelerator serves a laptop CPU, one GPU and multi-node jobs (`accelerate launch` or torchrun set the
+environment); nothing in the trainers branches on where they run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import humanverse
+from humanverse.train.config import EMAConfig, LoopConfig, OptimConfig
+
+log = logging.getLogger(__name__)
+
+
+def make_accelerator(run_dir: str | Path, loop: LoopConfig):
+    from accelerate import Accelerator
+    from accelerate.utils import ProjectConfiguration, set_seed
+
+    run_dir = Path(run_dir)
+    accelerator = Accelerator(
+        gradient_accumulation_steps=loop.gradient_accumulation_steps,
+        mixed_precision=loop.mixed_precision,
+        log_with="tensorboard",
+        project_config=ProjectConfiguration(project_dir=str(run_dir), logging_dir=str(run_dir / "logs")),
+    )
+    set_seed(loop.seed, device_specific=True)
+    if loop.allow_tf32 and torch.cuda.is_available():
+        torch.backends.cuda.matmul.allow_tf32 = True
+    return accelerator
+
+
+def weight_dtype(accelerator) -> torch.dtype:
+    """The dtype for frozen models (VAE, text encoder): training precision, since they only run forward."""
+    return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(accelerator.mixed_precision, torch.float32)
+
+
+def write_run_record(run_dir: str | Path, config: dict[str, Any], extra: dict[str, Any]) -> None:
+    """run.json: the resolved config and provenance, rewritten (atomically) at every start and resume."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {"package_version": humanverse.__version__, "written_at": time.time(), "config": config, **extra}
+    tmp = run_dir / ".run.json.tmp"
+    tmp.write_text(json.dumps(record, indent=2, default=str))
+    tmp.replace(run_dir / "run.json")
+
+
+def flat_hparams(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """TensorBoard's hparams take scalars only: flatten sections, stringify lists and None."""
+    flat: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flat_hparams(value, f"{name}."))
+        elif isinstance(value, (int, float, str, bool)):
+            flat[name] = value
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+def make_optimizer(params, optim: OptimConfig) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(
+        [p for p in params if p.requires_grad],
+        lr=optim.learning_rate,
+        betas=(optim.adam_beta1, optim.adam_beta2),
+        weight_decay=optim.weight_decay,
+        eps=optim.adam_epsilon,
+    )
+
+
+def make_lr_scheduler(optimizer, optim: OptimConfig, loop: LoopConfig, num_processes: int):
+    from diffusers.optimization import get_scheduler
+
+    # accelerate steps a prepared scheduler once per process per optimizer step, hence the scaling.
+    return get_scheduler(
+        optim.lr_scheduler,
+        optimizer=optimizer,
+        num_warmup_steps=optim.lr_warmup_steps * num_processes,
+        num_training_steps=loop.max_steps * num_processes,
+    )
+
+
+def make_ema(model, ema: EMAConfig):
+    """An EMA of the trainable model's weights (diffusers EMAModel), or None when disabled."""
+    if not ema.enabled:
+        return None
+    from diffusers.training_utils import EMAModel
+
+    return EMAModel(
+        model.parameters(),
+        decay=ema.decay,
+        update_after_step=ema.update_after_step,
+        use_ema_warmup=ema.use_warmup,
+        model_cls=type(model),
+        model_config=model.config,
+    )

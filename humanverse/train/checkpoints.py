@@ -1,0 +1,137 @@
+"""Crash-safe `checkpoint-{step}` folders under a run directory, and finding the one to resume from.
+
+A checkpoint is written into `.checkpoint-{step}.tmp` and renamed into place only when complete, so a
+job killed mid-save (preemption, OOM killer) leaves the previous checkpoint as the latest one and never a
+half-written folder that resume would trip over. Pruning to `checkpoints_total_limit` happens only after
+the new checkpoint is in place, so a crash never leaves fewer complete checkpoints than the limit.
+
+Trainable models are stored in diffusers' `save_pretrained` layout (plus `{name}_ema`), not as opaque
+accelerate pickles, so a checkpoint folder is directly loadable for sampling; optimizer, LR scheduler and
+RNG states are accelerate's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+STATE_FILE = "trainer_state.json"
+
+
+def list_checkpoints(run_dir: str | Path) -> list[Path]:
+    """Complete checkpoints, oldest first (temporary folders of interrupted saves are not listed)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in run_dir.iterdir() if p.is_dir() and (m := CHECKPOINT_RE.match(p.name))]
+    return [p for _, p in sorted(found) if (p / STATE_FILE).is_file()]
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    found = list_checkpoints(run_dir)
+    return found[-1] if found else None
+
+
+def resolve_resume(run_dir: str | Path, resume: str | None) -> Path | None:
+    """`latest` (None when the run has no checkpoint yet, so a first run and a restart share one command),
+    or an explicit checkpoint folder, which must exist and be complete."""
+    if not resume:
+        return None
+    if resume == "latest":
+        return latest_checkpoint(run_dir)
+    path = Path(resume)
+    if not path.is_absolute() and not path.exists():
+        path = Path(run_dir) / resume
+    if not (path / STATE_FILE).is_file():
+        raise FileNotFoundError(f"{path} is not a complete checkpoint (no {STATE_FILE})")
+    return path
+
+
+def read_state(checkpoint: str | Path) -> dict[str, Any]:
+    return json.loads((Path(checkpoint) / STATE_FILE).read_text())
+
+
+def remove_stale_temporaries(run_dir: str | Path) -> None:
+    for tmp in Path(run_dir).glob(".checkpoint-*.tmp"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def save_checkpoint(accelerator, run_dir: str | Path, step: int, state: dict[str, Any],
+                    total_limit: int | None = None) -> Path:
+    """Save everything accelerate tracks plus `state` (JSON) as checkpoint-{step}; all processes call this."""
+    run_dir = Path(run_dir)
+    final = run_dir / f"checkpoint-{step}"
+    tmp = run_dir / f".checkpoint-{step}.tmp"
+    if accelerator.is_main_process and tmp.exists():
+        shutil.rmtree(tmp)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        (tmp / STATE_FILE).write_text(json.dumps({"step": step, **state}, indent=2))
+        _fsync_tree(tmp)
+        if final.exists():  # re-saving a step (e.g. a resumed run that ends where it started)
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        _fsync_dir(run_dir)
+        if total_limit is not None:
+            for old in list_checkpoints(run_dir)[:-total_limit]:
+                shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def _fsync_tree(root: Path) -> None:
+    """Flush file contents before the rename publishes them, so a power loss cannot publish empty files."""
+    for dirpath, _, filenames in os.walk(root):
+        for name in filenames:
+            with open(os.path.join(dirpath, name), "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def store_models_as_pretrained(accelerator, names: list[str], emas: dict[str, Any] | None = None) -> None:
+    """Make accelerator.save_state / load_state keep the prepared models (in prepare order) as
+    `{name}/` save_pretrained folders and their EMA copies as `{name}_ema/` (the diffusers examples' hooks)."""
+    emas = emas or {}
+
+    def save_hook(models, weights, output_dir):
+        if accelerator.is_main_process:
+            for name, model in zip(names, models):
+                accelerator.unwrap_model(model).save_pretrained(os.path.join(output_dir, name))
+                if name in emas:
+                    emas[name].save_pretrained(os.path.join(output_dir, f"{name}_ema"))
+        while weights:  # stored above; stop accelerate from pickling them a second time
+            weights.pop()
+
+    def load_hook(models, input_dir):
+        loaded = list(models)
+        models.clear()
+        for name, model in zip(names, loaded):
+            model = accelerator.unwrap_model(model)
+            source = type(model).from_pretrained(os.path.join(input_dir, name), local_files_only=True)
+            model.load_state_dict(source.state_dict())
+            del source
+            if name in emas:
+                from diffusers.training_utils import EMAModel
+
+                ema_source = EMAModel.from_pretrained(os.path.join(input_dir, f"{name}_ema"), type(model))
+                emas[name].load_state_dict(ema_source.state_dict())
+                emas[name].to(accelerator.device)
+                del ema_source
+
+    accelerator.register_save_state_pre_hook(save_hook)
+    accelerator.register_load_state_pre_hook(load_hook)

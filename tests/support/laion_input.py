@@ -1,0 +1,42 @@
+"""LAION-format input rows for the local test server: real photos, a small image and failure routes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
+
+LAION_SCHEMA = pa.schema([("SAMPLE_ID", pa.int64()), ("URL", pa.string()), ("TEXT", pa.string()),
+                          ("WIDTH", pa.int32()), ("HEIGHT", pa.int32())])
+
+
+def ultralytics_assets() -> Path:
+    import ultralytics
+
+    return Path(ultralytics.__file__).parent / "assets"
+
+
+def populate_image_root(root: Path) -> None:
+    """bus.jpg: HOG finds its people; zidane.jpg: it does not; small.png: under 200x200."""
+    for name in ("bus.jpg", "zidane.jpg"):
+        shutil.copyfile(ultralytics_assets() / name, root / name)
+    Image.new("RGB", (120, 90), (30, 60, 90)).save(root / "small.png")
+
+
+def laion_rows(srv, repeat: int = 1):
+    urls = [
+        (srv.url("img/bus.jpg"), "people by a bus"),
+        (srv.url("img/zidane.jpg"), "two men"),
+        (srv.url("img/small.png"), "too small"),
+        (srv.url("status/404"), "dead link"),
+        (srv.url("html"), "a web page"),
+    ] * repeat
+    return [{"SAMPLE_ID": i, "URL": u, "TEXT": t, "WIDTH": None, "HEIGHT": None} for i, (u, t) in enumerate(urls)]
+
+
+def write_laion_parquet(path: Path, srv, repeat: int = 2) -> str:
+    pq.write_table(pa.Table.from_pylist(laion_rows(srv, repeat=repeat), schema=LAION_SCHEMA), path)
+    return str(path)
