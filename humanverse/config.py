@@ -15,7 +15,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from humanverse.annotators.depth_stage import DepthConfig
+from humanverse.annotators.normal_stage import NormalConfig
 from humanverse.annotators.person_detect import DetectConfig
+from humanverse.annotators.pose_stage import PoseConfig
 from humanverse.config_base import Section
 from humanverse.filters.metadata import MetadataFilterConfig
 from humanverse.filters.person_rule import PersonRuleConfig
@@ -59,6 +62,15 @@ class RunConfig(Section):
     progress: bool = True
 
 
+class LayoutConfig(Section):
+    """How the GPU annotators map onto Ray actors (bench/RESULTS.md compares the two)."""
+
+    annotators: Literal["per_model", "fused"] = "per_model"
+    """per_model: one actor pool per annotator, sized by its own resources; fused: one actor holds all of
+    them (fewer object-store hops, one model set per GPU), sized by `fused_resources`."""
+    fused_resources: Resources = Resources(num_cpus=1, num_gpus=0, batch_size=8, actors=1)
+
+
 class CurateConfig(Section):
     demo: bool = False
     """True for presets whose models are untrained: their thresholds are off and the output says so."""
@@ -69,6 +81,11 @@ class CurateConfig(Section):
     resolution: ResolutionConfig = ResolutionConfig()
     detect: DetectConfig = DetectConfig()
     person: PersonRuleConfig = PersonRuleConfig()
+    pose: PoseConfig | None = PoseConfig()
+    """Whole-body pose on every kept person; null turns the stage off."""
+    depth: DepthConfig | None = DepthConfig()
+    normal: NormalConfig | None = NormalConfig()
+    layout: LayoutConfig = LayoutConfig()
     run: RunConfig = RunConfig()
 
     def digest(self) -> str:

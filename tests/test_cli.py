@@ -11,7 +11,7 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.pipeline.conftest import laion_rows  # noqa: F401 - shared row builder
+from tests.support.laion_input import laion_rows  # noqa: F401 - shared row builder
 from tests.support.http_server import LocalHTTPServer
 
 HV = [sys.executable, "-m", "humanverse.cli"]
@@ -33,7 +33,11 @@ def test_missing_weights_named_before_any_work(tmp_path):
     r = run(["curate", "--input", p, "--output", str(tmp_path / "out"), "--preset", "humanverse",
              "--set", f"models_dir={tmp_path / 'models'}"])
     assert r.returncode == 2
-    assert "yolo11x.pt" in r.stderr and "humanverse models list" in r.stderr
+    # every missing file is named at once: detector, pose, depth (both models) and normals
+    for name in ("yolo11x.pt", "vitpose-h-wholebody.pth", "dpt-hybrid-midas", "omnidata_dpt_depth_v2.ckpt",
+                 "omnidata_dpt_normal_v2.ckpt"):
+        assert name in r.stderr, name
+    assert "humanverse models list" in r.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from rich.console import Console
 
 from humanverse.config import CurateConfig
+from humanverse.demo_models import ensure_demo_models
 from humanverse.console import make_console
 from humanverse.pipeline import funnel, planner, ray_runtime, run_manifest
 from humanverse.pipeline import retry_failed as retry_failed_rows
@@ -64,10 +65,11 @@ def curate(
 
     # 1. Plan: inputs -> tasks with stable ids. Build stages now so missing model files fail before work.
     plan = planner.plan(inputs, cfg.input.format, cfg.input.column_map, cfg.input.rows_per_task, cfg.input.dataset)
-    groups = build_stage_groups(cfg, allow_private_urls)
     if cfg.demo:
         console.print("[yellow]demo preset: untrained demo models (random weights) except the OpenCV HOG "
                       "person detector; thresholds of untrained scoring stages are off.[/yellow]")
+        ensure_demo_models(cfg.models_dir, say=console.print)
+    groups = build_stage_groups(cfg, allow_private_urls)
 
     # 2. Resume: refuse a changed config or input list; skip tasks whose stats marker exists.
     previous = run_manifest.check_resume(output, cfg.digest(), plan.digest(), force)

@@ -51,6 +51,9 @@ class Stage(ABC):
     def process(self, batch: list[Sample]) -> None:
         """Annotate, reject or fail the samples of one micro-batch in place."""
 
+    def check_models(self) -> None:
+        """Raise MissingModelFiles naming what is missing; the driver calls it before any work starts."""
+
     def model_ids(self) -> dict[str, str]:
         """Model id (and checksum) per annotation this stage produces, for run.json."""
         return {}

@@ -10,6 +10,7 @@ from humanverse.filters.metadata import MetadataFilter
 from humanverse.filters.person_rule import PersonRule
 from humanverse.filters.resolution import ResolutionFilter
 from humanverse.imaging.decode_stage import DecodeStage
+from humanverse.model_files import MissingModelFiles
 from humanverse.pipeline.stage import Resources, Stage
 from humanverse.sources.fetch_stage import FetchStage
 
@@ -23,21 +24,36 @@ class StageGroup:
     resources: Resources
 
 
-def metadata_config(cfg: CurateConfig):
-    return cfg.metadata
-
-
 def build_stage_groups(cfg: CurateConfig, allow_private_urls: bool = False) -> list[StageGroup]:
-    """Constructing stages here (on the driver) checks model files before any work starts."""
+    """Constructing stages here (on the driver) checks model files before any work starts; every missing
+    file is named in one error, so a user fixes the models directory in one go."""
+    missing: list[str] = []
+
+    def make(stage_cls, *args):
+        try:
+            stage = stage_cls(*args)
+            stage.check_models()
+            return stage
+        except MissingModelFiles as exc:
+            missing.append(str(exc))
+            return None
+
+    groups = _groups(cfg, allow_private_urls, make)
+    if missing:
+        raise MissingModelFiles("\n".join(missing))
+    return groups
+
+
+def _groups(cfg: CurateConfig, allow_private_urls: bool, make) -> list[StageGroup]:
     download = cfg.fetch.download
     if allow_private_urls and not download.allow_private_urls:
         download = download.model_copy(update={"allow_private_urls": True})
     fetch_res = cfg.fetch.resources
-    groups = [
+    groups: list[StageGroup] = [
         StageGroup(
             "fetch",
             [
-                MetadataFilter(metadata_config(cfg)),
+                MetadataFilter(cfg.metadata),
                 FetchStage(download, fetch_res),
                 DecodeStage(cfg.fetch.decode, fetch_res),
                 ResolutionFilter(cfg.resolution),
@@ -46,11 +62,33 @@ def build_stage_groups(cfg: CurateConfig, allow_private_urls: bool = False) -> l
         ),
         StageGroup(
             "detect",
-            [PersonDetectStage(cfg.detect, cfg.models_dir), PersonRule(cfg.person)],
+            [make(PersonDetectStage, cfg.detect, cfg.models_dir), PersonRule(cfg.person)],
             cfg.detect.resources,
         ),
     ]
+    groups += annotator_groups(cfg, make)
     return groups
+
+
+def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:
+    """The heavy annotators, which only ever see samples that survived every filter."""
+    from humanverse.annotators.depth_stage import DepthStage
+    from humanverse.annotators.normal_stage import NormalStage
+    from humanverse.annotators.pose_stage import PoseStage
+
+    stages: list[Stage] = []
+    if cfg.pose is not None:
+        stages.append(make(PoseStage, cfg.pose, cfg.models_dir))
+    if cfg.depth is not None:
+        stages.append(make(DepthStage, cfg.depth, cfg.models_dir))
+    if cfg.normal is not None:
+        stages.append(make(NormalStage, cfg.normal, cfg.models_dir))
+    stages = [s for s in stages if s is not None]  # a missing model is reported by build_stage_groups
+    if not stages:
+        return []
+    if cfg.layout.annotators == "fused":
+        return [StageGroup("annotate", stages, cfg.layout.fused_resources)]
+    return [StageGroup(s.name, [s], s.resources) for s in stages]
 
 
 def stage_names(groups: list[StageGroup]) -> list[str]:

@@ -1,16 +1,20 @@
 """curate() end to end on a real local Ray over a LAION-format parquet served by a real HTTP server."""
 
+import io
 import json
 import tarfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import numpy as np
 import webdataset as wds
+from PIL import Image
 
 from humanverse import config as cfgmod
 from humanverse.pipeline.curate import curate
 from humanverse.pipeline.run_manifest import ResumeRefused
+from humanverse.shards.encoding import decode_depth16, decode_normal
 
 
 def demo_cfg(*overrides):
@@ -47,11 +51,23 @@ def test_curate_accounts_for_every_row_and_resumes(ray_local, laion_input, tmp_p
     for tar in sorted((out / "shards").glob("*.tar")):
         with tarfile.open(tar) as t:
             t.getmembers()
-        for s in wds.WebDataset(str(tar), shardshuffle=False, empty_check=False).decode("pil"):
-            meta = s["json"]
-            assert s["jpg"].mode == "RGB" and s["jpg"].size == (meta["width"], meta["height"])
+        for s in wds.WebDataset(str(tar), shardshuffle=False, empty_check=False):
+            meta = json.loads(s["json"])
+            w, h = meta["width"], meta["height"]
+            assert Image.open(io.BytesIO(s["jpg"])).size == (w, h)
             assert 1 <= len(meta["persons"]) <= 3 and meta["human_area_frac"] >= 0.15
             assert meta["models"]["detect"].startswith("opencv-hog")
+            # annotations per the shard contract (tiny untrained models: shapes and encodings, not quality)
+            for person in meta["persons"]:
+                kps = np.asarray(person["keypoints"])
+                assert kps.shape == (133, 3)
+            depth = decode_depth16(s["depth.png"])
+            assert depth.shape == (h, w) and meta["depth"]["min"] <= meta["depth"]["max"]
+            assert decode_depth16(s["depth_omnidata.png"]).shape == (h, w)
+            normal = decode_normal(s["normal.png"])
+            assert normal.shape == (h, w, 3)
+            assert np.abs(np.linalg.norm(normal, axis=2) - 1).mean() < 0.05  # unit vectors, up to 8-bit
+            assert {"pose", "depth", "normal"} <= set(meta["models"])
             assert "." not in s["__key__"] and "/" not in s["__key__"]
             seen.add(s["__key__"])
     assert seen == ok_keys and len(ok_keys) == 2

@@ -1,0 +1,43 @@
+"""Tiny untrained models for the demo preset, built offline on first use under MODELS_DIR/demo.
+
+Each is a real architecture (scaled down) with random weights, written in its published file format and
+loaded by the same production code as the real weights. Their outputs mean nothing; the demo says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from filelock import FileLock
+
+from humanverse.model_files import models_dir
+
+DEMO_SUBDIR = "demo"
+_VERSION = "1"
+
+
+def _builders():
+    from humanverse.annotators import dpt_midas, omnidata, pose_mmpose
+
+    return [
+        ("pose (tiny ViTPose, mmpose layout)", pose_mmpose.build_demo_weights),
+        ("depth (tiny DPT-hybrid MiDaS, HF layout)", dpt_midas.build_demo_weights),
+        ("depth + normal (tiny Omnidata DPT)", omnidata.build_demo_weights),
+    ]
+
+
+def ensure_demo_models(configured_dir: str | None, say=print) -> Path:
+    """Build whatever is missing (once; concurrent callers wait on a lock) and return the demo folder."""
+    root = models_dir(configured_dir) / DEMO_SUBDIR
+    marker = root / f".built-v{_VERSION}"
+    if marker.exists():
+        return root
+    root.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(root) + ".lock"):
+        if marker.exists():
+            return root
+        for what, build in _builders():
+            say(f"building untrained demo model: {what}")
+            build(root)
+        marker.write_text("tiny random-weight models for the demo preset; not trained\n")
+    return root
