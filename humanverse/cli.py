@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_lsd_parser(train_sub)
     t.set_defaults(func=cmd_train)
+
+    from humanverse.models_cli import add_models_parser
+
+    add_models_parser(sub)
     return parser
 
 

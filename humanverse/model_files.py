@@ -35,15 +35,15 @@ def locate(spec: str, required: list[str], root: str | Path | None = None) -> Pa
         path = Path(spec).expanduser()
         if not path.is_absolute():
             path = models_dir(str(root) if root else None) / path
-    missing = [name for name in required if not (path / name).exists()] if required else (
-        [] if path.exists() else [str(path)]
-    )
+    if not required and not path.exists():
+        raise MissingModelFiles(f"model {spec!r}: {path} not found. {_HINT}")
+    missing = [name for name in required if not (path / name).exists()]
     if missing:
-        raise MissingModelFiles(
-            f"model {spec!r}: missing {', '.join(missing)} under {path}. "
-            "Put the published files there (see `humanverse models list`) or point the config at them."
-        )
+        raise MissingModelFiles(f"model {spec!r}: missing {', '.join(missing)} in {path}. {_HINT}")
     return path
+
+
+_HINT = "Put the published files there (see `humanverse models list`) or point the config at them."
 
 
 def _hf_cache_snapshot(repo_id: str, required: list[str]) -> Path:

@@ -16,7 +16,7 @@ from humanverse.annotators.checkpoints import model_id
 from humanverse.annotators.dense_io import ResizeMode
 from humanverse.annotators.device import pick_device, set_cpu_threads
 from humanverse.config_base import Section
-from humanverse.model_files import locate
+from humanverse.model_files import MissingModelFiles, locate
 from humanverse.pipeline.sample import Sample
 from humanverse.pipeline.stage import Resources, Stage
 from humanverse.shards.encoding import encode_depth16
@@ -58,8 +58,14 @@ class DepthStage(Stage):
         self._ids: dict[str, str] = {}
 
     def check_models(self) -> None:
+        missing = []
         for name in self.cfg.models:
-            self._files(name)
+            try:
+                self._files(name)
+            except MissingModelFiles as exc:
+                missing.append(str(exc))
+        if missing:
+            raise MissingModelFiles("\n".join(missing))
 
     def _files(self, name: str) -> tuple[Path, list[Path]]:
         if name == "midas":
