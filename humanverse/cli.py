@@ -49,10 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train the bundled two-stage model on curated shards")
     train_sub = t.add_subparsers(dest="model", required=True)
+    from humanverse.report.inspect_cli import add_inspect_parser
     from humanverse.train.lsd_cli import add_train_lsd_parser
+    from humanverse.train.refiner_cli import add_train_refiner_parser
+    from humanverse.train.sample_cli import add_sample_parser
 
     add_train_lsd_parser(train_sub)
+    add_train_refiner_parser(train_sub)
     t.set_defaults(func=cmd_train)
+    add_sample_parser(sub)
+    add_inspect_parser(sub)
 
     from humanverse.models_cli import add_models_parser
 
@@ -93,7 +99,7 @@ def cmd_train(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Trainers report steps, checkpoints and resumes at INFO; curation reports through its own console.
-    chatty = args.verbose or args.command == "train"
+    chatty = args.verbose or args.command in ("train", "sample")
     logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from humanverse.model_files import MissingModelFiles
     from humanverse.pipeline.curate import StallError

@@ -43,6 +43,12 @@ def random_crop_box(
     return CropBox((width - w) // 2, (height - h) // 2, max(1, w), max(1, h))
 
 
+def centre_square_box(width: int, height: int) -> CropBox:
+    """The largest centred square: how a non-square pose/depth/normal input is framed for a square sampler."""
+    side = min(width, height)
+    return CropBox((width - side) // 2, (height - side) // 2, side, side)
+
+
 def crop_resize(array: np.ndarray, box: CropBox, size: int) -> np.ndarray:
     """Crop box out of an H x W (x C) array and resize it to size x size (area filter when shrinking)."""
     region = np.ascontiguousarray(array[box.y0 : box.y0 + box.height, box.x0 : box.x0 + box.width])

@@ -13,21 +13,11 @@ import argparse
 import logging
 import sys
 
-from humanverse.train.config import load_config
+from humanverse.train.train_args import add_trainer_arguments, config_from_args
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--data", required=True, nargs="+", help="shard glob(s), brace patterns or URLs")
-    parser.add_argument("--output", required=True, help="run directory (checkpoints, logs, run.json)")
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--preset", help="bundled preset: lsd (SD-2-base, 512²) or lsd_tiny (CPU smoke runs)")
-    source.add_argument("--config", help="YAML config file")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value, e.g. --set loop.checkpointing_steps=500 (repeatable)")
-    parser.add_argument("--resume", help="'latest' (no-op on a fresh run) or a checkpoint folder")
-    parser.add_argument("--max-steps", type=int, help="shorthand for --set loop.max_steps=N")
-    parser.add_argument("--checkpoints-total-limit", type=int,
-                        help="shorthand for --set loop.checkpoints_total_limit=N")
+    add_trainer_arguments(parser, presets="lsd (SD-2-base, 512²) or lsd_tiny (CPU smoke runs)")
     parser.set_defaults(handler=run)
     return parser
 
@@ -43,12 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from humanverse.train.lsd_config import LSDConfig
     from humanverse.train.lsd_train import train_lsd
 
-    overrides = list(args.overrides)
-    if args.max_steps is not None:
-        overrides.append(f"loop.max_steps={args.max_steps}")
-    if args.checkpoints_total_limit is not None:
-        overrides.append(f"loop.checkpoints_total_limit={args.checkpoints_total_limit}")
-    cfg = load_config(LSDConfig, preset=args.preset, file=args.config, overrides=overrides)
+    cfg = config_from_args(LSDConfig, args)
     result = train_lsd(cfg, args.data, args.output, resume=args.resume)
     print(f"done: step {result.step}, {result.steps_run} steps at {result.steps_per_second:.3f} steps/s", flush=True)
     return 0

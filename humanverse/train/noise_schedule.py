@@ -1,14 +1,19 @@
-"""Stage 1's diffusion process: v-prediction on a zero-terminal-SNR schedule, one timestep shared by all targets.
+"""The two stages' diffusion processes, and noising several targets at one shared timestep.
+
+Stage 1 (SCHEDULE_CONFIG): v-prediction on a zero-terminal-SNR schedule, one timestep shared by all targets.
 
 Zero terminal SNR (Lin et al. 2023, "Common Diffusion Noise Schedules and Sample Steps are Flawed") makes
 the last training step pure noise, which is what sampling starts from; it needs v-prediction because
 epsilon is unlearnable at SNR 0. The RGB, depth and normal latents are noised at the SAME timestep so the
 shared trunk, which fuses the three branches, sees one noise level (HyperHuman §3.2).
+
+Stage 2 (SDXL_SCHEDULE_CONFIG): the refiner keeps SDXL-base's own epsilon-prediction schedule, because its
+frozen base UNet was trained on exactly that process and the ControlNet copy only steers it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
@@ -26,13 +31,26 @@ SCHEDULE_CONFIG = dict(
 )
 
 
-def training_scheduler() -> DDPMScheduler:
-    return DDPMScheduler(**SCHEDULE_CONFIG)
+# stabilityai/stable-diffusion-xl-base-1.0 scheduler/scheduler_config.json (the process fields).
+SDXL_SCHEDULE_CONFIG = dict(
+    num_train_timesteps=1000,
+    beta_start=0.00085,
+    beta_end=0.012,
+    beta_schedule="scaled_linear",
+    prediction_type="epsilon",
+    timestep_spacing="leading",
+    steps_offset=1,
+    clip_sample=False,
+)
 
 
-def sampling_scheduler() -> DDIMScheduler:
-    """DDIM with trailing spacing so the first sampling step is the SNR-0 step the model was trained on."""
-    return DDIMScheduler(**SCHEDULE_CONFIG, set_alpha_to_one=False)
+def training_scheduler(config: dict = SCHEDULE_CONFIG) -> DDPMScheduler:
+    return DDPMScheduler(**config)
+
+
+def sampling_scheduler(config: dict = SCHEDULE_CONFIG) -> DDIMScheduler:
+    """DDIM on the same process; stage 1's trailing spacing makes the first step the SNR-0 step it trained on."""
+    return DDIMScheduler(**config, set_alpha_to_one=False)
 
 
 @dataclass
@@ -40,6 +58,7 @@ class NoisedTargets:
     timesteps: torch.Tensor  # (B,), shared by every modality
     noisy: dict[str, torch.Tensor]
     velocity: dict[str, torch.Tensor]  # the v-prediction targets
+    noise: dict[str, torch.Tensor] = field(default_factory=dict)  # the epsilon-prediction targets
 
 
 def noise_all_at_one_timestep(
@@ -51,9 +70,10 @@ def noise_all_at_one_timestep(
     timesteps = torch.randint(
         0, scheduler.config.num_train_timesteps, (batch,), generator=generator, device="cpu"
     ).to(first.device)
-    noisy, velocity = {}, {}
+    noisy, velocity, noises = {}, {}, {}
     for name, clean in latents.items():
         noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device="cpu").to(clean.device)
         noisy[name] = scheduler.add_noise(clean, noise, timesteps)
         velocity[name] = scheduler.get_velocity(clean, noise, timesteps)
-    return NoisedTargets(timesteps, noisy, velocity)
+        noises[name] = noise
+    return NoisedTargets(timesteps, noisy, velocity, noises)

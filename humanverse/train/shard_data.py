@@ -58,7 +58,9 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     """One raw webdataset sample (member name -> bytes) to aligned float tensors at cfg.resolution.
 
     Returns image in [-1, 1] (3xHxW), pose in [0, 1] (3xHxW), depth in [0, 1] (1xHxW), normal in [-1, 1]
-    (3xHxW), caption and key. Raises SkipSample when something the trainer needs is missing or broken.
+    (3xHxW), caption and key, plus SDXL's micro-conditioning: original_size (h, w of the source image) and
+    crop_top_left (y, x of the crop in the source image scaled to the output size), which the refiner feeds
+    its base model as SDXL was trained. Raises SkipSample when something the trainer needs is missing or broken.
     """
     missing = [name for name in REQUIRED_MEMBERS if name not in raw]
     if missing:
@@ -115,6 +117,8 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
         "pose": torch.from_numpy(pose).permute(2, 0, 1).float() / 255.0,
         "depth": torch.from_numpy(np.ascontiguousarray(depth))[None].float(),
         "normal": torch.from_numpy(np.ascontiguousarray(normal)).permute(2, 0, 1).float(),
+        "original_size": torch.tensor([src_h, src_w], dtype=torch.float32),
+        "crop_top_left": torch.tensor([box.y0 * size / box.height, box.x0 * size / box.width], dtype=torch.float32),
     }
 
 

@@ -1,0 +1,149 @@
+"""Everything the report shows, read from a finished (or partial) run: run.json, the stats markers, the
+parquet sidecars, and the members of a random sample of kept rows fetched from the tars.
+
+Only complete tasks count: a sidecar or tar whose stats marker is missing belongs to a task that is
+still running or was killed, and is ignored so the report agrees with the funnel.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tarfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from humanverse.pipeline import funnel, run_manifest
+from humanverse.report.rejected_images import local_image_bytes
+from humanverse.shards import atomic
+from humanverse.shards.records import SIDECAR_SCHEMA
+
+
+@dataclass
+class KeptSample:
+    key: str
+    task_id: str
+    members: dict[str, bytes]  # member suffix ("jpg", "json", "depth.png", ...) -> bytes
+
+    @property
+    def meta(self) -> dict:
+        return json.loads(self.members["json"]) if "json" in self.members else {}
+
+
+@dataclass
+class RejectedExample:
+    key: str
+    status: str
+    stage: str | None
+    reason: str | None
+    url: str | None
+    source_id: str | None
+    image: bytes | None  # only when the source image is readable locally (see rejected_images.py)
+
+
+@dataclass
+class RunData:
+    output: str
+    run: dict | None
+    summary: dict  # funnel.totals over complete tasks
+    sidecar: pa.Table  # every input row of every complete task, SIDECAR_SCHEMA columns
+    kept: list[KeptSample]
+    rejected: dict[str, list[RejectedExample]] = field(default_factory=dict)  # "status:stage:reason" -> rows
+    rejected_totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def demo(self) -> bool:
+        return bool((self.run or {}).get("config", {}).get("demo", False))
+
+
+def collect(output: str, samples: int = 24, per_reason: int = 6, seed: int = 0) -> RunData:
+    stats = funnel.load_stats(output)
+    task_ids = [s["task_id"] for s in stats]
+    sidecar = read_sidecars(output, task_ids)
+    rng = random.Random(seed)
+    return RunData(
+        output=output,
+        run=run_manifest.read_run_json(output),
+        summary=funnel.totals(stats),
+        sidecar=sidecar,
+        kept=read_kept_samples(output, sidecar, samples, rng),
+        rejected=rejected_examples(sidecar, per_reason, rng),
+        rejected_totals=_reason_counts(sidecar),
+    )
+
+
+def read_sidecars(output: str, task_ids: list[str]) -> pa.Table:
+    """One table of the typed base columns; per-stage extra columns (embeddings) are left out."""
+    fs, root = fsspec.core.url_to_fs(atomic.join(output, "shards"))
+    tables = []
+    for task_id in task_ids:
+        with fs.open(f"{root}/{task_id}.parquet", "rb") as f:
+            table = pq.read_table(f)
+        columns = [
+            table.column(name).cast(SIDECAR_SCHEMA.field(name).type) if name in table.column_names
+            else pa.nulls(table.num_rows, SIDECAR_SCHEMA.field(name).type)
+            for name in SIDECAR_SCHEMA.names
+        ]
+        tables.append(pa.Table.from_arrays(columns, schema=SIDECAR_SCHEMA))
+    return pa.concat_tables(tables) if tables else SIDECAR_SCHEMA.empty_table()
+
+
+def read_kept_samples(output: str, sidecar: pa.Table, n: int, rng: random.Random) -> list[KeptSample]:
+    ok = [r for r in sidecar.select(["key", "task_id", "status"]).to_pylist() if r["status"] == "ok"]
+    chosen = sorted(rng.sample(ok, min(n, len(ok))), key=lambda r: (r["task_id"], r["key"]))
+    by_task: dict[str, set[str]] = defaultdict(set)
+    for r in chosen:
+        by_task[r["task_id"]].add(r["key"])
+    found: dict[str, KeptSample] = {}
+    for task_id, keys in by_task.items():
+        for key, members in _tar_members(atomic.join(output, "shards", f"{task_id}.tar"), keys):
+            found[key] = KeptSample(key, task_id, members)
+    return [found[r["key"]] for r in chosen if r["key"] in found]
+
+
+def _tar_members(tar_url: str, keys: set[str]):
+    """(key, {suffix: bytes}) for the wanted keys, streaming the tar once (works on object stores too)."""
+    current, files = None, {}
+    with fsspec.open(tar_url, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
+        for member in tar:
+            if not member.isfile() or "." not in member.name:
+                continue
+            key, suffix = member.name.split(".", 1)
+            if key != current:
+                if current in keys:
+                    yield current, files
+                current, files = key, {}
+            if key in keys:
+                handle = tar.extractfile(member)
+                files[suffix] = handle.read() if handle else b""
+        if current in keys:
+            yield current, files
+
+
+def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random) -> dict[str, list[RejectedExample]]:
+    rows = [r for r in sidecar.select(["key", "status", "stage", "reason", "url", "source_id", "input", "row"])
+            .to_pylist() if r["status"] != "ok"]
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        grouped[f"{r['status']}:{r['stage']}:{r['reason']}"].append(r)
+    out = {}
+    for label in sorted(grouped, key=lambda k: -len(grouped[k])):
+        picked = rng.sample(grouped[label], min(per_reason, len(grouped[label])))
+        out[label] = [
+            RejectedExample(r["key"], r["status"], r["stage"], r["reason"], r["url"], r["source_id"],
+                            local_image_bytes(r["url"], r["input"], r["row"]))
+            for r in sorted(picked, key=lambda r: r["key"])
+        ]
+    return out
+
+
+def _reason_counts(sidecar: pa.Table) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in sidecar.select(["status", "stage", "reason"]).to_pylist():
+        if r["status"] != "ok":
+            counts[f"{r['status']}:{r['stage']}:{r['reason']}"] += 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))

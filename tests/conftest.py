@@ -1,0 +1,58 @@
+"""Fixtures shared across test packages: an embedded loopback Ray, a local image server, LAION-format
+input for it, and one real curated output (made once per session, demo preset: HOG detection plus tiny
+untrained pose/depth/normal models) for the report and loader tests."""
+
+import os
+
+import pytest
+
+from tests.support.http_server import LocalHTTPServer
+from tests.support.laion_input import populate_image_root, write_laion_parquet
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """One embedded local Ray (loopback only) for the whole session; curate() reuses it."""
+    from humanverse.pipeline import ray_runtime
+
+    ray_runtime.local_ray_env()
+    ray_runtime.init(None, num_cpus=2)
+    yield
+    import ray
+
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def image_server(tmp_path_factory):
+    """Real photos (bus: HOG finds its people; zidane: it does not), a small image, and failure routes."""
+    root = tmp_path_factory.mktemp("www")
+    populate_image_root(root)
+    with LocalHTTPServer(root) as srv:
+        yield srv
+
+
+@pytest.fixture
+def laion_input(tmp_path, image_server):
+    return write_laion_parquet(tmp_path / "part-00000.parquet", image_server, repeat=2)
+
+
+@pytest.fixture(scope="session")
+def curated_output(tmp_path_factory, image_server, ray_local):
+    """A real `curate` run (demo preset, 4 rows per task) of the LAION-format input; treat it as read-only."""
+    from humanverse import config
+    from humanverse.pipeline.curate import curate
+
+    root = tmp_path_factory.mktemp("curated")
+    parquet = write_laion_parquet(root / "part-00000.parquet", image_server, repeat=2)
+    cfg = config.resolve("demo", None, ["input.rows_per_task=4"])
+    result = curate(cfg, [parquet], str(root / "out"), allow_private_urls=True)
+    assert result.ok and result.summary["counts"]["ok"] >= 1, result.summary
+    return str(root / "out")
+
+
+@pytest.fixture(autouse=True)
+def _loopback_env(monkeypatch):
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")

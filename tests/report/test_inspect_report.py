@@ -1,0 +1,122 @@
+"""`humanverse inspect` on a real curated output: the HTML is self-contained, every image decodes, and
+headless chromium renders it with no broken image."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import re
+import shutil
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from humanverse.report.inspect import collect
+from humanverse.report.inspect_cli import add_inspect_parser
+from humanverse.report.rejected_images import local_image_bytes
+from tests.report import browser
+
+SRC = re.compile(r"""<img[^>]*\bsrc=['"]([^'"]*)['"]""")
+
+
+def run_inspect(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    add_inspect_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["inspect", *argv])
+    return args.func(args)
+
+
+@pytest.fixture(scope="module")
+def report(curated_output, tmp_path_factory):
+    html = tmp_path_factory.mktemp("report") / "report.html"
+    assert run_inspect(curated_output, "--html", str(html), "--samples", "8") == 0
+    return html
+
+
+def decoded_images(html: str) -> list[Image.Image]:
+    images = []
+    for src in SRC.findall(html):
+        assert src.startswith("data:image/"), f"not self-contained: {src[:80]}"
+        payload = base64.b64decode(src.split(",", 1)[1], validate=True)
+        with Image.open(io.BytesIO(payload)) as im:
+            im.load()
+            images.append(im.copy())
+    return images
+
+
+def test_report_is_self_contained_and_every_image_decodes(report, curated_output):
+    html = report.read_text(encoding="utf-8")
+    assert "<script" not in html and "http-equiv" not in html
+    assert not re.search(r"""(src|href)=['"]https?:""", html)
+    images = decoded_images(html)
+    ok = collect(curated_output).summary["counts"]["ok"]
+    # funnel chart + 4 non-empty distribution charts (no aesthetic stage in the demo run) + 3 panels per kept
+    assert len(images) == 1 + 4 + 3 * ok
+    assert all(im.width > 20 and im.height > 20 for im in images)
+    for panel in ("pose + boxes", "depth (turbo: near = red)", "normal"):
+        assert html.count(f"<figcaption>{panel}</figcaption>") == ok
+    assert "no row has an aesthetic score" in html
+    assert "error at fetch: http_404" in html and "error at decode: not_an_image" in html
+
+
+def test_terminal_summary_names_stages_and_reasons(curated_output, tmp_path, capsys):
+    assert run_inspect(curated_output, "--html", str(tmp_path / "r.html"), "--samples", "0") == 0
+    out = capsys.readouterr().out
+    assert "filter funnel" in out and "person" in out and "http_404" in out and "not_an_image" in out
+    assert f"report: {tmp_path / 'r.html'}" in out
+
+
+def test_inspect_refuses_an_output_without_complete_shards(tmp_path):
+    (tmp_path / "empty" / "shards").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="no complete shards"):
+        run_inspect(str(tmp_path / "empty"))
+
+
+def test_funnel_reports_only_complete_tasks(curated_output, tmp_path):
+    out = tmp_path / "partial"
+    shutil.copytree(curated_output, out)
+    full = collect(str(out))
+    marker = min((out / "shards").glob("*.stats.json"))
+    marker.unlink()  # that task is now "still running": its tar and parquet must not be counted
+    partial = collect(str(out))
+    assert partial.summary["tasks"] == full.summary["tasks"] - 1
+    assert partial.sidecar.num_rows == full.sidecar.num_rows - json.loads(
+        (Path(curated_output) / "shards" / marker.name).read_text())["input"]
+    assert partial.sidecar.num_rows == partial.summary["counts"]["input"]
+
+
+def test_chromium_renders_report_with_no_broken_image(report, tmp_path):
+    if not browser.CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (scripts/install_browser.sh installs it)")
+    png = tmp_path / "report.png"
+    browser.screenshot(report, png, tmp_path / "profile")
+    pixels = np.asarray(Image.open(png).convert("L"), dtype=np.float32)
+    assert pixels.std() > 20, "screenshot is blank"
+    dom = browser.loaded_dom(report, tmp_path / "profile2")
+    found = re.search(r"images=(\d+) broken=(\d+)", dom)
+    assert found, dom[-2000:]
+    assert int(found.group(1)) >= 8 and int(found.group(2)) == 0
+
+
+def test_rejected_thumbnails_only_from_local_sources(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(folder / "b.png")
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(folder / "a.jpg")
+    assert Image.open(io.BytesIO(local_image_bytes(None, str(folder), 0))).getpixel((5, 5))[1] > 150  # a.jpg
+    tar_path = tmp_path / "00000.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        for name, data in (("s0.txt", b"x"), ("s0.jpg", (folder / "a.jpg").read_bytes()),
+                           ("s1.txt", b"y"), ("s1.png", (folder / "b.png").read_bytes())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert local_image_bytes("http://example.invalid/x.jpg", str(tar_path), 1) == (folder / "b.png").read_bytes()
+    assert local_image_bytes(f"file://{folder / 'b.png'}", None, None) == (folder / "b.png").read_bytes()
+    assert local_image_bytes("http://127.0.0.1:1/a.jpg", "/data/in.parquet", 0) is None
+    assert local_image_bytes(None, "s3://bucket/images", 0) is None
