@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 
 from humanverse.annotators.depth_stage import DepthConfig
 from humanverse.annotators.normal_stage import NormalConfig
+from humanverse.annotators.outpaint_stage import OutpaintConfig
 from humanverse.annotators.person_detect import DetectConfig
 from humanverse.annotators.pose_stage import PoseConfig
 from humanverse.config_base import Section
@@ -81,6 +82,8 @@ class CurateConfig(Section):
     resolution: ResolutionConfig = ResolutionConfig()
     detect: DetectConfig = DetectConfig()
     person: PersonRuleConfig = PersonRuleConfig()
+    outpaint: OutpaintConfig = OutpaintConfig()
+    """SD-2-inpainting of truncated people before annotation (mode never|auto|always); see docs/outpainting.md."""
     pose: PoseConfig | None = PoseConfig()
     """Whole-body pose on every kept person; null turns the stage off."""
     depth: DepthConfig | None = DepthConfig()

@@ -13,13 +13,15 @@ from filelock import FileLock
 from humanverse.model_files import models_dir
 
 DEMO_SUBDIR = "demo"
-_VERSION = "1"
+_VERSION = "2"
 
 
 def _builders():
-    from humanverse.annotators import dpt_midas, omnidata, pose_mmpose
+    from humanverse.annotators import dpt_midas, omnidata, pose_mmpose, sd_inpaint
 
     return [
+        ("outpainting (tiny SD inpainting pipeline, diffusers layout)",
+         lambda root: sd_inpaint.build_demo_weights(root / "tiny-sd-inpaint")),
         ("pose (tiny ViTPose, mmpose layout)", pose_mmpose.build_demo_weights),
         ("depth (tiny DPT-hybrid MiDaS, HF layout)", dpt_midas.build_demo_weights),
         ("depth + normal (tiny Omnidata DPT)", omnidata.build_demo_weights),

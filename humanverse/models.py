@@ -72,8 +72,9 @@ REGISTRY: tuple[ModelEntry, ...] = (
         notes="the authors' download script fetches it; place it here",
     ),
     ModelEntry(
-        "sd-2-inpainting", "outpainting truncated people", "hf:stabilityai/stable-diffusion-2-inpainting",
-        ("model_index.json",), "Stability AI (Hugging Face)", "CreativeML Open RAIL++-M",
+        "sd-2-inpainting", "outpainting truncated people", "stable-diffusion-2-inpainting",
+        ("model_index.json",), "Stability AI (Hugging Face: stabilityai/stable-diffusion-2-inpainting)",
+        "CreativeML Open RAIL++-M",
         download="hf:stabilityai/stable-diffusion-2-inpainting",
     ),
     ModelEntry(

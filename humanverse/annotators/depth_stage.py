@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from humanverse.annotators.checkpoints import model_id
 from humanverse.annotators.dense_io import ResizeMode
 from humanverse.annotators.device import pick_device, set_cpu_threads
+from humanverse.annotators.outpaint_state import stash_map
 from humanverse.config_base import Section
 from humanverse.model_files import MissingModelFiles, locate
 from humanverse.pipeline.sample import Sample
@@ -112,8 +113,11 @@ class DepthStage(Stage):
             maps = self._predictors[name]([s.image for s in todo])
             key = self.annotation(name, self.cfg.primary)
             for sample, depth in zip(todo, maps):
+                sample.info[key] = {"model": self._ids[key], "kind": KIND}
+                sample.info.setdefault("models", {})[key] = self._ids[key]
+                if stash_map(sample, key, depth):
+                    continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
                 png, rng = encode_depth16(depth)
                 member = f"{key}.png"
                 sample.members[member] = png
-                sample.info[key] = {"model": self._ids[key], **rng, "kind": KIND, "member": member}
-                sample.info.setdefault("models", {})[key] = self._ids[key]
+                sample.info[key].update(**rng, member=member)

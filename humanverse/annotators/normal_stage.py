@@ -11,6 +11,7 @@ from typing import Literal
 from humanverse.annotators.checkpoints import model_id
 from humanverse.annotators.dense_io import ResizeMode
 from humanverse.annotators.device import pick_device, set_cpu_threads
+from humanverse.annotators.outpaint_state import stash_map
 from humanverse.config_base import Section
 from humanverse.model_files import locate
 from humanverse.pipeline.sample import Sample
@@ -59,6 +60,9 @@ class NormalStage(Stage):
         if not todo:
             return
         for sample, normals in zip(todo, self._predict([s.image for s in todo])):
-            sample.members["normal.png"] = encode_normal(normals)
-            sample.info["normal"] = {"model": self._id, "convention": NORMAL_CONVENTION, "member": "normal.png"}
+            sample.info["normal"] = {"model": self._id, "convention": NORMAL_CONVENTION}
             sample.info.setdefault("models", {})["normal"] = self._id
+            if stash_map(sample, "normal", normals):
+                continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
+            sample.members["normal.png"] = encode_normal(normals)
+            sample.info["normal"]["member"] = "normal.png"

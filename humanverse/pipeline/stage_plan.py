@@ -71,12 +71,16 @@ def _groups(cfg: CurateConfig, allow_private_urls: bool, make) -> list[StageGrou
 
 
 def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:
-    """The heavy annotators, which only ever see samples that survived every filter."""
+    """The heavy annotators, which only ever see samples that survived every filter. With outpainting on,
+    they run on the canvas, and outpaint_restore maps everything back after the last of them."""
     from humanverse.annotators.depth_stage import DepthStage
     from humanverse.annotators.normal_stage import NormalStage
+    from humanverse.annotators.outpaint_restore import OutpaintRestoreStage
+    from humanverse.annotators.outpaint_stage import OutpaintStage
     from humanverse.annotators.pose_stage import PoseStage
 
-    stages: list[Stage] = []
+    outpainting = cfg.outpaint.mode != "never"
+    stages: list[Stage] = [make(OutpaintStage, cfg.outpaint, cfg.models_dir)] if outpainting else []
     if cfg.pose is not None:
         stages.append(make(PoseStage, cfg.pose, cfg.models_dir))
     if cfg.depth is not None:
@@ -86,10 +90,9 @@ def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:
     stages = [s for s in stages if s is not None]  # a missing model is reported by build_stage_groups
     if not stages:
         return []
+    restore = [OutpaintRestoreStage(cfg.outpaint, cfg.models_dir)] if outpainting else []
     if cfg.layout.annotators == "fused":
-        return [StageGroup("annotate", stages, cfg.layout.fused_resources)]
-    return [StageGroup(s.name, [s], s.resources) for s in stages]
-
-
-def stage_names(groups: list[StageGroup]) -> list[str]:
-    return [s.name for g in groups for s in g.stages]
+        return [StageGroup("annotate", stages + restore, cfg.layout.fused_resources)]
+    groups = [StageGroup(s.name, [s], s.resources) for s in stages]
+    groups[-1].stages.extend(restore)  # cheap CPU work: no extra hop between actors
+    return groups

@@ -12,6 +12,7 @@ import webdataset as wds
 from PIL import Image
 
 from humanverse import config as cfgmod
+from humanverse.annotators.outpaint_selection import needs_outpaint
 from humanverse.pipeline.curate import curate
 from humanverse.pipeline.run_manifest import ResumeRefused
 from humanverse.shards.encoding import decode_depth16, decode_normal
@@ -27,7 +28,8 @@ def shard_files(out: Path):
 
 def test_curate_accounts_for_every_row_and_resumes(ray_local, laion_input, tmp_path):
     out = tmp_path / "out"
-    result = curate(demo_cfg(), [laion_input], str(out), allow_private_urls=True)
+    cfg_demo = demo_cfg()
+    result = curate(cfg_demo, [laion_input], str(out), allow_private_urls=True)
     assert result.ok and result.tasks_total == 3 and result.tasks_done == 3
 
     # every input row is in a sidecar, with a status and a reason when not ok
@@ -68,6 +70,9 @@ def test_curate_accounts_for_every_row_and_resumes(ray_local, laion_input, tmp_p
             assert normal.shape == (h, w, 3)
             assert np.abs(np.linalg.norm(normal, axis=2) - 1).mean() < 0.05  # unit vectors, up to 8-bit
             assert {"pose", "depth", "normal"} <= set(meta["models"])
+            # outpainting (demo: auto) was applied exactly when the selection rule says so
+            rule, _ = needs_outpaint(meta["persons"], w, h, "auto", cfg_demo.outpaint.border_tol_px)
+            assert meta["outpaint"]["applied"] == rule
             assert "." not in s["__key__"] and "/" not in s["__key__"]
             seen.add(s["__key__"])
     assert seen == ok_keys and len(ok_keys) == 2
@@ -115,3 +120,28 @@ def test_failed_tasks_are_reported_not_written(ray_local, laion_input, tmp_path)
     assert not list((out / "shards").glob("*.stats.json"))
     report = json.loads((out / "failed" / "00000-00000.json").read_text())
     assert "detect setup" in report["error"]
+
+
+def test_outpainted_annotations_come_back_in_the_original_frame(ray_local, laion_input, tmp_path):
+    """outpaint.mode=always: annotators run on the canvas; everything written is in original pixels."""
+    out = tmp_path / "out"
+    result = curate(demo_cfg("outpaint.mode=always", "outpaint.write_canvas=true"), [laion_input], str(out),
+                    allow_private_urls=True)
+    assert result.ok and result.summary["counts"]["ok"] == 2
+    for tar in sorted((out / "shards").glob("*.tar")):
+        for s in wds.WebDataset(str(tar), shardshuffle=False, empty_check=False):
+            meta = json.loads(s["json"])
+            w, h = meta["width"], meta["height"]
+            op = meta["outpaint"]
+            assert op["applied"] and op["canvas_box"][0] <= 0 and op["canvas_box"][2] >= w
+            assert Image.open(io.BytesIO(s["jpg"])).size == (w, h)
+            assert decode_depth16(s["depth.png"]).shape == (h, w)
+            assert decode_normal(s["normal.png"]).shape == (h, w, 3)
+            for person in meta["persons"]:
+                assert len(person["keypoints"]) == 133 and len(person["keypoints_outside"]) == 133
+                inside = [not o for o in person["keypoints_outside"]]
+                kps = np.asarray(person["keypoints"])[inside]
+                assert ((kps[:, 0] >= 0) & (kps[:, 0] <= w) & (kps[:, 1] >= 0) & (kps[:, 1] <= h)).all()
+            canvas = Image.open(io.BytesIO(s["outpaint.jpg"]))
+            cx0, cy0, cx1, cy1 = op["canvas_box"]
+            assert canvas.size == (round(cx1 - cx0), round(cy1 - cy0))
