@@ -21,6 +21,12 @@ from humanverse.annotators.outpaint_stage import OutpaintConfig
 from humanverse.annotators.person_detect import DetectConfig
 from humanverse.annotators.pose_stage import PoseConfig
 from humanverse.config_base import Section
+from humanverse.filters.clip_scores import (
+    AestheticConfig,
+    ClipConfig,
+    ClipScoresConfig,
+    NSFWConfig,
+)
 from humanverse.filters.metadata import MetadataFilterConfig
 from humanverse.filters.person_rule import PersonRuleConfig
 from humanverse.filters.resolution import ResolutionConfig
@@ -82,6 +88,12 @@ class CurateConfig(Section):
     resolution: ResolutionConfig = ResolutionConfig()
     detect: DetectConfig = DetectConfig()
     person: PersonRuleConfig = PersonRuleConfig()
+    clip: ClipConfig = ClipConfig()
+    """OpenAI CLIP ViT-L/14 image embeddings, computed only for survivors (place: after_person)."""
+    aesthetic: AestheticConfig = AestheticConfig()
+    """LAION improved aesthetic predictor, scale 1-10: min_score 4.5 keeps scores >= 4.5."""
+    nsfw: NSFWConfig = NSFWConfig()
+    """LAION CLIP NSFW detector, a probability 0-1 (the scale of LAION's punsafe)."""
     outpaint: OutpaintConfig = OutpaintConfig()
     """SD-2-inpainting of truncated people before annotation (mode never|auto|always); see docs/outpainting.md."""
     pose: PoseConfig | None = PoseConfig()
@@ -90,6 +102,9 @@ class CurateConfig(Section):
     normal: NormalConfig | None = NormalConfig()
     layout: LayoutConfig = LayoutConfig()
     run: RunConfig = RunConfig()
+
+    def clip_scores(self) -> ClipScoresConfig:
+        return ClipScoresConfig(clip=self.clip, aesthetic=self.aesthetic, nsfw=self.nsfw)
 
     def digest(self) -> str:
         """What decides whether existing shards are still valid: everything but the run section."""

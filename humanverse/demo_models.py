@@ -13,13 +13,25 @@ from filelock import FileLock
 from humanverse.model_files import models_dir
 
 DEMO_SUBDIR = "demo"
-_VERSION = "2"
+_VERSION = "3"
 
 
 def _builders():
-    from humanverse.annotators import dpt_midas, omnidata, pose_mmpose, sd_inpaint
+    from humanverse.annotators import (
+        aesthetic_mlp,
+        clip_embedder,
+        dpt_midas,
+        nsfw_head,
+        omnidata,
+        pose_mmpose,
+        sd_inpaint,
+    )
 
     return [
+        ("CLIP image tower (tiny, open_clip layout)",
+         lambda root: clip_embedder.build_demo_weights(root / "tiny-clip", arch=clip_embedder.TINY_ARCH)),
+        ("aesthetic MLP (LAION layout)", lambda root: aesthetic_mlp.build_demo_weights(root / "aesthetic")),
+        ("NSFW head (LAION layout)", lambda root: nsfw_head.build_demo_weights(root / "nsfw")),
         ("outpainting (tiny SD inpainting pipeline, diffusers layout)",
          lambda root: sd_inpaint.build_demo_weights(root / "tiny-sd-inpaint")),
         ("pose (tiny ViTPose, mmpose layout)", pose_mmpose.build_demo_weights),

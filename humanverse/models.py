@@ -48,9 +48,10 @@ REGISTRY: tuple[ModelEntry, ...] = (
     ),
     ModelEntry(
         "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.pth",),
-        "github.com/LAION-AI/CLIP-based-NSFW-Detector (Keras), converted once with "
-        "`python -m humanverse.annotators.nsfw_keras_convert`", "MIT",
-        notes="the published file is a Keras model; convert it, then place the .pth here",
+        "github.com/LAION-AI/CLIP-based-NSFW-Detector: the PyTorch port attached to its issue #7 "
+        "(clip_autokeras_binary_nsfw.zip); from the Keras model, `python -m humanverse.annotators.nsfw_keras_convert`",
+        "MIT",
+        notes="unzip clip_autokeras_binary_nsfw.zip and place the .pth here",
     ),
     ModelEntry(
         "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.pth", (),

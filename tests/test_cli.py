@@ -10,6 +10,7 @@ import time
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from tests.support.laion_input import laion_rows  # noqa: F401 - shared row builder
 from tests.support.http_server import LocalHTTPServer
@@ -58,6 +59,7 @@ def test_failed_tasks_exit_nonzero_and_are_named(tmp_path):
     assert "00000-00000" in r.stdout and "failed/00000-00000.json" in r.stdout
 
 
+@pytest.mark.reliability
 def test_kill_9_mid_run_leaves_only_complete_files_and_resumes(tmp_path):
     """A killed driver leaves no half file under a final name; a rerun finishes with the same keys."""
     with LocalHTTPServer() as srv:

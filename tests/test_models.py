@@ -43,7 +43,7 @@ def test_every_real_preset_path_is_in_the_registry():
     cfg = cfgmod.resolve("humanverse", None, [])
     specs = {e.spec for e in REGISTRY}
     wanted = [cfg.detect.weights, cfg.pose.weights, cfg.depth.midas_weights, cfg.depth.omnidata_weights,
-              cfg.normal.weights, cfg.outpaint.model]
+              cfg.normal.weights, cfg.outpaint.model, cfg.clip.weights, cfg.aesthetic.weights, cfg.nsfw.weights]
     assert [w for w in wanted if w not in specs] == []
 
 

@@ -49,11 +49,12 @@ def _groups(cfg: CurateConfig, allow_private_urls: bool, make) -> list[StageGrou
     if allow_private_urls and not download.allow_private_urls:
         download = download.model_copy(update={"allow_private_urls": True})
     fetch_res = cfg.fetch.resources
+    clip = clip_group(cfg, make)
     groups: list[StageGroup] = [
         StageGroup(
             "fetch",
             [
-                MetadataFilter(cfg.metadata),
+                MetadataFilter(metadata_config(cfg)),
                 FetchStage(download, fetch_res),
                 DecodeStage(cfg.fetch.decode, fetch_res),
                 ResolutionFilter(cfg.resolution),
@@ -66,8 +67,28 @@ def _groups(cfg: CurateConfig, allow_private_urls: bool, make) -> list[StageGrou
             cfg.detect.resources,
         ),
     ]
+    if clip is not None:
+        groups.insert(1 if cfg.clip.place == "before_person" else 2, clip)
     groups += annotator_groups(cfg, make)
     return groups
+
+
+def metadata_config(cfg: CurateConfig):
+    """Where the aesthetic score may come from metadata, apply its cut before anything is downloaded."""
+    aes = cfg.aesthetic
+    if cfg.metadata.min_aesthetic is None and aes.enabled and aes.source != "model":
+        return cfg.metadata.model_copy(update={"min_aesthetic": aes.min_score})
+    return cfg.metadata
+
+
+def clip_group(cfg: CurateConfig, make) -> StageGroup | None:
+    """Aesthetic + NSFW on CLIP embeddings; by default after the person rule, so only survivors pay."""
+    from humanverse.filters.clip_scores import CLIPScoreStage
+
+    if not (cfg.aesthetic.enabled or cfg.nsfw.enabled or cfg.clip.keep_embeddings):
+        return None
+    stage = make(CLIPScoreStage, cfg.clip_scores(), cfg.models_dir)
+    return None if stage is None else StageGroup(stage.name, [stage], cfg.clip.resources)
 
 
 def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:

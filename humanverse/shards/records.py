@@ -97,8 +97,12 @@ def sidecar_table(rows: list[dict[str, Any]], extra: list[dict[str, Any]]) -> pa
     table = pa.Table.from_pylist(rows, schema=SIDECAR_SCHEMA)
     names = sorted({k for e in extra for k in e})
     for name in names:
-        values = [_plain(e.get(name)) for e in extra]
-        table = table.append_column(name, pa.array(values))
+        values = [e.get(name) for e in extra]
+        arrays = [v for v in values if isinstance(v, np.ndarray)]
+        if arrays:  # e.g. clip_embedding: keep its dtype (float16) instead of widening to double
+            table = table.append_column(name, pa.array(values, type=pa.list_(pa.from_numpy_dtype(arrays[0].dtype))))
+        else:
+            table = table.append_column(name, pa.array([_plain(v) for v in values]))
     return table
 
 

@@ -495,6 +495,7 @@ EXPECTED_ANIMATED = {"pillow_iss634.gif", "pillow_iss634.webp", "pillow_iss634.a
 EXPECTED_ORIGINAL_KEPT = {"pillow_icc_profile_big.jpg", "pillow_sugarshack_bad_mpo_header.jpg"}
 
 
+@pytest.mark.reliability
 @pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns on the bad-EXIF and bad-MPO files
 @pytest.mark.parametrize("path", _files(BAD_DIR), ids=lambda path: path.name)
 def test_realdata_bad_file_ends_as_image_or_reason(path):
@@ -512,6 +513,7 @@ def test_realdata_bad_file_ends_as_image_or_reason(path):
     assert decoded.jpeg_is_original == (path.name in EXPECTED_ORIGINAL_KEPT)
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("path", _files(BAD_DIR), ids=lambda path: path.name)
 def test_realdata_bad_file_never_raises_even_when_warnings_are_errors(path):
     with warnings.catch_warnings():

@@ -69,13 +69,16 @@ def test_curate_accounts_for_every_row_and_resumes(ray_local, laion_input, tmp_p
             normal = decode_normal(s["normal.png"])
             assert normal.shape == (h, w, 3)
             assert np.abs(np.linalg.norm(normal, axis=2) - 1).mean() < 0.05  # unit vectors, up to 8-bit
-            assert {"pose", "depth", "normal"} <= set(meta["models"])
+            assert {"pose", "depth", "normal", "aesthetic", "nsfw"} <= set(meta["models"])
+            assert 1 <= meta["aesthetic"] <= 10 and meta["aesthetic_source"].startswith("model:")
+            assert 0 <= meta["nsfw"] <= 1 and meta["nsfw_source"].startswith("model:")
             # outpainting (demo: auto) was applied exactly when the selection rule says so
             rule, _ = needs_outpaint(meta["persons"], w, h, "auto", cfg_demo.outpaint.border_tol_px)
             assert meta["outpaint"]["applied"] == rule
             assert "." not in s["__key__"] and "/" not in s["__key__"]
             seen.add(s["__key__"])
     assert seen == ok_keys and len(ok_keys) == 2
+    assert all(r["aesthetic"] is not None and r["nsfw"] is not None for r in rows if r["status"] == "ok")
 
     run = json.loads((out / "run.json").read_text())
     assert run["status"] == "complete" and run["config_digest"] == demo_cfg().digest()
@@ -125,9 +128,16 @@ def test_failed_tasks_are_reported_not_written(ray_local, laion_input, tmp_path)
 def test_outpainted_annotations_come_back_in_the_original_frame(ray_local, laion_input, tmp_path):
     """outpaint.mode=always: annotators run on the canvas; everything written is in original pixels."""
     out = tmp_path / "out"
-    result = curate(demo_cfg("outpaint.mode=always", "outpaint.write_canvas=true"), [laion_input], str(out),
-                    allow_private_urls=True)
+    result = curate(demo_cfg("outpaint.mode=always", "outpaint.write_canvas=true", "clip.keep_embeddings=true"),
+                    [laion_input], str(out), allow_private_urls=True)
     assert result.ok and result.summary["counts"]["ok"] == 2
+    rows = pq.read_table(sorted((out / "shards").glob("*.parquet"))).to_pylist()
+    for r in rows:
+        emb = r.get("clip_embedding")
+        if r["status"] == "ok":
+            assert len(emb) == 768 and abs(np.linalg.norm(np.asarray(emb, np.float32)) - 1) < 1e-2
+        else:
+            assert emb is None
     for tar in sorted((out / "shards").glob("*.tar")):
         for s in wds.WebDataset(str(tar), shardshuffle=False, empty_check=False):
             meta = json.loads(s["json"])

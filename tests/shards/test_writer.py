@@ -63,6 +63,7 @@ def test_shard_contract(tmp_path):
     assert json.loads(open(p["stats"]).read()) == stats
 
 
+@pytest.mark.reliability
 def test_unsafe_member_names_refused(tmp_path):
     t = task_with(1)
     t.samples[0].members["../evil"] = b"x"
@@ -76,6 +77,7 @@ def test_unsafe_member_names_refused(tmp_path):
     assert not list((tmp_path / "shards").glob("*.tar")) and not list((tmp_path / "shards").glob(".*"))
 
 
+@pytest.mark.reliability
 def test_crash_mid_write_leaves_no_final_file(tmp_path):
     final = str(tmp_path / "shards" / "x.tar")
     with pytest.raises(RuntimeError):

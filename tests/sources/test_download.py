@@ -16,7 +16,8 @@ from tests.support.http_server import HTML_PAGE, TINY_PNG, LocalHTTPServer
 
 # ultralytics ships two real photos; find them without importing ultralytics (it probes the network).
 ASSETS = Path(importlib.util.find_spec("ultralytics").submodule_search_locations[0]) / "assets"
-pytestmark = pytest.mark.timeout(30)  # a broken deadline should fail, not hang the suite
+# a broken deadline should fail, not hang the suite; these are the hostile-network tests of the reliability suite
+pytestmark = [pytest.mark.timeout(30), pytest.mark.reliability]
 CAP = 256 * 1024  # above both photos (bus.jpg is 134 KiB)
 
 

@@ -30,6 +30,7 @@ def test_total_limit_keeps_the_newest_complete_checkpoints(accelerator_and_model
     assert not list(tmp_path.glob(".checkpoint-*"))
 
 
+@pytest.mark.reliability
 def test_a_crash_during_save_leaves_the_previous_checkpoint_as_latest(accelerator_and_model, tmp_path, monkeypatch):
     accelerator, model = accelerator_and_model
     save_checkpoint(accelerator, tmp_path, 2, {})

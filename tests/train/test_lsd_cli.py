@@ -25,6 +25,7 @@ def _env() -> dict:
     return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
 
 
+@pytest.mark.reliability
 def test_killed_run_resumes_from_its_last_complete_checkpoint(shards, tmp_path):
     run_dir = tmp_path / "run"
     common = ["--data", *shards, "--output", str(run_dir), "--preset", "lsd_tiny",
