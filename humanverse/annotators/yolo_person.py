@@ -22,7 +22,11 @@ class YoloPersonDetector:
     def __init__(self, weights: Path, conf: float, imgsz: int, device: str):
         offline_ultralytics()
         from ultralytics import YOLO
+        from ultralytics.utils import patches
 
+        # ultralytics patches PIL.Image.open to pip-install pi-heif on the first unidentified image; nothing
+        # may install packages at run time, and this worker may also decode untrusted bytes.
+        patches._pil_plugins_registered = True
         self.model = YOLO(str(weights))
         self.conf, self.imgsz, self.device = conf, imgsz, device
         names = self.model.names or {}

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import io
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -249,7 +250,7 @@ def _open_checked(data: bytes, cfg: DecodeConfig) -> tuple[Image.Image | None, H
     if not data:
         return None, None, "not_an_image"
     try:
-        image = Image.open(io.BytesIO(data), formats=_openable_formats())
+        image = _pillow_open(io.BytesIO(data), _openable_formats())
     except UnidentifiedImageError:
         return None, None, _unidentified_reason(data)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -293,6 +294,15 @@ def _openable_formats() -> tuple[str, ...]:
         for name in ALLOWED_FORMATS
         if name in Image.OPEN and (name not in _OPTIONAL_CODECS or features.check_module(_OPTIONAL_CODECS[name]))
     )
+
+
+def _pillow_open(fp, formats: tuple[str, ...]) -> Image.Image:
+    """Pillow's own Image.open. Importing ultralytics replaces PIL.Image.open process-wide with a wrapper
+    that, on the first unidentified image, tries to pip-install and import pi-heif: untrusted bytes must
+    never trigger an install, and our reasons must not depend on what else was imported first."""
+    patches = sys.modules.get("ultralytics.utils.patches")
+    original = getattr(patches, "_image_open", None) if patches is not None else None
+    return (original or Image.open)(fp, formats=formats)
 
 
 def _unidentified_reason(data: bytes) -> str:

@@ -589,3 +589,15 @@ def test_realdata_people_all_decode(path):
         assert decoded.exif_transposed and (decoded.width, decoded.height) == (2304, 3072)
     if header.format == "JPEG" and header.mode == "RGB" and not decoded.exif_transposed:
         assert decoded.jpeg_is_original and decoded.jpeg == data
+
+
+def test_reasons_do_not_change_after_ultralytics_patches_pillow():
+    """Importing ultralytics replaces PIL.Image.open with a wrapper that tries to install pi-heif on the first
+    unidentified image; the decoder must keep Pillow's own behaviour (found when test order changed a reason)."""
+    import PIL.Image
+
+    import ultralytics.utils.patches  # noqa: F401 - the import is the patch
+
+    assert PIL.Image.open.__module__ != "PIL.Image"  # still patched, so this test means something
+    assert read_header(png_claiming(0, 10), CFG) == (None, "zero_size")
+    assert decode_image(b"<html>hi</html>", CFG) == (None, "not_an_image")

@@ -70,7 +70,8 @@ class HangStage(Stage):
 
 def with_extra_group(monkeypatch, stage):
     def build(cfg, allow_private_urls=False):
-        return build_stage_groups(cfg, allow_private_urls) + [StageGroup(stage.name, [stage], Resources(num_cpus=0.1))]
+        # two actors: a healthy task never queues behind a hung one
+        return build_stage_groups(cfg, allow_private_urls) + [StageGroup(stage.name, [stage], Resources(num_cpus=0.1, actors=2))]
 
     monkeypatch.setattr(curate_mod, "build_stage_groups", build)
 
@@ -103,9 +104,9 @@ def test_task_failing_every_time_is_retried_then_reported(ray_local, laion_input
 
 
 def test_hanging_stage_fails_within_stall_timeout_naming_stage_and_task(ray_local, laion_input, tmp_path, monkeypatch):
-    with_extra_group(monkeypatch, HangStage("00000-00001", seconds=120))
+    with_extra_group(monkeypatch, HangStage("00000-00001", seconds=150))
     started = time.monotonic()
     with pytest.raises(StallError, match=r"stage hang on task 00000-00001"):
-        curate(cfg("run.stall_timeout_s=20"), [laion_input], str(tmp_path / "o"), allow_private_urls=True)
-    assert time.monotonic() - started < 110  # well before the hang would have ended
+        curate(cfg("run.stall_timeout_s=40"), [laion_input], str(tmp_path / "o"), allow_private_urls=True)
+    assert time.monotonic() - started < 140  # well before the hang would have ended
     assert (tmp_path / "o" / "shards" / "00000-00000.stats.json").exists()  # the healthy task was published
