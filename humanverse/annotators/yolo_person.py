@@ -54,5 +54,20 @@ def build_demo_weights(target: Path, arch: str = "yolo11n.yaml") -> Path:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     model = YOLO(arch)
+    # A yaml-built model names its classes '0'..'79'; the published checkpoints carry COCO's names,
+    # which the detector checks (class 0 must be 'person').
+    model.model.names = {i: name for i, name in enumerate(COCO_NAMES)}
     model.save(str(target))
     return target
+
+
+COCO_NAMES = (
+    "person bicycle car motorcycle airplane bus train truck boat traffic_light fire_hydrant stop_sign "
+    "parking_meter bench bird cat dog horse sheep cow elephant bear zebra giraffe backpack umbrella handbag tie "
+    "suitcase frisbee skis snowboard sports_ball kite baseball_bat baseball_glove skateboard surfboard "
+    "tennis_racket bottle wine_glass cup fork knife spoon bowl banana apple sandwich orange broccoli carrot "
+    "hot_dog pizza donut cake chair couch potted_plant bed dining_table toilet tv laptop mouse remote keyboard "
+    "cell_phone microwave oven toaster sink refrigerator book clock vase scissors teddy_bear hair_drier "
+    "toothbrush"
+).split()
+COCO_NAMES = tuple(name.replace("_", " ") for name in COCO_NAMES)

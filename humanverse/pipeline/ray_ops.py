@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import socket
 import time
 import traceback
@@ -25,11 +26,13 @@ BOARD_NAME = "humanverse-progress-board"
 
 
 def _tasks(batch) -> list:
-    return list(batch["task"])
+    return [pickle.loads(blob) for blob in batch["task"]]
 
 
 def _out(tasks: list) -> dict:
-    return {"task": np.array(tasks, dtype=object)}
+    """Tasks travel as pickled bytes: a plain binary column, so Ray Data never tries (and fails, slowly)
+    to infer an Arrow type for the payload objects; profiled at a third of a fetch actor's time."""
+    return {"task": np.array([pickle.dumps(t, protocol=5) for t in tasks], dtype=object)}
 
 
 class Heartbeat:

@@ -98,7 +98,10 @@ def train_loop(
             }
             accelerator.log(logs, step=step)
             if accelerator.is_main_process:
-                log.info("step %d %s", step, " ".join(f"{k}={v:.4g}" for k, v in logs.items()))
+                rate = logs["steps_per_second"]
+                eta = (loop.max_steps - step) / rate if rate > 0 else float("inf")
+                log.info("step %d/%d %s eta=%s", step, loop.max_steps,
+                         " ".join(f"{k}={v:.4g}" for k, v in logs.items()), _clock(eta))
             window_loss.clear()
         if step % loop.checkpointing_steps == 0 or step == loop.max_steps:
             path = save_checkpoint(accelerator, run_dir, step, checkpoint_state(), loop.checkpoints_total_limit)
@@ -110,3 +113,10 @@ def train_loop(
     if step > last_saved:  # the stream ended early (a finite stream in tests or tools)
         save_checkpoint(accelerator, run_dir, step, checkpoint_state(), loop.checkpoints_total_limit)
     return LoopResult(step, step - start_step, time.perf_counter() - started, logs)
+
+
+def _clock(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"

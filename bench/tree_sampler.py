@@ -1,0 +1,86 @@
+"""Peak memory and CPU time of a whole process tree (driver + Ray's GCS, raylet and workers), sampled.
+
+A local Ray started by `ray.init()` runs its GCS server and raylet as children of the driver, and the
+workers as children of the raylet, so the driver's recursive children are the whole Ray session.
+
+- peak RSS: the largest sum over the tree of resident set sizes at one sample. Shared pages (torch's
+  libraries, the plasma object store mapped into every worker) count once per process that touches them.
+- peak PSS: the same with shared pages split between their users (/proc/PID/smaps_rollup): what the run
+  really occupies.
+- CPU seconds: user + system time of every process seen, at its last sample (a worker that exits between
+  samples loses at most one interval).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import psutil
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+class TreeSampler:
+    def __init__(self, root_pid: int | None = None, interval_s: float = 0.5):
+        self.root = psutil.Process(root_pid or os.getpid())
+        self.interval_s = interval_s
+        self.peak_rss = self.peak_pss = 0
+        self.peak_processes = 0
+        self.cpu_by_pid: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="tree-sampler")
+
+    def __enter__(self) -> TreeSampler:
+        t = self.root.cpu_times()
+        self._root_before = t.user + t.system  # the driver's time before the run is not the run's
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval_s)
+
+    def sample(self) -> None:
+        procs = [self.root]
+        try:
+            procs += self.root.children(recursive=True)
+        except psutil.Error:
+            pass
+        rss = pss = 0
+        for p in procs:
+            try:
+                with p.oneshot():
+                    rss += p.memory_info().rss
+                    t = p.cpu_times()
+                    self.cpu_by_pid[p.pid] = t.user + t.system
+            except psutil.Error:
+                continue
+            pss += _pss_bytes(p.pid)
+        self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+        self.peak_processes = max(self.peak_processes, len(procs))
+
+    def result(self) -> dict:
+        return {
+            "peak_rss_gib": self.peak_rss / 2**30,
+            "peak_pss_gib": self.peak_pss / 2**30,
+            "peak_processes": self.peak_processes,
+            "cpu_s": sum(self.cpu_by_pid.values()) - getattr(self, "_root_before", 0.0),
+            "sampled_at": time.time(),
+        }
