@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     except (config_mod.ConfigError, ResumeRefused, MissingModelFiles, FileNotFoundError, ValueError) as exc:
         make_console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_USAGE
+    except StallError as exc:
+        make_console(stderr=True).print(f"[red]stalled:[/red] {exc}. Complete shards are kept; rerun to resume.",
+                                        highlight=False)
+        return EXIT_STALLED
 
 
 if __name__ == "__main__":

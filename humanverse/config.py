@@ -20,7 +20,7 @@ from humanverse.annotators.normal_stage import NormalConfig
 from humanverse.annotators.outpaint_stage import OutpaintConfig
 from humanverse.annotators.person_detect import DetectConfig
 from humanverse.annotators.pose_stage import PoseConfig
-from humanverse.config_base import Section
+from humanverse.config_base import Section, apply_override
 from humanverse.filters.clip_scores import (
     AestheticConfig,
     ClipConfig,
@@ -133,17 +133,10 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     for item in overrides:
-        if "=" not in item:
-            raise ConfigError(f"--set {item!r}: expected section.key=value")
-        dotted, raw = item.split("=", 1)
-        parts = dotted.strip().split(".")
-        node = data
-        for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError(f"--set {dotted}: {part!r} is not a section")
-            node = child
-        node[parts[-1]] = yaml.safe_load(raw)
+        try:
+            apply_override(data, item)
+        except ValueError as exc:
+            raise ConfigError(f"--set: {exc}") from None
     return data
 
 

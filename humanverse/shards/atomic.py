@@ -51,7 +51,7 @@ def publish(local_tmp: Path, final_url: str) -> None:
         with open(local_tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(local_tmp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
     else:
         fs, path = fsspec.core.url_to_fs(final_url)
         fs.put_file(str(local_tmp), path)
@@ -75,7 +75,7 @@ def remove_stale_temporaries(directory_url: str) -> int:
     return len(stale)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

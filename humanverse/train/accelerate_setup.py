@@ -37,6 +37,36 @@ def make_accelerator(run_dir: str | Path, loop: LoopConfig):
     return accelerator
 
 
+def start_run(run_dir: Path, loop: LoopConfig, resume: str | None):
+    """What every trainer does first: the accelerator, a clean run folder, and where to resume from.
+
+    Returns (accelerator, checkpoint to resume from or None, the step it ends at)."""
+    from humanverse.train.checkpoints import (
+        read_state,
+        remove_stale_temporaries,
+        resolve_resume,
+    )
+
+    accelerator = make_accelerator(run_dir, loop)
+    if accelerator.is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(run_dir)
+    accelerator.wait_for_everyone()
+    resume_from = resolve_resume(run_dir, resume)
+    return accelerator, resume_from, (read_state(resume_from)["step"] if resume_from else 0)
+
+
+def main_process_first(accelerator, make):
+    """make(create=True) on the main process (which may write random frozen parts), then make(create=False)
+    on the others, so every process loads the same files."""
+    if accelerator.is_main_process:
+        result = make(True)
+    accelerator.wait_for_everyone()
+    if not accelerator.is_main_process:
+        result = make(False)
+    return result
+
+
 def weight_dtype(accelerator) -> torch.dtype:
     """The dtype for frozen models (VAE, text encoder): training precision, since they only run forward."""
     return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(accelerator.mixed_precision, torch.float32)

@@ -19,6 +19,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from humanverse.shards.atomic import fsync_dir
+
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 STATE_FILE = "trainer_state.json"
 
@@ -78,7 +80,7 @@ def save_checkpoint(accelerator, run_dir: str | Path, step: int, state: dict[str
         if final.exists():  # re-saving a step (e.g. a resumed run that ends where it started)
             shutil.rmtree(final)
         os.replace(tmp, final)
-        _fsync_dir(run_dir)
+        fsync_dir(run_dir)
         if total_limit is not None:
             for old in list_checkpoints(run_dir)[:-total_limit]:
                 shutil.rmtree(old, ignore_errors=True)
@@ -92,15 +94,7 @@ def _fsync_tree(root: Path) -> None:
         for name in filenames:
             with open(os.path.join(dirpath, name), "rb") as fh:
                 os.fsync(fh.fileno())
-        _fsync_dir(Path(dirpath))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fsync_dir(Path(dirpath))
 
 
 def store_models_as_pretrained(accelerator, names: list[str], emas: dict[str, Any] | None = None) -> None:

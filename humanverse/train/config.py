@@ -7,12 +7,12 @@ unknown keys and wrong types fail before any model is built, not an hour into a 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import Field, model_validator
 
-from humanverse.config_base import Section
+from humanverse.config_base import Section, apply_override
 
 PRESETS_DIR = Path(__file__).resolve().parent.parent / "presets"
 
@@ -88,23 +88,6 @@ def preset_path(name: str) -> Path:
         available = sorted(p.stem.removeprefix("train_") for p in PRESETS_DIR.glob("train_*.yaml"))
         raise FileNotFoundError(f"no training preset {name!r}; available: {', '.join(available)}")
     return path
-
-
-def apply_override(tree: dict[str, Any], assignment: str) -> None:
-    """Apply one `a.b.c=value` override in place; the value is parsed as YAML (so 1e-4, true, [1, 2] work)."""
-    if "=" not in assignment:
-        raise ValueError(f"override must look like key.path=value, got {assignment!r}")
-    dotted, raw = assignment.split("=", 1)
-    keys = dotted.strip().split(".")
-    if not all(keys):
-        raise ValueError(f"bad key path in override {assignment!r}")
-    node = tree
-    for key in keys[:-1]:
-        child = node.setdefault(key, {})
-        if not isinstance(child, dict):
-            raise ValueError(f"override {assignment!r}: {key!r} is not a section")
-        node = child
-    node[keys[-1]] = yaml.safe_load(raw)
 
 
 def load_config(

@@ -14,17 +14,16 @@ import torch.nn.functional as F
 
 from humanverse.train.accelerate_setup import (
     flat_hparams,
-    make_accelerator,
+    main_process_first,
     make_ema,
     make_lr_scheduler,
     make_optimizer,
+    start_run,
     weight_dtype,
     write_run_record,
 )
 from humanverse.train.checkpoints import (
     read_state,
-    remove_stale_temporaries,
-    resolve_resume,
     store_models_as_pretrained,
 )
 from humanverse.train.latent_stats import LatentStats, StatsAccumulator
@@ -39,7 +38,10 @@ from humanverse.train.lsd_components import (
 )
 from humanverse.train.lsd_config import LSDConfig
 from humanverse.train.lsd_model import MODALITIES
-from humanverse.train.noise_schedule import noise_all_at_one_timestep, training_scheduler
+from humanverse.train.noise_schedule import (
+    noise_all_at_one_timestep,
+    training_scheduler,
+)
 from humanverse.train.shard_data import make_dataloader
 
 log = logging.getLogger(__name__)
@@ -119,21 +121,9 @@ def train_lsd(
     cfg: LSDConfig, shards: str | list[str], run_dir: str | Path, resume: str | None = None
 ) -> LoopResult:
     run_dir = Path(run_dir)
-    accelerator = make_accelerator(run_dir, cfg.loop)
-    if accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(run_dir)
-    accelerator.wait_for_everyone()
-
-    resume_from = resolve_resume(run_dir, resume)
-    start_step = read_state(resume_from)["step"] if resume_from else 0
-
+    accelerator, resume_from, start_step = start_run(run_dir, cfg.loop, resume)
     # Random frozen parts are created by the main process only, then everyone loads the same files.
-    if accelerator.is_main_process:
-        frozen = load_frozen(cfg, run_dir, create=True)
-    accelerator.wait_for_everyone()
-    if not accelerator.is_main_process:
-        frozen = load_frozen(cfg, run_dir, create=False)
+    frozen = main_process_first(accelerator, lambda create: load_frozen(cfg, run_dir, create=create))
     dtype = weight_dtype(accelerator)
     frozen.vae.to(accelerator.device, dtype=dtype)
     frozen.text_encoder.to(accelerator.device, dtype=dtype)

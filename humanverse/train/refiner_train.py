@@ -15,17 +15,15 @@ import torch.nn.functional as F
 
 from humanverse.train.accelerate_setup import (
     flat_hparams,
-    make_accelerator,
+    main_process_first,
     make_ema,
     make_lr_scheduler,
     make_optimizer,
+    start_run,
     weight_dtype,
     write_run_record,
 )
 from humanverse.train.checkpoints import (
-    read_state,
-    remove_stale_temporaries,
-    resolve_resume,
     store_models_as_pretrained,
 )
 from humanverse.train.loop import LoopResult, train_loop
@@ -91,21 +89,9 @@ def train_refiner(
     cfg: RefinerConfig, shards: str | list[str], run_dir: str | Path, resume: str | None = None
 ) -> LoopResult:
     run_dir = Path(run_dir)
-    accelerator = make_accelerator(run_dir, cfg.loop)
-    if accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(run_dir)
-    accelerator.wait_for_everyone()
-
-    resume_from = resolve_resume(run_dir, resume)
-    start_step = read_state(resume_from)["step"] if resume_from else 0
-
+    accelerator, resume_from, start_step = start_run(run_dir, cfg.loop, resume)
     # A random base is written by the main process only, then every process loads the same files.
-    if accelerator.is_main_process:
-        folder = base_folder(cfg, run_dir, create=True)
-    accelerator.wait_for_everyone()
-    if not accelerator.is_main_process:
-        folder = base_folder(cfg, run_dir, create=False)
+    folder = main_process_first(accelerator, lambda create: base_folder(cfg, run_dir, create=create))
     base = load_sdxl_base(folder)
 
     controlnet = build_controlnet(cfg, base)  # the copy is taken in fp32, before the base is cast
