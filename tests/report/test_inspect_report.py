@@ -55,12 +55,12 @@ def test_report_is_self_contained_and_every_image_decodes(report, curated_output
     assert not re.search(r"""(src|href)=['"]https?:""", html)
     images = decoded_images(html)
     ok = collect(curated_output).summary["counts"]["ok"]
-    # funnel chart + 4 non-empty distribution charts (no aesthetic stage in the demo run) + 3 panels per kept
-    assert len(images) == 1 + 4 + 3 * ok
+    # funnel chart + 5 non-empty charts (aesthetic, persons, human area, errors, rejections) + 3 panels per kept
+    assert len(images) == 1 + 5 + 3 * ok
     assert all(im.width > 20 and im.height > 20 for im in images)
     for panel in ("pose + boxes", "depth (turbo: near = red)", "normal"):
         assert html.count(f"<figcaption>{panel}</figcaption>") == ok
-    assert "no row has an aesthetic score" in html
+    assert "aesthetic score (LAION, 1–10)" in html  # the scale is named in the caption
     assert "error at fetch: http_404" in html and "error at decode: not_an_image" in html
 
 
