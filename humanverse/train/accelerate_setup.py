@@ -67,6 +67,20 @@ def main_process_first(accelerator, make):
     return result
 
 
+def prepare_for_training(accelerator, model, ema, optim: OptimConfig, loop: LoopConfig, resume_from, start_step: int):
+    """Optimizer, LR schedule and accelerate's wrapping, then the resumed state if any: one recipe for both
+    stages, in the order accelerate's load_state expects. Returns (model, optimizer, lr_scheduler)."""
+    optimizer = make_optimizer(model.parameters(), optim)
+    lr_scheduler = make_lr_scheduler(optimizer, optim, loop, accelerator.num_processes)
+    model, optimizer, lr_scheduler = accelerator.prepare(model, optimizer, lr_scheduler)
+    if ema is not None:
+        ema.to(accelerator.device)
+    if resume_from:
+        accelerator.load_state(str(resume_from))
+        log.info("resumed from %s at step %d", resume_from, start_step)
+    return model, optimizer, lr_scheduler
+
+
 def weight_dtype(accelerator) -> torch.dtype:
     """The dtype for frozen models (VAE, text encoder): training precision, since they only run forward."""
     return {"fp16": torch.float16, "bf16": torch.bfloat16}.get(accelerator.mixed_precision, torch.float32)

@@ -17,8 +17,7 @@ from humanverse.train.accelerate_setup import (
     flat_hparams,
     main_process_first,
     make_ema,
-    make_lr_scheduler,
-    make_optimizer,
+    prepare_for_training,
     start_run,
     weight_dtype,
     write_run_record,
@@ -105,15 +104,9 @@ def train_refiner(
     # A resumed run must not replay the first run's stream: the seed moves with the step.
     batches = make_dataloader(shards, cfg.data, seed=cfg.loop.seed + start_step)
 
-    optimizer = make_optimizer(controlnet.parameters(), cfg.optim)
-    lr_scheduler = make_lr_scheduler(optimizer, cfg.optim, cfg.loop, accelerator.num_processes)
-    controlnet, optimizer, lr_scheduler = accelerator.prepare(controlnet, optimizer, lr_scheduler)
-    if ema is not None:
-        ema.to(accelerator.device)
-
-    if resume_from:
-        accelerator.load_state(str(resume_from))
-        log.info("resumed from %s at step %d", resume_from, start_step)
+    controlnet, optimizer, lr_scheduler = prepare_for_training(
+        accelerator, controlnet, ema, cfg.optim, cfg.loop, resume_from, start_step
+    )
     if accelerator.is_main_process:
         config_tree = cfg.model_dump(mode="json")
         write_run_record(run_dir, config_tree, {

@@ -22,7 +22,7 @@ def test_trains_checkpoints_and_resumes(shards, tmp_path, caplog, capsys):
     first_base = (run_dir / "frozen" / "sdxl_base" / "unet" / "diffusion_pytorch_model.safetensors").read_bytes()
 
     shutil.rmtree(run_dir / "checkpoint-3")  # as if the run died between checkpoints 2 and 3
-    caplog.set_level(logging.INFO, logger="humanverse.train.refiner_train")
+    caplog.set_level(logging.INFO, logger="humanverse.train")
     assert refiner_cli.main([*common, "--resume", "latest", "--max-steps", "4"]) == 0
     assert f"resumed from {run_dir / 'checkpoint-2'} at step 2" in caplog.text
     assert "done: step 4, 2 steps" in capsys.readouterr().out
