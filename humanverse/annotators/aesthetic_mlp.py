@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-PUBLISHED_FILE = "sac+logos+ava1-l14-linearMSE.pth"
+from humanverse.annotators.clip_published import AESTHETIC_FILE as PUBLISHED_FILE
 EMBED_DIM = 768
 SCALE = "1-10"
 

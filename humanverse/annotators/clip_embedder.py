@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import torch
 
-PUBLISHED_FILE = "open_clip_model.safetensors"
-VIT_L14_OPENAI = "ViT-L-14-quickgelu"
+from humanverse.annotators.clip_published import CLIP_ARCH as VIT_L14_OPENAI
+from humanverse.annotators.clip_published import CLIP_FILE as PUBLISHED_FILE
+
 TINY_ARCH = "humanverse-tiny-clip"
 
 EXTRA_ARCHS: dict[str, dict[str, Any]] = {

@@ -1,20 +1,17 @@
 """Square model inputs from images of any shape, and dense predictions back at each image's own size.
 
-DPT models run at a fixed square size so that images of different shapes share one batch. "stretch" resizes
-to the square (what the MiDaS/HF processor does); "pad" letterboxes (keeps geometry, which matters for
-surface normals, whose directions a non-uniform stretch would bend). Either way the prediction for the
-image's own region is resized back to its original height and width.
+DPT models run at a fixed square size so that images of different shapes share one batch (stretched or
+letterboxed: resize_mode.py). Either way the prediction for the image's own region is resized back to its
+original height and width.
 """
 
 from __future__ import annotations
-
-from typing import Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ResizeMode = Literal["stretch", "pad"]
+from humanverse.annotators.resize_mode import ResizeMode
 
 
 def to_square_batch(

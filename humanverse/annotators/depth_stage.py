@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from humanverse.annotators.checkpoints import model_id
-from humanverse.annotators.dense_io import ResizeMode
+from humanverse.annotators.resize_mode import ResizeMode
 from humanverse.annotators.device import pick_device, set_cpu_threads
 from humanverse.annotators.outpaint_state import stash_map
 from humanverse.config_base import Section

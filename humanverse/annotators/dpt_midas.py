@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from humanverse.annotators.dense_io import ResizeMode, back_to_images, to_square_batch
+from humanverse.annotators.dense_io import back_to_images, to_square_batch
+from humanverse.annotators.resize_mode import ResizeMode
 from humanverse.annotators.device import autocast_dtype
 from humanverse.model_files import MissingModelFiles
 

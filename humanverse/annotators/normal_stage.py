@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from humanverse.annotators.checkpoints import model_id
-from humanverse.annotators.dense_io import ResizeMode
+from humanverse.annotators.resize_mode import ResizeMode
 from humanverse.annotators.device import pick_device, set_cpu_threads
 from humanverse.annotators.outpaint_state import stash_map
 from humanverse.config_base import Section

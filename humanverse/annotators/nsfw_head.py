@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-PUBLISHED_FILE = "clip_autokeras_binary_nsfw.pth"
+from humanverse.annotators.clip_published import NSFW_FILE as PUBLISHED_FILE
 EMBED_DIM = 768
 HIDDEN = (64, 512, 256)
 

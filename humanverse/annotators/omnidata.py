@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from humanverse.annotators.checkpoints import load_torch_file
-from humanverse.annotators.dense_io import ResizeMode, back_to_images, to_square_batch
+from humanverse.annotators.dense_io import back_to_images, to_square_batch
+from humanverse.annotators.resize_mode import ResizeMode
 from humanverse.annotators.device import autocast_dtype
 from humanverse.annotators.dpt_hybrid import IMAGE_SIZE, DPTHybrid
 

@@ -26,17 +26,20 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
 
-from humanverse.annotators import aesthetic_mlp, clip_embedder, nsfw_head
+from humanverse.annotators import clip_published
 from humanverse.annotators.weights_digest import sha256_file
 from humanverse.config_base import Section
 from humanverse.model_files import MissingModelFiles, locate
 from humanverse.pipeline.sample import Sample
 from humanverse.pipeline.stage import Resources, Stage
+
+if TYPE_CHECKING:  # the model modules import torch: only actors that run CLIP load them
+    from humanverse.annotators.clip_embedder import ClipImageEmbedder
 
 Source = Literal["auto", "metadata", "model"]
 
@@ -61,11 +64,11 @@ def _as_float(value: Any) -> float | None:
 class ClipConfig(Section):
     """The CLIP image tower that feeds both heads, and where the stage sits in the pipeline."""
 
-    arch: str = clip_embedder.VIT_L14_OPENAI
+    arch: str = clip_published.CLIP_ARCH
     """open_clip architecture name; the heads need OpenAI ViT-L/14 (QuickGELU). Tests and demo: humanverse-tiny-clip."""
     weights: str = "hf:timm/vit_large_patch14_clip_224.openai"
     """Directory (relative to the models dir, absolute, or hf:org/name in the local HF cache) holding weights_file."""
-    weights_file: str = clip_embedder.PUBLISHED_FILE
+    weights_file: str = clip_published.CLIP_FILE
     keep_embeddings: bool = False
     """Store the fp16 embedding of each kept sample in the parquet sidecar (column clip_embedding)."""
     place: Literal["after_person", "before_person"] = "after_person"
@@ -81,7 +84,7 @@ class AestheticConfig(Section):
     """Keep samples scoring >= this on the LAION 1–10 scale (HumanVerse: 4.5). Not a 0–1 value."""
     source: Source = "auto"
     weights: str = "improved-aesthetic-predictor"
-    weights_file: str = aesthetic_mlp.PUBLISHED_FILE
+    weights_file: str = clip_published.AESTHETIC_FILE
 
     @field_validator("min_score", mode="before")
     @classmethod
@@ -104,7 +107,7 @@ class NSFWConfig(Section):
     """Reject samples whose NSFW probability is above this (0–1). Stable Diffusion 2 filtered LAION at punsafe 0.1."""
     source: Source = "auto"
     weights: str = "clip-based-nsfw-detector"
-    weights_file: str = nsfw_head.PUBLISHED_FILE
+    weights_file: str = clip_published.NSFW_FILE
 
     @field_validator("max_score", mode="before")
     @classmethod
@@ -137,7 +140,7 @@ class CLIPScoreStage(Stage):
         super().__init__(cfg.resources)
         self.cfg = cfg
         self.models_dir = models_dir
-        self.embedder: clip_embedder.ClipImageEmbedder | None = None
+        self.embedder: ClipImageEmbedder | None = None
         self.aesthetic_model = None
         self.nsfw_model = None
         self.device = "cpu"
@@ -181,6 +184,7 @@ class CLIPScoreStage(Stage):
             raise MissingModelFiles("\n".join(missing))
 
     def setup(self) -> None:
+        from humanverse.annotators import aesthetic_mlp, clip_embedder, nsfw_head
         from humanverse.annotators.device import autocast_dtype, pick_device, set_cpu_threads
 
         res = self.resources
@@ -302,13 +306,15 @@ def build_demo_weights(models_dir: Path, cfg: ClipScoresConfig) -> None:
     specs = (cfg.clip.weights, cfg.aesthetic.weights, cfg.nsfw.weights)
     if any(spec.startswith("hf:") for spec in specs):
         raise ValueError("demo weights go under the models directory: use relative weights paths, not hf: specs")
+    from humanverse.annotators import aesthetic_mlp, clip_embedder, nsfw_head
+
     root = Path(models_dir)
     clip_embedder.build_demo_weights(root / cfg.clip.weights, arch=cfg.clip.arch)
     aesthetic_mlp.build_demo_weights(root / cfg.aesthetic.weights)
     nsfw_head.build_demo_weights(root / cfg.nsfw.weights)
 
 
-def _check_dim(embedder: clip_embedder.ClipImageEmbedder | None, expected: int, head: str) -> None:
+def _check_dim(embedder: ClipImageEmbedder | None, expected: int, head: str) -> None:
     if embedder is not None and embedder.dim != expected:
         raise ValueError(
             f"clip.arch gives {embedder.dim}-d embeddings but the {head} head expects {expected}-d "

@@ -17,7 +17,6 @@ import numpy as np
 from humanverse.pipeline.stage_plan import StageGroup
 from humanverse.pipeline.task import TaskPayload, TaskSpec
 from humanverse.shards import atomic
-from humanverse.shards.writer import write_shard
 from humanverse.sources.inputs import reader_for
 
 log = logging.getLogger(__name__)
@@ -145,6 +144,10 @@ class WriteShards:
     """Publishes each finished task as its shard; a failed task leaves a report under OUT/failed/."""
 
     def __init__(self, output: str, namespace: str | None = None):
+        # webdataset imports torch: only the writer pays for it, not every read and fetch actor
+        from humanverse.shards.writer import write_shard
+
+        self.write_shard = write_shard
         self.output = output
         self.heartbeat = Heartbeat(namespace)
 
@@ -158,7 +161,7 @@ class WriteShards:
                 rows["stats"].append(json.dumps(task.summary()))
                 rows["failed"].append(task.failed.splitlines()[0])
             else:
-                rows["stats"].append(json.dumps(write_shard(self.output, task)))
+                rows["stats"].append(json.dumps(self.write_shard(self.output, task)))
                 rows["failed"].append("")
             rows["task_id"].append(task.task_id)
             self.heartbeat.leave()
