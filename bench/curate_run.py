@@ -6,6 +6,10 @@ Throughput, two ways (a task is one shard; its `stats.json` marker is written wh
 - steady: images of tasks 2..K over the time between the first and the last marker. This leaves out Ray's
   start, the actors' model loading and the first task's trip through an empty pipeline.
 - total: all images over the whole call, start-up included (what a user waits for).
+- median interval: images per task over the median time between consecutive markers. For a short run of a
+  deep pipeline (the e2e runs: 4 tasks through 6 pools) first-to-last overstates the rate, because the last
+  tasks were already part-way through the pools when the window opened (their last intervals are short);
+  the median interval is the spacing the bottleneck pool sets.
 
     python bench/curate_run.py --parquet P --out DIR --name NAME [--preset humanverse] [--set k=v ...]
                                [--only-fetch] [--env K=V ...]
@@ -17,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import time
 from pathlib import Path
 
@@ -43,6 +48,8 @@ def throughput(markers, started: float, finished: float) -> dict:
         out.update(steady_s=span, steady_images=steady_rows, steady_img_per_s=steady_rows / span if span > 0 else None,
                    first_task_s=markers[0][0] - started,
                    task_intervals_s=[b[0] - a[0] for a, b in zip(markers, markers[1:])])
+        median = statistics.median(out["task_intervals_s"])
+        out["median_interval_img_per_s"] = total_rows / len(markers) / median if median > 0 else None
     return out
 
 

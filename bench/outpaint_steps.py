@@ -7,9 +7,10 @@ pipeline is made of and summed for the configured schedule:
                         + steps x UNet forward on the classifier-free-guidance pair / images
 
 The model is bench/bench_outpaint.py's full-size build (9-channel UNet 320/640/1280/1280, the SD VAE, the
-23-layer OpenCLIP ViT-H text tower) at SD-2's native 512x512 (64x64 latent). The UNet is timed at 1 image
-(UNet batch 2) and at 2 images (UNet batch 4); the configured batch is 4 images, which on CPU costs more
-time than a 15-minute benchmark has and gains nothing on CPU (see the batch 1 vs 2 figures).
+23-layer OpenCLIP ViT-H text tower) at SD-2's native 512x512 (64x64 latent). By default the UNet is timed at
+1 image (UNet batch 2): the configured batch is 4 images, more than a 15-minute benchmark has time for, and
+on CPU batching gains little (2 images per UNet call: 6.6 s per image-step vs 7.3 s at 1 image, median of
+3, 2026-11-23); `--batches 1 2` measures that again.
 
     python bench/outpaint_steps.py [--runs 3] [--steps 20] [--batches 1 2]
 """
@@ -26,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--steps", type=int, default=20, help="the preset's outpaint.steps")
-    parser.add_argument("--batches", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1])
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     common.quiet_libraries()
@@ -49,15 +50,12 @@ def main() -> None:
     parts = {}
     with torch.inference_mode():
         parts["text encoder (2 prompts)"] = common.timed_runs(lambda: text(ids), args.runs)
-        vae.encode(image)  # warm-up
         parts["VAE encode 512^2"] = common.timed_runs(lambda: vae.encode(image), args.runs)
         parts["VAE decode 64^2 latent"] = common.timed_runs(lambda: vae.decode(z), args.runs)
         unet_runs = {}
         for i, b in enumerate(args.batches):
             x = torch.randn(2 * b, 9, latent, latent)
             h = torch.randn(2 * b, 77, 1024)
-            if i == 0:
-                unet(x, t, encoder_hidden_states=h)  # warm-up
             unet_runs[b] = common.timed_runs(lambda x=x, h=h: unet(x, t, encoder_hidden_states=h), args.runs)
             common.say(f"UNet step, {b} image(s) (UNet batch {2 * b}): {unet_runs[b]['wall_s']:.1f} s")
     fixed_wall = sum(p["wall_s"] for p in parts.values())

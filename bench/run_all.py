@@ -1,6 +1,6 @@
 """The benchmark, one command: builds what is missing, measures everything, writes bench/RESULTS.md.
 
-    .venv/bin/python bench/run_all.py            # ~15 min on an idle 2-core machine (first run +2 min: models)
+    .venv/bin/python bench/run_all.py            # ~14 min on an idle 2-core machine (first run +2 min: models)
     .venv/bin/python bench/run_all.py --runs 1   # a quicker look; RESULTS.md says how many runs it used
 
 Steps (each in fresh processes; results in bench/.out/*.json):
@@ -8,7 +8,8 @@ Steps (each in fresh processes; results in bench/.out/*.json):
  2. inputs: photos served on 127.0.0.1 (bench/photos.py), the 4 on which the bench config keeps one person;
  3. per-stage throughput, batch 1 vs configured (bench/stages.py) and SD-2-inpainting (bench/outpaint_steps.py);
  4. end-to-end `humanverse curate`, both annotator layouts (bench/pipelines.py: e2e);
- 5. 1 -> 2 workers on an embarrassingly parallel config (bench/pipelines.py: scaling);
+ 5. 1 -> 2 workers on an embarrassingly parallel config (bench/pipelines.py: scaling), and the machine's own
+    1 -> 2 process scaling on the same work (bench/hog_ceiling.py);
  6. fetch + decode + filter vs img2dataset (bench/vs_img2dataset.py);
  7. peak RSS / PSS of the whole run at 1x and 10x input (bench/pipelines.py: memory);
  8. bench/RESULTS.md (bench/report.py).
@@ -36,9 +37,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="repeats of every timed measurement (medians)")
     parser.add_argument("--e2e-runs", type=int, default=1, help="repeats of each e2e layout (~2 min each)")
-    parser.add_argument("--e2e-rows", type=int, default=10)
-    parser.add_argument("--fetch-rows", type=int, default=1800)
-    parser.add_argument("--memory-rows", type=int, default=32, help="1x input of the memory test (10x = ten times)")
+    parser.add_argument("--e2e-rows", type=int, default=8, help="one image per task")
+    parser.add_argument("--fetch-rows", type=int, default=1200)
+    parser.add_argument("--memory-rows", type=int, default=pipelines.MEMORY_ROWS_PER_TASK,
+                        help="1x input of the memory test (10x = ten times)")
     parser.add_argument("--skip", default="", help=f"comma-separated steps to skip: {','.join(STEPS)}")
     parser.add_argument("--report-only", action="store_true", help="rewrite RESULTS.md from bench/.out")
     args = parser.parse_args()
@@ -64,7 +66,7 @@ def main() -> None:
         timings["models"] = time.perf_counter() - t0
         common.write_json("models", {"built_s": built})
 
-        cfg = configs.e2e_config(bench_models.DEFAULT_DIR, rows_per_task=2)
+        cfg = configs.e2e_config(bench_models.DEFAULT_DIR, rows_per_task=pipelines.E2E_ROWS_PER_TASK)
         chosen = photos.single_person_photos(cfg, limit=4)
         if len(chosen) < 2:
             raise SystemExit("fewer than 2 photos with one detected person: see bench/photos.py")
@@ -74,7 +76,7 @@ def main() -> None:
             pq = {
                 "photos": photos.write_laion(inputs / "photos.parquet", base, chosen, len(chosen)),
                 "e2e": photos.write_laion(inputs / "e2e.parquet", base, chosen, args.e2e_rows),
-                "scaling": photos.write_laion(inputs / "scaling.parquet", base, chosen, 30 * len(chosen)),
+                "scaling": photos.write_laion(inputs / "scaling.parquet", base, chosen, 18 * len(chosen)),
                 "fetch": photos.write_laion(inputs / "fetch.parquet", base, every, args.fetch_rows),
                 "mem1": photos.write_laion(inputs / "memory-1x.parquet", base, chosen, args.memory_rows),
                 "mem10": photos.write_laion(inputs / "memory-10x.parquet", base, chosen, 10 * args.memory_rows),
@@ -87,10 +89,15 @@ def main() -> None:
             step("outpaint", lambda: subprocess.run([py, "outpaint_steps.py", "--runs", str(args.runs)], check=True,
                                                     cwd=common.BENCH))
             step("e2e", lambda: common.write_json("e2e", {"runs": pipelines.e2e(pq["e2e"], runs=args.e2e_runs)}))
-            step("scaling", lambda: common.write_json("scaling", {"runs": pipelines.scaling(pq["scaling"], args.runs)}))
+            step("scaling", lambda: (
+                common.write_json("scaling", {"runs": pipelines.scaling(pq["scaling"], args.runs)}),
+                subprocess.run([py, "hog_ceiling.py", "--runs", str(args.runs), "--photos", *map(str, chosen)],
+                               check=True, cwd=common.BENCH),
+            ))
             step("fetch", lambda: common.write_json("fetch", vs_img2dataset.compare(pq["fetch"], args.fetch_rows,
                                                                                    args.runs)))
-            step("memory", lambda: common.write_json("memory", {"runs": pipelines.memory(pq["mem1"], pq["mem10"])}))
+            step("memory", lambda: common.write_json("memory", {"runs": pipelines.memory(pq["mem1"], pq["mem10"]),
+                                                                 "rows_per_task": pipelines.MEMORY_ROWS_PER_TASK}))
         timings["total"] = time.perf_counter() - started
         common.write_json("run_all", {"timings_s": timings, "args": vars(args), "machine_end": common.machine()})
     path = report.write()

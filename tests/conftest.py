@@ -3,11 +3,15 @@ input for it, and one real curated output (made once per session, demo preset: H
 untrained pose/depth/normal models) for the report and loader tests."""
 
 import os
+import tempfile
 
 import pytest
 
 from tests.support.http_server import LocalHTTPServer
 from tests.support.laion_input import populate_image_root, write_laion_parquet
+
+# The weights-digest store lives in the user's cache; tests (and the CLIs they start) keep their own.
+os.environ["HUMANVERSE_CACHE"] = tempfile.mkdtemp(prefix="humanverse-test-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,16 @@ from humanverse.annotators.weights_digest import sha256_file
 
 
 def load_torch_file(path: str | Path) -> dict:
+    """A .pth/.pt file's contents on CPU; zip-format files are memory-mapped (pages read as they are used)
+    rather than copied whole into memory first; the legacy pre-1.6 format cannot be, and is read."""
+    import zipfile
+
     import numpy as np
     import torch
 
+    mmap = zipfile.is_zipfile(path)
     try:
-        return torch.load(str(path), map_location="cpu", weights_only=True)
+        return torch.load(str(path), map_location="cpu", weights_only=True, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - retried with numpy allowed, else re-raised
         if "weights_only" not in str(exc) and "Unsupported global" not in str(exc):
             raise
@@ -27,7 +32,7 @@ def load_torch_file(path: str | Path) -> dict:
     allowed += [(core._reconstruct, "numpy.core.multiarray._reconstruct"), (core.scalar, "numpy.core.multiarray.scalar")]
     allowed += [type(np.dtype(t)) for t in ("float32", "float64", "int64", "int32", "uint8", "bool")]
     with torch.serialization.safe_globals(allowed):
-        return torch.load(str(path), map_location="cpu", weights_only=True)
+        return torch.load(str(path), map_location="cpu", weights_only=True, mmap=mmap)
 
 
 def model_id(name: str, files: list[Path]) -> str:

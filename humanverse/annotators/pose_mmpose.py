@@ -18,8 +18,11 @@ from humanverse.annotators.vitpose_config import mmpose_config
 DEMO_WEIGHTS = "vitpose/vitpose-tiny-wholebody.pth"
 
 
-def build_mmpose_model(arch: str, input_size: tuple[int, int] = (256, 192), device: str = "cpu"):
-    """An mmpose TopdownPoseEstimator for `arch`, random weights, in eval mode."""
+def build_mmpose_model(arch: str, input_size: tuple[int, int] = (256, 192), device: str = "cpu",
+                       empty: bool = False):
+    """An mmpose TopdownPoseEstimator for `arch` in eval mode: random weights, or with `empty` parameters on
+    the meta device (buffers real) for a checkpoint to be assigned into; that skips ViTPose-H's random
+    initialisation (5 of 6 s of its build on the benchmark machine)."""
     try:
         from mmpose.apis import init_model
     except ImportError as exc:
@@ -27,7 +30,12 @@ def build_mmpose_model(arch: str, input_size: tuple[int, int] = (256, 192), devi
             "pose backend 'mmpose' needs MMPose: run scripts/install_mmpose.sh <venv>/bin/pip "
             "(or use backend 'onnx')"
         ) from exc
-    return init_model(mmpose_config(arch, input_size), None, device=device)
+    if not empty:
+        return init_model(mmpose_config(arch, input_size), None, device=device)
+    from accelerate import init_empty_weights
+
+    with init_empty_weights(include_buffers=False):
+        return init_model(mmpose_config(arch, input_size), None, device=None)  # meta parameters stay put
 
 
 class MMPoseHeatmaps:
@@ -35,8 +43,8 @@ class MMPoseHeatmaps:
 
     def __init__(self, arch: str, weights: str | Path, input_size: tuple[int, int] = (256, 192), device: str = "cpu"):
         self.device = device
-        self.model = build_mmpose_model(arch, input_size, device)
-        load_into(self.model, weights)
+        self.model = build_mmpose_model(arch, input_size, empty=True)
+        load_into(self.model, weights, assign=True)
         self.model.to(device).eval()
         self.dtype = autocast_dtype(device)
 

@@ -85,11 +85,12 @@ def read_published(path: str | Path) -> dict:
     return published_to_mmpose1(state)
 
 
-def load_into(model: torch.nn.Module, path: str | Path) -> None:
+def load_into(model: torch.nn.Module, path: str | Path, assign: bool = False) -> None:
     """Load a published (or mmpose 1.x) ViTPose checkpoint into an mmpose 1.x model, strictly.
 
     Names and shapes are compared first, so a checkpoint of another arch (or ViTPose+ experts) is one clear
-    error instead of mmpretrain's position-embedding resize assertion.
+    error instead of mmpretrain's position-embedding resize assertion. `assign` puts the checkpoint's tensors
+    in place of the model's (cast to the model's dtypes): for a model built on the meta device.
     """
     state = read_published(path)
     own = model.state_dict()
@@ -101,7 +102,9 @@ def load_into(model: torch.nn.Module, path: str | Path) -> None:
             f"{path}: not a ViTPose whole-body checkpoint for this arch; missing {missing[:5]}, "
             f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}"
         )
-    model.load_state_dict(state, strict=True)
+    if assign:
+        state = {k: v.to(own[k].dtype) for k, v in state.items()}
+    model.load_state_dict(state, strict=True, assign=assign)
 
 
 def write_published(state_dict_1x: dict, path: str | Path, note: str = "") -> None:
