@@ -17,7 +17,7 @@ from humanverse.annotators.resize_mode import ResizeMode
 from humanverse.annotators.device import pick_device, set_cpu_threads
 from humanverse.annotators.outpaint_state import stash_map
 from humanverse.config_base import Section
-from humanverse.model_files import MissingModelFiles, locate
+from humanverse.model_files import check_all, locate
 from humanverse.pipeline.sample import Sample
 from humanverse.pipeline.stage import Resources, Stage
 from humanverse.shards.encoding import encode_depth16
@@ -59,14 +59,7 @@ class DepthStage(Stage):
         self._ids: dict[str, str] = {}
 
     def check_models(self) -> None:
-        missing = []
-        for name in self.cfg.models:
-            try:
-                self._files(name)
-            except MissingModelFiles as exc:
-                missing.append(str(exc))
-        if missing:
-            raise MissingModelFiles("\n".join(missing))
+        check_all(lambda name=name: self._files(name) for name in self.cfg.models)
 
     def _files(self, name: str) -> tuple[Path, list[Path]]:
         if name == "midas":

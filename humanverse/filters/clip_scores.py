@@ -34,7 +34,7 @@ from pydantic import Field, field_validator
 from humanverse.annotators import clip_published
 from humanverse.annotators.weights_digest import sha256_file
 from humanverse.config_base import Section
-from humanverse.model_files import MissingModelFiles, locate
+from humanverse.model_files import check_all, locate
 from humanverse.pipeline.sample import Sample
 from humanverse.pipeline.stage import Resources, Stage
 
@@ -174,14 +174,7 @@ class CLIPScoreStage(Stage):
     # --- Stage contract --------------------------------------------------------------------------
     def check_models(self) -> None:
         """Every missing weight file named in one error, before any work starts."""
-        missing = []
-        for model in self._weight_files():
-            try:
-                self._weights_path(model)
-            except MissingModelFiles as exc:
-                missing.append(str(exc))
-        if missing:
-            raise MissingModelFiles("\n".join(missing))
+        check_all(lambda model=model: self._weights_path(model) for model in self._weight_files())
 
     def setup(self) -> None:
         from humanverse.annotators import aesthetic_mlp, clip_embedder, nsfw_head
