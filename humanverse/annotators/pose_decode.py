@@ -124,7 +124,12 @@ def decode_heatmaps(
     locs, scores = heatmap_maxima(heatmaps)
     locs = refine_quarter_offset(locs, heatmaps)
     crop_xy = locs * np.array([w_in / w_hm, h_in / h_hm], dtype=np.float32)
-    image_xy = crop_xy / np.array([w_in, h_in], dtype=np.float32) * scales[:, None, :] + (
+    return crop_to_image(crop_xy, centers, scales, input_size), scores
+
+
+def crop_to_image(crop_xy: np.ndarray, centers: np.ndarray, scales: np.ndarray, input_size: tuple[int, int]) -> np.ndarray:
+    """N x K x 2 crop-pixel points of N crops -> original-image pixels: the inverse of crop_matrix."""
+    h_in, w_in = input_size
+    return np.asarray(crop_xy, dtype=np.float32) / np.array([w_in, h_in], dtype=np.float32) * scales[:, None, :] + (
         centers[:, None, :] - 0.5 * scales[:, None, :]
     )
-    return image_xy, scores
