@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from humanverse.annotators.depth_stage import DepthConfig
+from humanverse.annotators.mask_stage import MaskConfig
 from humanverse.annotators.normal_stage import NormalConfig
 from humanverse.annotators.outpaint_stage import OutpaintConfig
 from humanverse.annotators.person_detect import DetectConfig
@@ -100,6 +101,8 @@ class CurateConfig(Section):
     """Whole-body pose on every kept person; null turns the stage off."""
     depth: DepthConfig | None = DepthConfig()
     normal: NormalConfig | None = NormalConfig()
+    mask: MaskConfig | None = None
+    """8-bit person mask (mask.png); off unless a section is given (`--set mask={}` for the defaults)."""
     layout: LayoutConfig = LayoutConfig()
     run: RunConfig = RunConfig()
 

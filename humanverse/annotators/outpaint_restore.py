@@ -25,16 +25,18 @@ from humanverse.annotators.outpaint_stage import OutpaintConfig
 from humanverse.annotators.outpaint_state import OutpaintState
 from humanverse.pipeline.sample import Sample
 from humanverse.pipeline.stage import Resources, Stage
-from humanverse.shards.encoding import encode_depth16, encode_normal
+from humanverse.shards.encoding import encode_depth16, encode_mask8, encode_normal
 
 
 def encode_map(name: str, dense: np.ndarray) -> tuple[bytes, dict[str, float]]:
-    """PNG bytes per the shard contract for a depth* or normal* map, and the json fields it adds."""
+    """PNG bytes per the shard contract for a depth*, normal* or mask* map, and the json fields it adds."""
     if name.startswith("depth"):
         return encode_depth16(dense)
     if name.startswith("normal"):
         return encode_normal(dense), {}
-    raise ValueError(f"no encoding for dense map {name!r} (expected depth* or normal*)")
+    if name.startswith("mask"):
+        return encode_mask8(dense), {}
+    raise ValueError(f"no encoding for dense map {name!r} (expected depth*, normal* or mask*)")
 
 
 class OutpaintRestoreStage(Stage):

@@ -24,7 +24,7 @@ class OutpaintState:
     boxes: list[list[float]]
     """Each person's detection box in original pixels (person["box"] holds the canvas pose box meanwhile)."""
     maps: dict[str, np.ndarray] = field(default_factory=dict)
-    """Raw float maps over the canvas by annotation name ("depth", "depth_omnidata", "normal")."""
+    """Raw float maps over the canvas by annotation name ("depth", "depth_omnidata", "normal", "mask")."""
 
 
 def stash_map(sample: Sample, name: str, dense: np.ndarray) -> bool:

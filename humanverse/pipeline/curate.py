@@ -16,6 +16,7 @@ from rich.console import Console
 
 from humanverse.config import CurateConfig
 from humanverse.demo_models import ensure_demo_models
+from humanverse.model_provenance import provenance_line
 from humanverse.console import make_console
 from humanverse.pipeline import funnel, planner, ray_runtime, run_manifest
 from humanverse.pipeline import retry_failed as retry_failed_rows
@@ -66,8 +67,8 @@ def curate(
     # 1. Plan: inputs -> tasks with stable ids. Build stages now so missing model files fail before work.
     plan = planner.plan(inputs, cfg.input.format, cfg.input.column_map, cfg.input.rows_per_task, cfg.input.dataset)
     if cfg.demo:
-        console.print("[yellow]demo preset: untrained demo models (random weights) except the OpenCV HOG "
-                      "person detector; thresholds of untrained scoring stages are off.[/yellow]")
+        console.print(f"[yellow]demo preset: {provenance_line(cfg)}; thresholds of untrained scoring stages "
+                      "are off.[/yellow]")
         ensure_demo_models(cfg.models_dir, say=console.print)
     groups = build_stage_groups(cfg, allow_private_urls)
 

@@ -47,7 +47,7 @@ def totals(stats: list[dict]) -> dict:
 
 
 def funnel_table(summary: dict, demo: bool) -> Table:
-    table = Table(title="filter funnel" + (" (demo: untrained models, thresholds off)" if demo else ""))
+    table = Table(title="filter funnel" + (" (demo: thresholds of untrained scoring stages off)" if demo else ""))
     table.add_column("stage")
     table.add_column("in", justify="right")
     table.add_column("kept", justify="right")

@@ -95,6 +95,7 @@ def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:
     """The heavy annotators, which only ever see samples that survived every filter. With outpainting on,
     they run on the canvas, and outpaint_restore maps everything back after the last of them."""
     from humanverse.annotators.depth_stage import DepthStage
+    from humanverse.annotators.mask_stage import MaskStage
     from humanverse.annotators.normal_stage import NormalStage
     from humanverse.annotators.outpaint_restore import OutpaintRestoreStage
     from humanverse.annotators.outpaint_stage import OutpaintStage
@@ -108,6 +109,8 @@ def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:
         stages.append(make(DepthStage, cfg.depth, cfg.models_dir))
     if cfg.normal is not None:
         stages.append(make(NormalStage, cfg.normal, cfg.models_dir))
+    if cfg.mask is not None:
+        stages.append(make(MaskStage, cfg.mask, cfg.models_dir))
     stages = [s for s in stages if s is not None]  # a missing model is reported by build_stage_groups
     if not stages:
         return []

@@ -59,6 +59,20 @@ class RunData:
     def demo(self) -> bool:
         return bool((self.run or {}).get("config", {}).get("demo", False))
 
+    @property
+    def provenance(self) -> str | None:
+        """Which stages ran trained models and which tiny random ones, from run.json's config; None if unreadable."""
+        from humanverse.config import ConfigError, build
+        from humanverse.model_provenance import provenance_line
+
+        config = (self.run or {}).get("config")
+        if not isinstance(config, dict):
+            return None
+        try:
+            return provenance_line(build(config))
+        except ConfigError:
+            return None
+
 
 def collect(output: str, samples: int = 24, per_reason: int = 6, seed: int = 0) -> RunData:
     stats = funnel.load_stats(output)
