@@ -39,11 +39,14 @@ def models_dir(configured: str | None = None) -> Path:
 def locate(spec: str, required: list[str], root: str | Path | None = None) -> Path:
     """Resolve a weights location and check that every required file is there.
 
-    spec is a path (absolute, or relative to the models directory) or "hf:org/name" for a snapshot that is
-    already in the local Hugging Face cache. Returns the directory (or file, when required is empty).
+    spec is a path (absolute, or relative to the models directory), "hf:org/name" for a snapshot that is
+    already in the local Hugging Face cache, or "wheel:package" for trained files shipped inside an installed
+    Python package (MediaPipe's). Returns the directory (or file, when required is empty).
     """
     if spec.startswith("hf:"):
         path = _hf_cache_snapshot(spec[3:], required)
+    elif spec.startswith("wheel:"):
+        path = _package_dir(spec[6:])
     else:
         path = Path(spec).expanduser()
         if not path.is_absolute():
@@ -70,3 +73,14 @@ def _hf_cache_snapshot(repo_id: str, required: list[str]) -> Path:
             f"model hf:{repo_id} is not in the local Hugging Face cache (needs {', '.join(required) or 'a snapshot'}); "
             "nothing is downloaded at run time: fetch it with `humanverse models download` where a network exists."
         ) from exc
+
+
+def _package_dir(package: str) -> Path:
+    """Where an installed package lives, without importing it (importing mediapipe costs a second)."""
+    import importlib.util
+
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        raise MissingModelFiles(f"model 'wheel:{package}': the {package} package is not installed "
+                                "(scripts/setup.sh installs it pinned)")
+    return Path(list(found.submodule_search_locations)[0])

