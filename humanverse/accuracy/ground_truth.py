@@ -151,3 +151,10 @@ def people_free(people: Path | None = None) -> list[str]:
     people = people or people_dir()
     index = json.loads((people / "ground_truth_index.json").read_text())["images"]
     return [name for name, e in index.items() if str(e.get("category", "")).startswith("0 people")]
+
+
+def people_dir_or_none() -> Path | None:
+    try:
+        return people_dir()
+    except FileNotFoundError:
+        return None
