@@ -197,13 +197,15 @@ def render(args, cfg, images, rows, totals, det_all, free_boxes, speed, pose_mod
     for title, key, tally in (("Pose on the pipeline's detections (matched persons)", "pose_det", totals["det"]),
                               ("Pose on the GT boxes (same pose stage)", "pose_gt", totals["gt"])):
         out += ["", f"## {title}", "",
-                "| dataset | persons | body PCK@0.2 | feet | face | left hand | right hand | mean OKS | OKS AP |",
-                "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                "| dataset | persons | " + " | ".join(f"{p} PCK@0.2" for p in PARTS) + " | mean OKS | OKS AP |",
+                "| --- " * (len(PARTS) + 4) + "|"]
         for dataset, t, ap in rows[key]:
             out.append(_pose_row(dataset, t, ap))
         out.append(_pose_row("**all**", tally, ""))
-    out += ["", "Feet, face and hands are labelled only in the COCO-WholeBody photos; the small toes have no "
-            "MediaPipe counterpart and count as misses in `feet`.", "",
+    out += ["", "Feet, face and hands are labelled only in the COCO-WholeBody photos. The small toes have no "
+            "MediaPipe counterpart and count as misses in `feet`; `big toes + heels` leaves them out. OKS AP on the "
+            "pipeline's detections is low mostly because HOG finds few people (unmatched GT persons count as "
+            "misses); on photos whose GT is not exhaustive only matched detections are scored.", "",
             "## Per photo", "",
             "| photo | dataset | GT persons | detections | matched | body PCK (detections) | body PCK (GT boxes) | "
             "mean OKS (GT boxes) | status |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]

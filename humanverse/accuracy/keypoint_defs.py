@@ -21,8 +21,10 @@ LIMBS = tuple(range(5, 17))
 # COCO's per-joint OKS sigmas (cocodataset.org keypoint eval; also mmpose coco.py).
 COCO_SIGMAS = (0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072, 0.062, 0.062, 0.107, 0.107,
                0.087, 0.087, 0.089, 0.089)
-PARTS = {"body": range(0, 17), "feet": range(17, 23), "face": range(23, 91), "left_hand": range(91, 112),
-         "right_hand": range(112, 133)}
+PARTS = {"body": range(0, 17), "feet": range(17, 23), "big toes + heels": (17, 19, 20, 22), "face": range(23, 91),
+         "left_hand": range(91, 112), "right_hand": range(112, 133)}
+"""COCO-WholeBody parts scored separately; 'big toes + heels' leaves out the small toes, which MediaPipe has
+no counterpart for."""
 
 
 @dataclass(frozen=True)
