@@ -64,12 +64,14 @@ def estimate_poses_from_crops(
     input_size: tuple[int, int],
     padding: float = 1.25,
 ) -> list[np.ndarray]:
-    """Like estimate_poses, for a backend that returns crop-pixel keypoints itself (one person per crop)."""
+    """Like estimate_poses, for a backend that returns crop-pixel keypoints itself (one person per crop).
+    A point the backend did not give (score 0) is [0, 0, 0], as in COCO, not the crop's corner."""
     centers, scales, crops, owner = crop_all(images, boxes, input_size, padding)
     if len(owner) == 0:
         return split_by_image(np.zeros((0, 0, 3), dtype=np.float32), owner, len(images))
     kps = np.asarray(keypoint_fn(crops), dtype=np.float32)
     kps[..., :2] = crop_to_image(kps[..., :2], centers, scales, input_size)
+    kps[kps[..., 2] <= 0] = 0.0
     return split_by_image(kps, owner, len(images))
 
 

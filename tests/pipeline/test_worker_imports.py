@@ -10,7 +10,7 @@ import sys
 from humanverse.config import resolve
 from humanverse.pipeline.stage_plan import build_stage_groups
 
-HEAVY = ("torch", "webdataset", "open_clip", "ultralytics", "mmpose", "diffusers")
+HEAVY = ("torch", "webdataset", "open_clip", "ultralytics", "mmpose", "diffusers", "mediapipe")
 CHILD = (
     "import pickle, sys; import humanverse.pipeline.ray_ops; group = pickle.loads(sys.stdin.buffer.read()); "
     f"print(group.name, sorted(m for m in {HEAVY!r} if m in sys.modules))"
