@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Callable, Literal
 
 import numpy as np
-from pydantic import Field
 
 from humanverse.annotators.checkpoints import model_id
 from humanverse.annotators.outpaint_state import stash_map
