@@ -46,6 +46,8 @@ def parse_args(argv=None):
     p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     p.add_argument("--out", default=str(BENCH / "ACCURACY.md"))
     p.add_argument("--work", default=str(OUT / "accuracy"), help="scratch folder for the curated shards")
+    p.add_argument("--only", action="append", default=[], metavar="PHOTO",
+                   help="score only these photos (file names; repeatable): a quick check, not a report")
     return p.parse_args(argv)
 
 
@@ -227,8 +229,8 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     cfg = cfgmod.resolve(args.preset, None, pipeline_run.RELAXED + pipeline_run.POSE_ONLY
                          + ["input.rows_per_task=64", *args.set])
-    images = ground_truth.load()
-    people_free = ground_truth.people_free()
+    images = ground_truth.load(names=args.only or None)
+    people_free = [n for n in ground_truth.people_free() if not args.only or n in args.only]
     work = Path(args.work)
     if work.exists():
         import shutil
