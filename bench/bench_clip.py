@@ -32,7 +32,7 @@ def main() -> None:
 
     import torch
 
-    from humanverse.filters.clip_scores import (
+    from humanverse.stages.clip_scores import (
         AestheticConfig,
         ClipConfig,
         ClipScoresConfig,
@@ -40,8 +40,8 @@ def main() -> None:
         NSFWConfig,
         build_demo_weights,
     )
-    from humanverse.pipeline.sample import Sample
-    from humanverse.pipeline.stage import Resources
+    from humanverse.core.sample import Sample
+    from humanverse.core.stage import Resources
 
     models_dir = Path(args.models_dir or tempfile.mkdtemp(prefix="bench-clip-"))
 

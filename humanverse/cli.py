@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_sample_parser(sub)
     add_inspect_parser(sub)
 
-    from humanverse.models_cli import add_models_parser
+    from humanverse.models.cli import add_models_parser
 
     add_models_parser(sub)
     return parser
@@ -77,8 +77,8 @@ def cmd_curate(args) -> int:
 
 
 def run_curate(cfg, inputs, output, address, force, allow_private_urls, console: Console, retry_failed=False) -> int:
-    from humanverse.pipeline.curate import curate
-    from humanverse.pipeline.report import print_summary
+    from humanverse.engine.curate import curate
+    from humanverse.engine.summary import print_summary
 
     result = curate(cfg, inputs, output, address=address, force=force,
                     allow_private_urls=allow_private_urls, console=console, retry_failed=retry_failed)
@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     # Trainers report steps, checkpoints and resumes at INFO; curation reports through its own console.
     chatty = args.verbose or args.command in ("train", "sample")
     logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from humanverse.model_files import MissingModelFiles
-    from humanverse.pipeline.curate import StallError
-    from humanverse.pipeline.run_manifest import ResumeRefused
+    from humanverse.models.files import MissingModelFiles
+    from humanverse.engine.curate import StallError
+    from humanverse.shards.run_manifest import ResumeRefused
 
     try:
         return args.func(args)

@@ -15,23 +15,23 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
-from humanverse.annotators.depth_stage import DepthConfig
-from humanverse.annotators.normal_stage import NormalConfig
-from humanverse.annotators.outpaint_stage import OutpaintConfig
-from humanverse.annotators.person_detect import DetectConfig
-from humanverse.annotators.pose_stage import PoseConfig
+from humanverse.stages.depth import DepthConfig
+from humanverse.stages.normal import NormalConfig
+from humanverse.stages.outpaint import OutpaintConfig
+from humanverse.stages.detect import DetectConfig
+from humanverse.stages.pose import PoseConfig
 from humanverse.config_base import Section, apply_override
-from humanverse.filters.clip_scores import (
+from humanverse.stages.clip_scores import (
     AestheticConfig,
     ClipConfig,
     ClipScoresConfig,
     NSFWConfig,
 )
-from humanverse.filters.metadata import MetadataFilterConfig
-from humanverse.filters.person_rule import PersonRuleConfig
-from humanverse.filters.resolution import ResolutionConfig
+from humanverse.stages.metadata import MetadataFilterConfig
+from humanverse.stages.person_rule import PersonRuleConfig
+from humanverse.stages.resolution import ResolutionConfig
 from humanverse.imaging.decode import DecodeConfig
-from humanverse.pipeline.stage import Resources
+from humanverse.core.stage import Resources
 from humanverse.sources.download import DownloadConfig
 
 

@@ -16,7 +16,7 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 from safetensors.torch import load_file, save_file
 
-from humanverse.model_files import locate
+from humanverse.models.files import locate
 from humanverse.train.lsd_config import LSDConfig
 from humanverse.train.lsd_model import ExpertBranchUNet
 from humanverse.train.text_encoder import OpenClipTextEncoder, build_text_encoder

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 
-from humanverse.model_files import locate
+from humanverse.models.files import locate
 from humanverse.train.lsd_components import encode_images  # noqa: F401 - shared with stage 1, re-exported
 from humanverse.train.refiner_config import RefinerConfig
 from humanverse.train.refiner_model import StructureControlNet
