@@ -6,13 +6,11 @@ import argparse
 import logging
 import sys
 
-from rich.console import Console
-
 from humanverse import config as config_mod
 from humanverse.console import make_console
 from humanverse.sources.inputs import FORMATS
 
-EXIT_OK, EXIT_FAILED_TASKS, EXIT_USAGE, EXIT_STALLED = 0, 1, 2, 3
+from humanverse.engine.run import EXIT_STALLED, EXIT_USAGE, run_curate
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
@@ -74,16 +72,6 @@ def cmd_curate(args) -> int:
     cfg = config_mod.resolve(args.preset, args.config, overrides)
     return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
                       args.retry_failed)
-
-
-def run_curate(cfg, inputs, output, address, force, allow_private_urls, console: Console, retry_failed=False) -> int:
-    from humanverse.engine.curate import curate
-    from humanverse.engine.summary import print_summary
-
-    result = curate(cfg, inputs, output, address=address, force=force,
-                    allow_private_urls=allow_private_urls, console=console, retry_failed=retry_failed)
-    print_summary(result, cfg.demo, make_console())
-    return EXIT_OK if result.ok else EXIT_FAILED_TASKS
 
 
 def cmd_demo(args) -> int:

@@ -1,5 +1,9 @@
 """The stage contract: typed stages with declared resources, setup() once per actor, and counters they own.
 
+The base also does what every stage would otherwise repeat: picking the device and torch's threads from
+the stage's own resources (use_device), handing process() only the samples still alive (alive), recording
+which model made an annotation (record_models), and checking every declared weight file (weight_checks).
+
 A stage sees only the samples still alive, in micro-batches of its declared batch size. An exception on a
 batch is retried one sample at a time, so a poison sample becomes an error row and its task survives.
 """
@@ -10,11 +14,13 @@ import logging
 import time
 import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar
 
 from pydantic import Field
 
 from humanverse.config_base import Section
+from humanverse.core.model_check import check_all
 from humanverse.core.sample import Sample
 from humanverse.core.task import TaskPayload
 
@@ -51,14 +57,40 @@ class Stage(ABC):
     def process(self, batch: list[Sample]) -> None:
         """Annotate, reject or fail the samples of one micro-batch in place."""
 
-    def check_models(self) -> None:
-        """Raise MissingModelFiles naming what is missing; the driver calls it before any work starts."""
+    def weight_checks(self) -> list[Callable[[], object]]:
+        """One zero-argument check per weight file this configuration loads; each raises MissingModelFiles."""
+        return []
 
     def model_ids(self) -> dict[str, str]:
         """Model id (and checksum) per annotation this stage produces, for run.json."""
         return {}
 
     # --- what the base does ----------------------------------------------------------------------
+    def check_models(self) -> None:
+        """Raise one MissingModelFiles naming every missing file; the driver calls it before any work starts."""
+        check_all(self.weight_checks())
+
+    def use_device(self) -> str:
+        """The device this stage's resources ask for, with torch's threads set to the stage's own CPU share
+        (the same whether the stage runs alone or in a group)."""
+        from humanverse.core.device import pick_device, set_cpu_threads
+
+        self.threads = set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
+        self.device = pick_device(self.resources.num_gpus > 0)
+        return self.device
+
+    @staticmethod
+    def alive(batch: list[Sample]) -> list[Sample]:
+        """The samples of a micro-batch still alive and holding pixels: what a model stage works on."""
+        return [s for s in batch if s.alive and s.image is not None]
+
+    def record_models(self, sample: Sample, *annotations: str) -> None:
+        """Name, in the sample's json, the model (id and checksum) that made each of these annotations."""
+        ids = self.model_ids()
+        models = sample.info.setdefault("models", {})
+        for annotation in annotations:
+            models[annotation] = ids[annotation]
+
     def ensure_setup(self) -> None:
         if not self._ready:
             self.setup()

@@ -14,7 +14,7 @@ import traceback
 
 import numpy as np
 
-from humanverse.stages.plan import StageGroup
+from humanverse.core.group import StageGroup
 from humanverse.core.task import TaskPayload, TaskSpec
 from humanverse.shards import atomic
 from humanverse.sources.inputs import reader_for

@@ -6,24 +6,9 @@ A missing file is an error that names every file that was expected and where it 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
-
-class MissingModelFiles(FileNotFoundError):
-    pass
-
-
-def check_all(checks: Iterable[Callable[[], object]]) -> None:
-    """Run every check; raise one MissingModelFiles naming all that is missing, so it is fixed in one go."""
-    missing = []
-    for check in checks:
-        try:
-            check()
-        except MissingModelFiles as exc:
-            missing.append(str(exc))
-    if missing:
-        raise MissingModelFiles("\n".join(missing))
+from humanverse.core.model_check import MissingModelFiles
 
 
 def models_dir(configured: str | None = None) -> Path:

@@ -34,7 +34,7 @@ from pydantic import Field, field_validator
 from humanverse.models.clip import clip_published
 from humanverse.models.weights_digest import sha256_file
 from humanverse.config_base import Section
-from humanverse.models.files import check_all, locate
+from humanverse.models.files import locate
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 
@@ -172,19 +172,16 @@ class CLIPScoreStage(Stage):
         return f"model:{Path(file).stem}@{self.cfg.clip.arch}"
 
     # --- Stage contract --------------------------------------------------------------------------
-    def check_models(self) -> None:
-        """Every missing weight file named in one error, before any work starts."""
-        check_all(lambda model=model: self._weights_path(model) for model in self._weight_files())
+    def weight_checks(self):
+        return [lambda model=model: self._weights_path(model) for model in self._weight_files()]
 
     def setup(self) -> None:
         from humanverse.models.clip import nsfw_head
         from humanverse.models.clip import aesthetic_mlp
         from humanverse.models.clip import clip_embedder
-        from humanverse.core.device import autocast_dtype, pick_device, set_cpu_threads
+        from humanverse.core.device import autocast_dtype
 
-        res = self.resources
-        self.device = pick_device(res.num_gpus > 0)
-        set_cpu_threads(res.threads or int(res.num_cpus) or None)
+        self.use_device()
         files = self._weight_files()
         if "clip_embedding" in files:
             self.embedder = clip_embedder.ClipImageEmbedder.load(
@@ -243,14 +240,14 @@ class CLIPScoreStage(Stage):
             else:
                 s.scores["aesthetic"] = float(aes_scores[i])
                 s.scores["aesthetic_source"] = self._model_source(aes.weights_file)
-                s.info.setdefault("models", {})["aesthetic"] = self.model_ids()["aesthetic"]
+                self.record_models(s, "aesthetic")
         if nsfw.enabled:
             if n_meta is not None:
                 s.scores["nsfw"], s.scores["nsfw_source"] = n_meta, "metadata:punsafe"
             else:
                 s.scores["nsfw"] = float(nsfw_scores[i])
                 s.scores["nsfw_source"] = self._model_source(nsfw.weights_file)
-                s.info.setdefault("models", {})["nsfw"] = self.model_ids()["nsfw"]
+                self.record_models(s, "nsfw")
 
     def _wants_embedding(self, a_meta: float | None, n_meta: float | None) -> bool:
         aes, nsfw = self.cfg.aesthetic, self.cfg.nsfw

@@ -14,10 +14,9 @@ from pydantic import Field, model_validator
 
 from humanverse.models.checkpoint_io import model_id
 from humanverse.models.dense.resize_mode import ResizeMode
-from humanverse.core.device import pick_device, set_cpu_threads
 from humanverse.stages.outpaint_state import stash_map
 from humanverse.config_base import Section
-from humanverse.models.files import check_all, locate
+from humanverse.models.files import locate
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import encode_depth16
@@ -58,8 +57,8 @@ class DepthStage(Stage):
         self._predictors: dict[str, object] = {}
         self._ids: dict[str, str] = {}
 
-    def check_models(self) -> None:
-        check_all(lambda name=name: self._files(name) for name in self.cfg.models)
+    def weight_checks(self):
+        return [lambda name=name: self._files(name) for name in self.cfg.models]
 
     def _files(self, name: str) -> tuple[Path, list[Path]]:
         if name == "midas":
@@ -72,8 +71,7 @@ class DepthStage(Stage):
         return path, [path]
 
     def setup(self) -> None:
-        device = pick_device(self.resources.num_gpus > 0)
-        set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
+        device = self.use_device()
         for name in self.cfg.models:
             path, _ = self._files(name)
             if name == "midas":
@@ -99,7 +97,7 @@ class DepthStage(Stage):
         return dict(self._ids)
 
     def process(self, batch: list[Sample]) -> None:
-        todo = [s for s in batch if s.alive and s.image is not None]
+        todo = self.alive(batch)
         if not todo:
             return
         for name in self.cfg.models:
@@ -107,7 +105,7 @@ class DepthStage(Stage):
             key = self.annotation(name, self.cfg.primary)
             for sample, depth in zip(todo, maps):
                 sample.info[key] = {"model": self._ids[key], "kind": KIND}
-                sample.info.setdefault("models", {})[key] = self._ids[key]
+                self.record_models(sample, key)
                 if stash_map(sample, key, depth):
                     continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
                 png, rng = encode_depth16(depth)

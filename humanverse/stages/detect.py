@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from humanverse.core.device import pick_device, set_cpu_threads
 from humanverse.config_base import Section
 from humanverse.models.files import locate
 from humanverse.core.sample import Sample
@@ -30,11 +29,16 @@ class PersonDetectStage(Stage):
         super().__init__(cfg.resources)
         self.cfg = cfg
         self.models_dir = models_dir
-        self.weights_path = None if cfg.backend == "hog" else locate(cfg.weights, [], models_dir)
         self.detector = None
 
+    def weight_checks(self):
+        return [] if self.cfg.backend == "hog" else [self._weights]
+
+    def _weights(self):
+        return locate(self.cfg.weights, [], self.models_dir)
+
     def setup(self) -> None:
-        set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
+        device = self.use_device()
         if self.cfg.backend == "hog":
             from humanverse.models.detect.hog_person import HogPersonDetector
 
@@ -42,8 +46,7 @@ class PersonDetectStage(Stage):
         else:
             from humanverse.models.detect.yolo_person import YoloPersonDetector
 
-            device = pick_device(self.resources.num_gpus > 0)
-            self.detector = YoloPersonDetector(self.weights_path, self.cfg.conf, self.cfg.imgsz, device)
+            self.detector = YoloPersonDetector(self._weights(), self.cfg.conf, self.cfg.imgsz, device)
 
     def process(self, batch: list[Sample]) -> None:
         detections = self.detector.detect([s.image for s in batch])
@@ -57,11 +60,11 @@ class PersonDetectStage(Stage):
                 }
                 for box, score in sorted(found, key=lambda d: -d[1])
             ]
-            sample.info.setdefault("models", {})["detect"] = self.model_ids()["detect"]
+            self.record_models(sample, "detect")
 
     def model_ids(self) -> dict[str, str]:
         if self.cfg.backend == "hog":
             import cv2
 
             return {"detect": f"opencv-hog-default-people-detector@{cv2.__version__}"}
-        return {"detect": f"ultralytics:{self.weights_path.name}"}
+        return {"detect": f"ultralytics:{self._weights().name}"}

@@ -10,7 +10,6 @@ from typing import Literal
 
 from humanverse.models.checkpoint_io import model_id
 from humanverse.models.dense.resize_mode import ResizeMode
-from humanverse.core.device import pick_device, set_cpu_threads
 from humanverse.stages.outpaint_state import stash_map
 from humanverse.config_base import Section
 from humanverse.models.files import locate
@@ -37,14 +36,13 @@ class NormalStage(Stage):
         self._predict = None
         self._id: str | None = None
 
-    def check_models(self) -> None:
-        locate(self.cfg.weights, [], self.models_dir)
+    def weight_checks(self):
+        return [lambda: locate(self.cfg.weights, [], self.models_dir)]
 
     def setup(self) -> None:
         from humanverse.models.dense.omnidata import OmnidataPredictor
 
-        device = pick_device(self.resources.num_gpus > 0)
-        set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
+        device = self.use_device()
         path = locate(self.cfg.weights, [], self.models_dir)
         self._predict = OmnidataPredictor(path, "normal", self.cfg.arch, device, self.cfg.resize)
         self.model_ids()
@@ -56,12 +54,12 @@ class NormalStage(Stage):
         return {"normal": self._id}
 
     def process(self, batch: list[Sample]) -> None:
-        todo = [s for s in batch if s.alive and s.image is not None]
+        todo = self.alive(batch)
         if not todo:
             return
         for sample, normals in zip(todo, self._predict([s.image for s in todo])):
             sample.info["normal"] = {"model": self._id, "convention": NORMAL_CONVENTION}
-            sample.info.setdefault("models", {})["normal"] = self._id
+            self.record_models(sample, "normal")
             if stash_map(sample, "normal", normals):
                 continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
             sample.members["normal.png"] = encode_normal(normals)

@@ -15,7 +15,6 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from humanverse.models.checkpoint_io import model_id
-from humanverse.core.device import pick_device, set_cpu_threads
 from humanverse.imaging.outpaint_canvas import (
     SIDES,
     Canvas,
@@ -93,9 +92,8 @@ class OutpaintStage(Stage):
         self._inpainter = None
         self._id: str | None = None
 
-    def check_models(self) -> None:
-        if self.cfg.mode != "never":
-            self._path()
+    def weight_checks(self):
+        return [] if self.cfg.mode == "never" else [self._path]
 
     def _path(self):
         from humanverse.models.inpaint.sd_inpaint import REQUIRED_FILES
@@ -107,8 +105,7 @@ class OutpaintStage(Stage):
             return
         from humanverse.models.inpaint.sd_inpaint import SdInpainter
 
-        device = pick_device(self.resources.num_gpus > 0)
-        set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
+        device = self.use_device()
         self._inpainter = SdInpainter.load(self._path(), device, self.cfg.scheduler, self.cfg.resolution)
         self.model_ids()
 
@@ -124,9 +121,7 @@ class OutpaintStage(Stage):
 
     def process(self, batch: list[Sample]) -> None:
         chosen = []
-        for sample in batch:
-            if not sample.alive or sample.image is None:
-                continue
+        for sample in self.alive(batch):
             h, w = sample.image.shape[:2]
             apply, reason = needs_outpaint(sample.persons, w, h, self.cfg.mode, self.cfg.border_tol_px)
             if not apply:
@@ -157,7 +152,7 @@ class OutpaintStage(Stage):
             for person in sample.persons:
                 person["box"] = self._pose_box(person["box"], canvas)
             sample.info["outpaint"] = self._record(canvas, reason, prompt, seed)
-            sample.info.setdefault("models", {})["outpaint"] = self._id
+            self.record_models(sample, "outpaint")
 
     def _pose_box(self, box: list[float], canvas: Canvas) -> list[float]:
         """The detection box in canvas pixels, grown to the canvas edge on each grown border it was cut by."""

@@ -41,7 +41,7 @@ class OutpaintRestoreStage(Stage):
     name = "outpaint_restore"
 
     def __init__(self, cfg: OutpaintConfig, models_dir: str | None = None):
-        super().__init__(Resources(num_cpus=1, batch_size=16))
+        super().__init__(Resources(num_cpus=0, batch_size=16))  # rides with the last annotator
         self.cfg = cfg
 
     def process(self, batch: list[Sample]) -> None:

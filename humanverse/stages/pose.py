@@ -13,7 +13,6 @@ import numpy as np
 from pydantic import Field
 
 from humanverse.models.checkpoint_io import model_id
-from humanverse.core.device import pick_device, set_cpu_threads
 from humanverse.models.pose.pose_topdown import estimate_poses
 from humanverse.config_base import Section
 from humanverse.models.files import locate
@@ -46,15 +45,14 @@ class PoseStage(Stage):
         self._heatmaps = None
         self._model_id: str | None = None
 
-    def check_models(self) -> None:
-        self._weights()
+    def weight_checks(self):
+        return [self._weights]
 
     def _weights(self) -> Path:
         return locate(self.cfg.weights, [], self.models_dir)
 
     def setup(self) -> None:
-        device = pick_device(self.resources.num_gpus > 0)
-        threads = set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
+        device = self.use_device()
         path = self._weights()
         if self.cfg.backend == "mmpose":
             from humanverse.models.pose.pose_mmpose import MMPoseHeatmaps
@@ -63,7 +61,7 @@ class PoseStage(Stage):
         else:
             from humanverse.models.pose.pose_onnx import OnnxHeatmaps
 
-            self._heatmaps = OnnxHeatmaps(path, self.cfg.input_size, threads, device)
+            self._heatmaps = OnnxHeatmaps(path, self.cfg.input_size, self.threads, device)
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
@@ -72,7 +70,7 @@ class PoseStage(Stage):
         return {"pose": self._model_id}
 
     def process(self, batch: list[Sample]) -> None:
-        todo = [s for s in batch if s.alive and s.image is not None]
+        todo = self.alive(batch)
         boxes = [np.array([p["box"] for p in s.persons], dtype=np.float32).reshape(-1, 4) for s in todo]
         keypoints = estimate_poses(
             [s.image for s in todo],
@@ -86,4 +84,4 @@ class PoseStage(Stage):
         for sample, kps in zip(todo, keypoints):
             for person, kp in zip(sample.persons, kps):
                 person["keypoints"] = [[round(float(x), 2), round(float(y), 2), round(float(c), 4)] for x, y, c in kp]
-            sample.info.setdefault("models", {})["pose"] = self._model_id
+            self.record_models(sample, "pose")

@@ -12,7 +12,8 @@ from humanverse import config as cfgmod
 from humanverse.engine import curate as curate_mod
 from humanverse.engine.curate import StallError, curate
 from humanverse.core.stage import Resources, Stage
-from humanverse.stages.plan import StageGroup, build_stage_groups
+from humanverse.core.group import StageGroup
+from humanverse.stages.plan import build_stage_groups
 
 pytestmark = pytest.mark.reliability
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray workers get these test stages by value

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from humanverse.config import resolve
+from humanverse.models.demo_weights import ensure_demo_models
 from humanverse.stages.plan import build_stage_groups
 
 HEAVY = ("torch", "webdataset", "open_clip", "ultralytics", "mmpose", "diffusers")
@@ -18,7 +19,9 @@ CHILD = (
 
 
 def test_stage_groups_unpickle_without_model_libraries():
-    groups = build_stage_groups(resolve("demo", None, []))
+    cfg = resolve("demo", None, [])
+    ensure_demo_models(cfg.models_dir)
+    groups = build_stage_groups(cfg)
     assert [g.name for g in groups] == ["fetch", "detect", "clip_scores", "annotate"]
     for group in groups:
         out = subprocess.run([sys.executable, "-c", CHILD], input=pickle.dumps(group), capture_output=True,

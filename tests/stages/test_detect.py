@@ -42,7 +42,7 @@ def test_yolo_pt_loads_through_the_stage(tmp_path):
 
 def test_missing_yolo_weights_are_named(tmp_path):
     with pytest.raises(MissingModelFiles, match="yolo11x.pt"):
-        PersonDetectStage(DetectConfig(backend="ultralytics", weights="yolo11x.pt"), str(tmp_path))
+        PersonDetectStage(DetectConfig(backend="ultralytics", weights="yolo11x.pt"), str(tmp_path)).check_models()
 
 
 def test_hog_finds_the_people_by_the_bus():
