@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(c)
     c.add_argument("--input-format", choices=FORMATS, default=None, help="default: the config's input.format (auto)")
     c.add_argument("--address", default=None, help="Ray cluster address (default: an embedded local Ray)")
+    c.add_argument("--engine", choices=("ray", "local"), default="ray",
+                   help="ray (default) or local: every task in this process, no Ray (tests, debugging one task)")
     c.add_argument("--force", action="store_true", help="resume even though the config or the inputs changed")
     c.add_argument("--allow-private-urls", action="store_true", help="allow loopback/private addresses (tests, demos)")
     c.add_argument("--retry-failed", action="store_true",
@@ -70,8 +72,10 @@ def cmd_curate(args) -> int:
     if args.input_format:
         overrides.append(f"input.format={args.input_format}")
     cfg = config_mod.resolve(args.preset, args.config, overrides)
+    if args.engine == "local" and args.address:
+        raise ValueError("--address names a Ray cluster; it cannot be combined with --engine local")
     return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
-                      args.retry_failed)
+                      args.retry_failed, args.engine)
 
 
 def cmd_demo(args) -> int:
@@ -90,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     chatty = args.verbose or args.command in ("train", "sample")
     logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from humanverse.models.files import MissingModelFiles
-    from humanverse.engine.curate import StallError
+    from humanverse.engine.stall_guard import StallError
     from humanverse.shards.run_manifest import ResumeRefused
 
     try:

@@ -42,15 +42,16 @@ def laion_input(tmp_path, image_server):
 
 
 @pytest.fixture(scope="session")
-def curated_output(tmp_path_factory, image_server, ray_local):
-    """A real `curate` run (demo preset, 4 rows per task) of the LAION-format input; treat it as read-only."""
+def curated_output(tmp_path_factory, image_server):
+    """A real `curate` run (demo preset, 4 rows per task, local executor) of the LAION-format input; treat it
+    as read-only."""
     from humanverse import config
     from humanverse.engine.curate import curate
 
     root = tmp_path_factory.mktemp("curated")
     parquet = write_laion_parquet(root / "part-00000.parquet", image_server, repeat=2)
     cfg = config.resolve("demo", None, ["input.rows_per_task=4"])
-    result = curate(cfg, [parquet], str(root / "out"), allow_private_urls=True)
+    result = curate(cfg, [parquet], str(root / "out"), allow_private_urls=True, engine="local")
     assert result.ok and result.summary["counts"]["ok"] >= 1, result.summary
     return str(root / "out")
 

@@ -1,41 +1,30 @@
 """`humanverse curate` from top to bottom: plan tasks, decide what to resume, stream every pending task
-through the stage groups on Ray Data, publish one shard per task, and summarise.
+through the stage groups (on Ray Data, or in this process with engine="local"), publish one shard per
+task, and summarise.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import queue
-import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from rich.console import Console
 
 from humanverse.config import CurateConfig
-from humanverse.models.demo_weights import ensure_demo_models
 from humanverse.console import make_console
-from humanverse.shards import funnel
 from humanverse.engine import planner
-from humanverse.engine import ray_runtime
-from humanverse.shards import run_manifest
 from humanverse.engine import retry_failed as retry_failed_rows
-from humanverse.engine.progress import CurateProgress, ProgressBoardActor
-from humanverse.engine.ray_ops import (
-    BOARD_NAME,
-    ReadTasks,
-    StageGroupWorker,
-    WriteShards,
-    failed_report_path,
-)
+from humanverse.engine.local import local_rows
+from humanverse.engine.progress import CurateProgress
+from humanverse.engine.ray_executor import ray_rows
+from humanverse.engine.task_runner import failed_report_path
+from humanverse.models.demo_weights import ensure_demo_models
+from humanverse.shards import atomic, funnel, run_manifest
 from humanverse.stages.plan import build_stage_groups
-from humanverse.shards import atomic
 
 
-class StallError(RuntimeError):
-    pass
+ENGINES = ("ray", "local")
 
 
 @dataclass
@@ -62,7 +51,11 @@ def curate(
     allow_private_urls: bool = False,
     console: Console | None = None,
     retry_failed: bool = False,
+    engine: str = "ray",
 ) -> CurateResult:
+    """engine: "ray" (an embedded local Ray, or the cluster at `address`) or "local" (this process, no Ray)."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     console = console or make_console(stderr=True)
     started = time.perf_counter()
 
@@ -97,12 +90,10 @@ def curate(
     console.print(f"{len(plan.tasks)} tasks over {plan.total_rows} rows from {len(plan.inputs)} input(s); "
                   f"{len(done)} already complete, {len(pending)} to run")
 
-    # 3. Run the pending tasks through the stage groups on Ray Data, one dataset row per task.
+    # 3. Run the pending tasks through the stage groups (Ray Data, one dataset row per task; or locally).
     failed: dict[str, str] = {}
     if pending:
-        where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
-        console.print(f"running on {where}")
-        failed = _run_pending(cfg, groups, pending, output, console, retry_sources)
+        failed = _run_pending(cfg, groups, pending, output, console, retry_sources, engine, address)
 
     # 4. Summarise from the stats markers (this run's and earlier runs'), and close run.json.
     summary = funnel.totals(funnel.load_stats(output))
@@ -113,32 +104,17 @@ def curate(
                         time.perf_counter() - started)
 
 
-def _run_pending(cfg: CurateConfig, groups, pending, output: str, console: Console,
-                 retry_sources: dict[str, str]) -> dict[str, str]:
-    import ray
-
-    namespace = f"humanverse-{uuid.uuid4().hex[:8]}"
-    board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
-    ray.get(board.snapshot.remote())  # registered before any worker looks it up
-    retries = cfg.run.task_retries
-    ds = ray.data.from_items([dataclasses.asdict(spec) for spec in pending], override_num_blocks=len(pending))
-    ds = ds.map_batches(
-        ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace),
-        batch_size=1, compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25,
-    )
-    for group in groups:
-        res = group.resources
-        ds = ds.map_batches(
-            StageGroupWorker, fn_constructor_args=(group, retries, namespace), batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=res.actors), num_cpus=res.num_cpus, num_gpus=res.num_gpus,
-        )
-    ds = ds.map_batches(WriteShards, fn_constructor_args=(output, namespace), batch_size=1,
-                        compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
-
+def _run_pending(cfg: CurateConfig, groups, pending, output: str, console: Console, retry_sources: dict[str, str],
+                 engine: str, address: str | None) -> dict[str, str]:
+    """Run the tasks on the chosen executor; publish retry marks and collect failures as results arrive."""
+    if engine == "local":
+        rows = local_rows(cfg, groups, pending, output, console)
+    else:
+        rows = ray_rows(cfg, groups, pending, output, console, address)
     failed: dict[str, str] = {}
     specs = {t.task_id: t for t in pending}
-    with CurateProgress(len(pending), cfg.run.progress, console) as progress:
-        for row in _iter_with_stall_guard(ds, board, cfg.run.stall_timeout_s):
+    with rows as results, CurateProgress(len(pending), cfg.run.progress, console) as progress:
+        for row in results:
             stats = json.loads(row["stats"])
             if row["failed"]:
                 failed[row["task_id"]] = row["failed"]
@@ -148,46 +124,4 @@ def _run_pending(cfg: CurateConfig, groups, pending, output: str, console: Conso
                 retry_failed_rows.mark_retried(output, retry_sources[row["task_id"]], row["task_id"],
                                                specs[row["task_id"]].rows)
             progress.task_done(stats)
-    ray.kill(board)
     return failed
-
-
-def _iter_with_stall_guard(ds, board, stall_timeout_s: float):
-    """Yield result rows; raise StallError naming the stuck stage and task when nothing moves in time."""
-    import ray
-
-    results: queue.Queue = queue.Queue()
-    sentinel = object()
-
-    def pump():
-        try:
-            for row in ds.iter_rows():
-                results.put(row)
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the driver thread
-            results.put(exc)
-        results.put(sentinel)
-
-    threading.Thread(target=pump, daemon=True, name="humanverse-results").start()
-    last_progress = time.time()
-    while True:
-        try:
-            item = results.get(timeout=1.0)
-        except queue.Empty:
-            if time.time() - last_progress > stall_timeout_s:
-                # A stage that started a task recently is progress too (slow start-up is not a stall).
-                active = ray.get(board.snapshot.remote())
-                newest = max((since for _, _, since in active.values()), default=0.0)
-                if time.time() - newest < stall_timeout_s:
-                    last_progress = newest
-                    continue
-                stuck = sorted(active.values(), key=lambda a: a[2])
-                where = "; ".join(f"stage {s} on task {t} for {time.time() - since:.0f}s" for t, s, since in stuck[:5])
-                raise StallError(f"no progress for {stall_timeout_s:.0f}s: " + (
-                    where or "no stage is active (workers still starting, or waiting for resources: see `ray status`)"))
-            continue
-        if item is sentinel:
-            return
-        if isinstance(item, BaseException):
-            raise item
-        last_progress = time.time()
-        yield item

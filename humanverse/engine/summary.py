@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from humanverse.shards.funnel import funnel_table
-from humanverse.engine.ray_ops import failed_report_path
+from humanverse.engine.task_runner import failed_report_path
 
 
 def print_summary(result, demo: bool, console: Console) -> None:

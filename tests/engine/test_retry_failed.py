@@ -1,4 +1,4 @@
-"""--retry-failed re-attempts only transient failures, keeps keys unique, and touches nothing else."""
+"""--retry-failed (on the local executor) re-attempts only transient failures, keeps keys unique, and touches nothing else."""
 
 import json
 
@@ -12,7 +12,7 @@ from humanverse.engine.curate import curate
 pytestmark = pytest.mark.reliability
 
 
-def test_retry_failed_only_transient_rows(ray_local, image_server, tmp_path):
+def test_retry_failed_only_transient_rows(image_server, tmp_path):
     srv = image_server
     rows = [
         (srv.url("img/bus.jpg"), "ok"),
@@ -26,11 +26,11 @@ def test_retry_failed_only_transient_rows(ray_local, image_server, tmp_path):
     cfg = cfgmod.resolve("demo", None, ["input.rows_per_task=3", "fetch.download.retries=0"])
     out = tmp_path / "out"
 
-    first = curate(cfg, [str(p)], str(out), allow_private_urls=True)
+    first = curate(cfg, [str(p)], str(out), allow_private_urls=True, engine="local")
     assert first.ok and first.summary["counts"]["transient_errors"] == 2
     tars_before = {f.name: f.stat().st_mtime_ns for f in (out / "shards").glob("*.tar")}
 
-    retry = curate(cfg, [str(p)], str(out), allow_private_urls=True, retry_failed=True)
+    retry = curate(cfg, [str(p)], str(out), allow_private_urls=True, retry_failed=True, engine="local")
     assert retry.ok and retry.tasks_done == 2  # one retry shard per source shard with transient errors
     assert {f.name: f.stat().st_mtime_ns for f in (out / "shards").glob("*.tar")
             if "retry" not in f.name} == tars_before
@@ -51,5 +51,5 @@ def test_retry_failed_only_transient_rows(ray_local, image_server, tmp_path):
     # rows 0-2: bus (ok), flaky a (now retried), 404 (stays an error)
     assert (stats["ok"], stats["retried"], stats["error"], stats["transient_errors"]) == (1, 1, 1, 0)
     assert stats["reasons"] == {"error:fetch:http_404": 1}
-    again = curate(cfg, [str(p)], str(out), allow_private_urls=True, retry_failed=True)
+    again = curate(cfg, [str(p)], str(out), allow_private_urls=True, retry_failed=True, engine="local")
     assert again.tasks_done == 0  # nothing transient left
