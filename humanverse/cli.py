@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     from humanverse.report.inspect_cli import add_inspect_parser
     from humanverse.train.lsd_cli import add_train_lsd_parser
     from humanverse.train.refiner_cli import add_train_refiner_parser
-    from humanverse.train.sample_cli import add_sample_parser
+    from humanverse.train.sampling.cli import add_sample_parser
 
     add_train_lsd_parser(train_sub)
     add_train_refiner_parser(train_sub)

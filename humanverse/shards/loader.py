@@ -6,7 +6,7 @@ decoded to tensors, with shards split across DataLoader workers and distributed 
     loader = DataLoader(ShardDataset("out/shards/*.tar"), batch_size=8, num_workers=4, collate_fn=collate_samples)
 
 This is the general reader (finite, in order, every member decoded as stored). Training streams resampled,
-cropped batches through humanverse.train.shard_data instead. Depth goes through decode_depth16:
+cropped batches through humanverse.train.common.shard_data instead. Depth goes through decode_depth16:
 webdataset's stock "pil" decoder would turn the 16-bit PNG into 8-bit RGB.
 """
 

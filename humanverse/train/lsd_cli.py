@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from humanverse.train.train_args import add_trainer_arguments, config_from_args
+from humanverse.train.common.cli import add_trainer_arguments, config_from_args
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -30,8 +30,8 @@ def add_train_lsd_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from humanverse.train.lsd_config import LSDConfig
-    from humanverse.train.lsd_train import train_lsd
+    from humanverse.train.lsd.config import LSDConfig
+    from humanverse.train.lsd.train import train_lsd
 
     cfg = config_from_args(LSDConfig, args)
     result = train_lsd(cfg, args.data, args.output, resume=args.resume)

@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from humanverse.train.train_args import add_trainer_arguments, config_from_args
+from humanverse.train.common.cli import add_trainer_arguments, config_from_args
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -30,8 +30,8 @@ def add_train_refiner_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from humanverse.train.refiner_config import RefinerConfig
-    from humanverse.train.refiner_train import train_refiner
+    from humanverse.train.refiner.config import RefinerConfig
+    from humanverse.train.refiner.train import train_refiner
 
     cfg = config_from_args(RefinerConfig, args)
     result = train_refiner(cfg, args.data, args.output, resume=args.resume)
