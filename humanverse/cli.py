@@ -50,12 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train the bundled two-stage model on curated shards")
     train_sub = t.add_subparsers(dest="model", required=True)
     from humanverse.report.inspect_cli import add_inspect_parser
-    from humanverse.train.lsd_cli import add_train_lsd_parser
-    from humanverse.train.refiner_cli import add_train_refiner_parser
+    from humanverse.train.common.cli import add_train_parsers
     from humanverse.train.sampling.cli import add_sample_parser
 
-    add_train_lsd_parser(train_sub)
-    add_train_refiner_parser(train_sub)
+    add_train_parsers(train_sub)
     t.set_defaults(func=cmd_train)
     add_sample_parser(sub)
     add_inspect_parser(sub)

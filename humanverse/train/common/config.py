@@ -7,14 +7,13 @@ unknown keys and wrong types fail before any model is built, not an hour into a 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
-import yaml
 from pydantic import Field, model_validator
 
-from humanverse.config_base import Section, apply_override
+from humanverse.config_base import S, ConfigError, Section, load
 
-PRESETS_DIR = Path(__file__).resolve().parent.parent / "presets"
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "presets"
 
 
 class DataConfig(Section):
@@ -77,29 +76,21 @@ class EMAConfig(Section):
     """diffusers EMAModel's warm-up (inv_gamma / power); off keeps the paper's plain decay."""
 
 
-S = TypeVar("S", bound=Section)
-
-
 def preset_path(name: str) -> Path:
     """A bundled preset by name: "lsd_tiny" and "train_lsd_tiny" both mean presets/train_lsd_tiny.yaml."""
     stem = name if name.startswith("train_") else f"train_{name}"
     path = PRESETS_DIR / f"{stem}.yaml"
     if not path.is_file():
         available = sorted(p.stem.removeprefix("train_") for p in PRESETS_DIR.glob("train_*.yaml"))
-        raise FileNotFoundError(f"no training preset {name!r}; available: {', '.join(available)}")
+        raise ConfigError(f"no training preset {name!r}; available: {', '.join(available)}")
     return path
 
 
 def load_config(
     cls: type[S], *, preset: str | None = None, file: str | Path | None = None, overrides: list[str] = ()
 ) -> S:
-    """Build a validated config from exactly one of preset / file, then the overrides in order."""
+    """Build a validated config from exactly one of preset / file, then the overrides in order; errors
+    name the key (config_base.load, the same loader as `curate`)."""
     if (preset is None) == (file is None):
-        raise ValueError("give exactly one of a preset name or a config file")
-    path = preset_path(preset) if preset is not None else Path(file)
-    tree = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(tree, dict):
-        raise ValueError(f"{path}: top level must be a mapping")
-    for assignment in overrides:
-        apply_override(tree, assignment)
-    return cls.model_validate(tree)
+        raise ConfigError("give exactly one of a preset name or a config file")
+    return load(cls, preset_path(preset) if preset is not None else file, overrides)
