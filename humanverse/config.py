@@ -10,7 +10,7 @@ import hashlib
 import json
 from importlib import resources as pkg_resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from humanverse.core.task import TaskSpec
 from humanverse.sources import inputs as input_files
+from humanverse.sources.globs import expand
 from humanverse.sources.keys import task_id
 
 
@@ -36,7 +37,7 @@ class Plan:
 def plan(patterns: list[str], fmt: str, column_map: dict[str, str], rows_per_task: int, dataset: str | None) -> Plan:
     files: list[InputFile] = []
     tasks: list[TaskSpec] = []
-    for index, path in enumerate(input_files.expand(patterns)):
+    for index, path in enumerate(expand(patterns, what="--input")):
         file_format = input_files.detect_format(path, fmt)
         rows = input_files.reader_for(file_format, column_map, dataset).count(path)
         files.append(InputFile(path, file_format, rows))

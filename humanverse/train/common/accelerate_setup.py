@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 import humanverse
+from humanverse.shards import atomic
 from humanverse.train.common.config import EMAConfig, LoopConfig, OptimConfig
 
 log = logging.getLogger(__name__)
@@ -88,12 +89,8 @@ def weight_dtype(accelerator) -> torch.dtype:
 
 def write_run_record(run_dir: str | Path, config: dict[str, Any], extra: dict[str, Any]) -> None:
     """run.json: the resolved config and provenance, rewritten (atomically) at every start and resume."""
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     record = {"package_version": humanverse.__version__, "written_at": time.time(), "config": config, **extra}
-    tmp = run_dir / ".run.json.tmp"
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    tmp.replace(run_dir / "run.json")
+    atomic.write_bytes(str(Path(run_dir) / "run.json"), json.dumps(record, indent=2, default=str).encode())
 
 
 def flat_hparams(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:

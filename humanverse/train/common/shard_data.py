@@ -16,7 +16,6 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Iterator
-from glob import glob
 from typing import Any
 
 import cv2
@@ -26,6 +25,7 @@ import webdataset as wds
 from PIL import Image
 
 from humanverse.shards.encoding import decode_depth16, decode_normal
+from humanverse.sources.globs import expand
 from humanverse.train.common.config import DataConfig
 from humanverse.train.common.joint_crop import crop_keypoints, crop_resize, random_crop_box
 from humanverse.train.common.pose_render import NUM_KEYPOINTS, render_pose
@@ -37,21 +37,6 @@ REQUIRED_MEMBERS = ("jpg", "json", "depth.png", "normal.png")
 
 class SkipSample(Exception):
     """A sample that cannot be trained on; the message is the reason it is counted under."""
-
-
-def expand_shards(spec: str | list[str]) -> list[str]:
-    """A glob, a webdataset brace pattern, or a list of either, as a sorted list of shard URLs."""
-    specs = [spec] if isinstance(spec, str) else list(spec)
-    urls: list[str] = []
-    for item in specs:
-        if "://" in item or "{" in item:
-            urls += wds.shardlists.expand_urls(item)
-        else:
-            matches = sorted(glob(item))
-            urls += matches if matches else [item]
-    if not urls:
-        raise FileNotFoundError(f"no shards match {spec!r}")
-    return urls
 
 
 def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> dict[str, Any]:
@@ -131,7 +116,7 @@ class ShardStream(torch.utils.data.IterableDataset):
 
     def __init__(self, shards: str | list[str], cfg: DataConfig, seed: int = 0):
         super().__init__()
-        self.urls = expand_shards(shards)
+        self.urls = expand(shards, what="--data", must_exist=False)
         self.cfg = cfg
         self.seed = seed
 

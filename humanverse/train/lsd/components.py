@@ -84,12 +84,6 @@ def check_compatible(unet: ExpertBranchUNet, frozen: Stage1Frozen) -> None:
         raise ValueError("VAE latent_channels does not match the UNet's latent channels")
 
 
-def encode_images(vae: AutoencoderKL, images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Images in [-1, 1] to scaled latents (the scale SD's UNet was trained on)."""
-    posterior = vae.encode(images.to(vae.dtype)).latent_dist
-    return posterior.sample(generator=generator) * vae.config.scaling_factor
-
-
 def encode_text(frozen: Stage1Frozen, captions: list[str], device: torch.device) -> torch.Tensor:
     tokens = frozen.tokenizer(captions).to(device)
     return frozen.text_encoder(tokens)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import torch
 
+from humanverse.shards import atomic
+
 
 @dataclass(frozen=True)
 class LatentStats:
@@ -49,10 +51,7 @@ class LatentStats:
         return cls(mean=dict(data["mean"]), std=dict(data["std"]))
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2))
-        tmp.replace(path)
+        atomic.write_bytes(str(path), json.dumps(self.to_dict(), indent=2).encode())
 
     @classmethod
     def load(cls, path: str | Path) -> "LatentStats":

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from humanverse.train.common.vae import encode_images
 from humanverse.train.common.accelerate_setup import (
     flat_hparams,
     main_process_first,
@@ -31,7 +32,6 @@ from humanverse.train.lsd.components import (
     Stage1Frozen,
     build_unet,
     check_compatible,
-    encode_images,
     encode_text,
     load_frozen,
 )

@@ -15,7 +15,6 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 
 from humanverse.models.files import locate
-from humanverse.train.lsd.components import encode_images  # noqa: F401 - shared with stage 1, re-exported
 from humanverse.train.refiner.config import RefinerConfig
 from humanverse.train.refiner.model import StructureControlNet
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import torch
 
+from humanverse.train.common.vae import encode_images
 from humanverse.train.common.checkpoints import resolve_resume
 from humanverse.train.common.noise_schedule import SDXL_SCHEDULE_CONFIG, sampling_scheduler
 from humanverse.train.refiner.components import (
     SDXLBase,
     base_folder,
-    encode_images,
     encode_prompt,
     load_sdxl_base,
     micro_conditioning,

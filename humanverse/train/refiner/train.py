@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from humanverse.train.common.vae import encode_images
 from humanverse.train.common.accelerate_setup import (
     flat_hparams,
     main_process_first,
@@ -35,7 +36,6 @@ from humanverse.train.refiner.components import (
     SDXLBase,
     base_folder,
     build_controlnet,
-    encode_images,
     encode_prompt,
     load_sdxl_base,
     micro_conditioning,

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from humanverse.shards import atomic
 from humanverse.shards.encoding import encode_depth16, encode_normal
 from humanverse.train.sampling.condition_inputs import (
     load_depth,
@@ -83,9 +83,7 @@ def _save_map(name: str, value: torch.Tensor, path: Path) -> None:
 
 
 def _atomic_json(path: Path, record: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str))
-    os.replace(tmp, path)
+    atomic.write_bytes(str(path), json.dumps(record, indent=2, default=str).encode())
 
 
 def run_two_stage(request: TwoStageRequest) -> dict:
