@@ -93,6 +93,28 @@ def write_run_record(run_dir: str | Path, config: dict[str, Any], extra: dict[st
     atomic.write_bytes(str(Path(run_dir) / "run.json"), json.dumps(record, indent=2, default=str).encode())
 
 
+def record_run(accelerator, run_dir: Path, cfg, method: str, shards, resume_from, start_step: int,
+               **extra: Any) -> None:
+    """run.json and the tracker's hparams, written once by the main process at every start and resume."""
+    if not accelerator.is_main_process:
+        return
+    config_tree = cfg.model_dump(mode="json")
+    write_run_record(run_dir, config_tree, {
+        "stage": method, "shards": shards, "resumed_from": str(resume_from) if resume_from else None,
+        "start_step": start_step, "num_processes": accelerator.num_processes, **extra,
+    })
+    accelerator.init_trackers(method, config=flat_hparams(config_tree))
+
+
+def finish_run(accelerator, result):
+    """Close the trackers and log the run's speed; returns the loop's result."""
+    accelerator.end_training()
+    if accelerator.is_main_process:
+        log.info("finished at step %d: %.3f steps/s over %d steps", result.step, result.steps_per_second,
+                 result.steps_run)
+    return result
+
+
 def flat_hparams(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """TensorBoard's hparams take scalars only: flatten sections, stringify lists and None."""
     flat: dict[str, Any] = {}

@@ -14,13 +14,13 @@ import torch.nn.functional as F
 
 from humanverse.train.common.vae import encode_images
 from humanverse.train.common.accelerate_setup import (
-    flat_hparams,
+    finish_run,
     main_process_first,
     make_ema,
     prepare_for_training,
     start_run,
     weight_dtype,
-    write_run_record,
+    record_run,
 )
 from humanverse.train.common.checkpoints import (
     read_state,
@@ -151,13 +151,7 @@ def train_lsd(
     model, optimizer, lr_scheduler = prepare_for_training(
         accelerator, model, ema, cfg.optim, cfg.loop, resume_from, start_step
     )
-    if accelerator.is_main_process:
-        config_tree = cfg.model_dump(mode="json")
-        write_run_record(run_dir, config_tree, {
-            "stage": "lsd", "shards": shards, "resumed_from": str(resume_from) if resume_from else None,
-            "start_step": start_step, "num_processes": accelerator.num_processes,
-        })
-        accelerator.init_trackers("lsd", config=flat_hparams(config_tree))
+    record_run(accelerator, run_dir, cfg, "lsd", shards, resume_from, start_step)
 
     objective = LSDObjective(model, frozen, stats, cfg, accelerator.device)
     result = train_loop(
@@ -174,8 +168,4 @@ def train_lsd(
         ema=ema,
         checkpoint_state=lambda: {"latent_stats": stats.to_dict(), "stage": "lsd"},
     )
-    accelerator.end_training()
-    if accelerator.is_main_process:
-        log.info("finished at step %d: %.3f steps/s over %d steps", result.step, result.steps_per_second,
-                 result.steps_run)
-    return result
+    return finish_run(accelerator, result)

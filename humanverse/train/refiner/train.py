@@ -15,13 +15,13 @@ import torch.nn.functional as F
 
 from humanverse.train.common.vae import encode_images
 from humanverse.train.common.accelerate_setup import (
-    flat_hparams,
+    finish_run,
     main_process_first,
     make_ema,
     prepare_for_training,
     start_run,
     weight_dtype,
-    write_run_record,
+    record_run,
 )
 from humanverse.train.common.checkpoints import (
     store_models_as_pretrained,
@@ -107,18 +107,10 @@ def train_refiner(
     controlnet, optimizer, lr_scheduler = prepare_for_training(
         accelerator, controlnet, ema, cfg.optim, cfg.loop, resume_from, start_step
     )
-    if accelerator.is_main_process:
-        config_tree = cfg.model_dump(mode="json")
-        write_run_record(run_dir, config_tree, {
-            "stage": "refiner", "shards": shards, "base": str(folder),
-            "resumed_from": str(resume_from) if resume_from else None,
-            "start_step": start_step, "num_processes": accelerator.num_processes,
-            "parameters": {
-                "controlnet_trainable": sum(p.numel() for p in controlnet.parameters() if p.requires_grad),
-                "unet_frozen": sum(p.numel() for p in base.unet.parameters()),
-            },
-        })
-        accelerator.init_trackers("refiner", config=flat_hparams(config_tree))
+    record_run(accelerator, run_dir, cfg, "refiner", shards, resume_from, start_step, base=str(folder), parameters={
+        "controlnet_trainable": sum(p.numel() for p in controlnet.parameters() if p.requires_grad),
+        "unet_frozen": sum(p.numel() for p in base.unet.parameters()),
+    })
 
     objective = RefinerObjective(controlnet, base, cfg, accelerator.device)
     result = train_loop(
@@ -135,8 +127,4 @@ def train_refiner(
         ema=ema,
         checkpoint_state=lambda: {"stage": "refiner"},
     )
-    accelerator.end_training()
-    if accelerator.is_main_process:
-        log.info("finished at step %d: %.3f steps/s over %d steps", result.step, result.steps_per_second,
-                 result.steps_run)
-    return result
+    return finish_run(accelerator, result)

@@ -15,7 +15,7 @@ from humanverse.train.common.checkpoints import latest_checkpoint, read_state
 from humanverse.train.common.config import load_config
 from humanverse.train.lsd.config import LSDConfig
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _cli(*args: str) -> list[str]:
