@@ -68,9 +68,10 @@ def _builders(root: Path):
     from humanverse.models.pose import pose_mmpose
 
     def clip():
-        from humanverse.stages.clip_scores import build_demo_weights
+        from humanverse.models.clip.demo_weights import build_demo_weights
 
-        build_demo_weights(root, clip_scores_config())
+        cfg = clip_scores_config()
+        build_demo_weights(root, cfg.clip.weights, cfg.clip.arch, cfg.aesthetic.weights, cfg.nsfw.weights)
 
     return [
         (YOLO, lambda: build_yolo(root / YOLO)),

@@ -293,21 +293,6 @@ class CLIPScoreStage(Stage):
         }
 
 
-def build_demo_weights(models_dir: Path, cfg: ClipScoresConfig) -> None:
-    """Random weights, in the published formats and file names, where cfg looks for them under models_dir."""
-    specs = (cfg.clip.weights, cfg.aesthetic.weights, cfg.nsfw.weights)
-    if any(spec.startswith("hf:") for spec in specs):
-        raise ValueError("demo weights go under the models directory: use relative weights paths, not hf: specs")
-    from humanverse.models.clip import nsfw_head
-    from humanverse.models.clip import aesthetic_mlp
-    from humanverse.models.clip import clip_embedder
-
-    root = Path(models_dir)
-    clip_embedder.build_demo_weights(root / cfg.clip.weights, arch=cfg.clip.arch)
-    aesthetic_mlp.build_demo_weights(root / cfg.aesthetic.weights)
-    nsfw_head.build_demo_weights(root / cfg.nsfw.weights)
-
-
 def _check_dim(embedder: ClipImageEmbedder | None, expected: int, head: str) -> None:
     if embedder is not None and embedder.dim != expected:
         raise ValueError(

@@ -13,6 +13,7 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from humanverse.models.clip.demo_weights import build_demo_weights
 from humanverse.models.clip import nsfw_head
 from humanverse.models.clip import aesthetic_mlp
 from humanverse.models.clip import clip_embedder
@@ -22,7 +23,6 @@ from humanverse.stages.clip_scores import (
     ClipScoresConfig,
     CLIPScoreStage,
     NSFWConfig,
-    build_demo_weights,
 )
 from humanverse.models.files import MissingModelFiles
 from humanverse.core.sample import Sample
@@ -40,7 +40,7 @@ def models(tmp_path_factory):
         aesthetic=AestheticConfig(weights="aesthetic"),
         nsfw=NSFWConfig(weights="nsfw"),
     )
-    build_demo_weights(root, cfg)
+    build_demo_weights(root, cfg.clip.weights, cfg.clip.arch, cfg.aesthetic.weights, cfg.nsfw.weights)
     _constant_aesthetic(root / "aesthetic-4.5", 4.5)
     _constant_aesthetic(root / "aesthetic-4.49", 4.49)
     return root
@@ -332,6 +332,7 @@ def test_a_clip_whose_width_does_not_fit_the_heads_is_refused(models, monkeypatc
 
 def test_demo_weights_refuse_hub_specs(tmp_path):
     with pytest.raises(ValueError, match="relative"):
-        build_demo_weights(tmp_path, ClipScoresConfig())
+        cfg = ClipScoresConfig()
+        build_demo_weights(tmp_path, cfg.clip.weights, cfg.clip.arch, cfg.aesthetic.weights, cfg.nsfw.weights)
     assert not any(tmp_path.iterdir())
     assert nsfw_head.PUBLISHED_FILE == "clip_autokeras_binary_nsfw.pth"
