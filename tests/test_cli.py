@@ -102,3 +102,12 @@ def test_kill_9_mid_run_leaves_only_complete_files_and_resumes(tmp_path):
     for name in done_before:  # complete tasks were not rewritten
         tar = name.replace(".stats.json", ".tar")
         assert (out / "shards" / tar).stat().st_mtime_ns == mtimes[tar]
+
+
+def test_engine_local_refuses_a_cluster_address(tmp_path, capsys):
+    from humanverse.cli import main
+
+    rc = main(["curate", "--input", "x.parquet", "--output", str(tmp_path / "o"), "--preset", "demo",
+               "--engine", "local", "--address", "ray://head:10001"])
+    assert rc == 2 and "--engine local" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
