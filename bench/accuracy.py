@@ -244,7 +244,7 @@ def main(argv=None) -> None:
         det[name] = {"boxes": [p["box"] for p in meta.get("persons", [])]}
     gt_kps, speed = gt_box_pass(images, cfg)
     rows, totals, det_all, free_boxes = score(images, people_free, det, gt_kps)
-    from humanverse.annotators.pose_stage import PoseStage
+    from humanverse.stages.pose import PoseStage
 
     pose_model = PoseStage(cfg.pose, cfg.models_dir).model_ids()["pose"]
     text = render(args, cfg, images, rows, totals, det_all, free_boxes, speed, pose_model,

@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import load_avg, say, timed_runs, write_json  # noqa: E402
 
 from humanverse.accuracy import ground_truth  # noqa: E402
-from humanverse.annotators.pose_stage import PoseConfig, PoseStage  # noqa: E402
-from humanverse.pipeline.sample import Sample  # noqa: E402
+from humanverse.stages.pose import PoseConfig, PoseStage  # noqa: E402
+from humanverse.core.sample import Sample  # noqa: E402
 
 TARGET_MS = 50.0
 

@@ -2,7 +2,7 @@
 
 Read from the config itself (never a hard-coded list), so the curate banner, the summary and the inspect
 report say exactly what a run's annotations are worth. A model path under `demo/` in the models directory
-is one of demo_models' untrained builds; every other model is a trained one (published weights, or a
+is one of models/demo_weights' untrained builds; every other model is a trained one (published weights, or a
 model shipped inside a wheel: OpenCV HOG, MediaPipe).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from humanverse.config import CurateConfig
-from humanverse.demo_models import DEMO_SUBDIR
+from humanverse.models.demo_weights import DEMO_SUBDIR
 
 
 @dataclass(frozen=True)

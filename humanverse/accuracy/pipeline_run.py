@@ -51,7 +51,7 @@ def read_results(output: Path) -> dict[str, dict]:
 
 def curate_folder(folder: Path, names: list[str], output: Path, cfg: CurateConfig) -> dict[str, dict]:
     """Serve `folder` on loopback and curate the named photos in it with `cfg`; results as read_results."""
-    from humanverse.pipeline.curate import curate
+    from humanverse.engine.curate import curate
 
     output.mkdir(parents=True, exist_ok=True)
     with serve_folder(folder) as base:
@@ -67,9 +67,9 @@ def pose_on_boxes(cfg: CurateConfig, photos: list[tuple[bytes, list[list[float]]
 
     photos: (file bytes, xyxy boxes). Returns per photo a persons x 133 x 3 array in original pixels.
     """
-    from humanverse.annotators.pose_stage import PoseStage
+    from humanverse.stages.pose import PoseStage
     from humanverse.imaging.decode import decode_image
-    from humanverse.pipeline.sample import Sample
+    from humanverse.core.sample import Sample
 
     stage = PoseStage(cfg.pose, cfg.models_dir)
     stage.setup()

@@ -13,7 +13,7 @@ the 30 x 96 px player, the only person it finds on coco_000000196141, is found o
 on every re-encoded copy. So every photo/variant must find at least one annotated person unless MAY_MISS
 names it with the reason, the persons in REQUIRED must always be found, every person found is checked, and
 at least MIN_CHECKED persons are checked in all. Photos HOG
-misses are scored with GT boxes in tests/annotators/test_pose_mediapipe.py.
+misses are scored with GT boxes in tests/models/test_pose_mediapipe.py.
 """
 
 from __future__ import annotations
@@ -199,9 +199,9 @@ def _png(array: np.ndarray) -> bytes:
 def test_trainer_crop_and_rendered_skeleton_lie_on_the_person(curated, gt):
     """The trainer's decode_sample on a real shard sample: its joint crop and pose rendering. The check maps
     the GT and the shard's keypoints into the crop by hand, independently of crop_keypoints."""
-    from humanverse.train.config import DataConfig
-    from humanverse.train.joint_crop import random_crop_box
-    from humanverse.train.shard_data import decode_sample
+    from humanverse.train.common.config import DataConfig
+    from humanverse.train.common.joint_crop import random_crop_box
+    from humanverse.train.common.shard_data import decode_sample
     from humanverse.shards.encoding import encode_depth16, encode_normal
 
     cfg = DataConfig(resolution=256, crop_scale=(0.6, 1.0), crop_ratio=(0.75, 1.33), keypoint_score_threshold=0.3)
