@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from humanverse.models.registry import weights_digest
+from humanverse.models import weights_digest
 
 
 @pytest.fixture
