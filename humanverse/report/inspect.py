@@ -63,14 +63,15 @@ class RunData:
     @property
     def provenance(self) -> str | None:
         """Which stages ran trained models and which tiny random ones, from run.json's config; None if unreadable."""
-        from humanverse.config import ConfigError, build
+        from humanverse.config import CurateConfig
+        from humanverse.config_base import ConfigError, validate
         from humanverse.model_provenance import provenance_line
 
         config = (self.run or {}).get("config")
         if not isinstance(config, dict):
             return None
         try:
-            return provenance_line(build(config))
+            return provenance_line(validate(CurateConfig, config))
         except ConfigError:
             return None
 
