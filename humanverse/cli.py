@@ -1,4 +1,4 @@
-"""One entry point: humanverse curate | demo | train | sample | inspect | models."""
+"""One entry point: humanverse curate | demo | train | sample | inspect | dedup | models."""
 
 from __future__ import annotations
 
@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
     add_sample_parser(sub)
     add_inspect_parser(sub)
+    from humanverse.dedup.cli import add_dedup_parser
+
+    add_dedup_parser(sub)
 
     from humanverse.models_cli import add_models_parser
 
