@@ -64,6 +64,7 @@ def _watermark(rgb):
 
 # name -> (how the copy is made from the original's upright pixels and bytes, what a good method catches)
 DERIVATIONS = {
+    "url_variant": lambda rgb, data: data,                 # same bytes, the URL with tracking and case noise
     "rehosted": lambda rgb, data: data,                    # same bytes, another URL
     "lossless_png": lambda rgb, data: _png(rgb),           # same pixels, other bytes
     "resized_50pct": lambda rgb, data: _resized(rgb),
@@ -113,7 +114,8 @@ def build_items(photos: list[Path] | None = None, derivations: dict | None = Non
             stored = stored_fingerprints(make(rgb, data))
             if stored is None:
                 continue
-            copy_url = f"http://mirror{len(name)}.example/{name}/{path.name}"
+            copy_url = (f"HTTP://Photos.EXAMPLE:80/{path.name}?utm_source=feed&fbclid=x1" if name == "url_variant"
+                        else f"http://mirror{len(name)}.example/{name}/{path.name}")
             items.append(KitItem(f"{path.name}~{name}", path.name, name, copy_url, stored[1], stored[2], stored[0]))
     return items
 
