@@ -312,8 +312,3 @@ def _write_manifest(output: str, cfg: DedupConfig, run_digest: str, shards, meth
                     "fingerprints_backfilled": s.backfilled} for s in shards],
     }
     atomic.write_bytes(atomic.join(dedup_dir(output), MANIFEST_FILE), json.dumps(manifest, indent=1).encode())
-
-
-def read_manifest(output: str) -> dict | None:
-    fs, path = fsspec.core.url_to_fs(atomic.join(dedup_dir(output), MANIFEST_FILE))
-    return json.loads(fs.cat_file(path)) if fs.exists(path) else None

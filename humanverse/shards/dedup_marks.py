@@ -54,3 +54,11 @@ def load_duplicate_keys(shard_urls: Iterable[str] | None = None, marks: str | It
         with fsspec.open(url, "rb") as f:
             keys.update(pq.read_table(f, columns=["key"]).column("key").to_pylist())
     return frozenset(keys)
+
+
+def read_manifest(output: str) -> dict | None:
+    """OUT/dedup/manifest.json (written last by the pass), or None for a run never deduplicated."""
+    import json
+
+    fs, path = fsspec.core.url_to_fs(atomic.join(output, DEDUP_DIR, MANIFEST_FILE))
+    return json.loads(fs.cat_file(path)) if fs.exists(path) else None
