@@ -97,6 +97,7 @@ def run_dedup(output: str, cfg: DedupConfig, executor: Executor, force: bool = F
     method_info: dict[str, dict] = {}
     for method in methods:
         t = time.perf_counter()
+        phases: dict = {}
         digest = cfg.method_digest(method)
         cached = None if force else _load_method(output, method, run_digest, digest, keys)
         if cached is not None:
@@ -108,14 +109,17 @@ def run_dedup(output: str, cfg: DedupConfig, executor: Executor, force: bool = F
             elif method == "perceptual":
                 per_method[method] = perceptual_matches(executor, table, rank, cfg)
             else:
-                sizes = [s.table.num_rows for s in shards]
-                per_method[method] = semantic_matches(executor, emb_handles, sizes, rank, cfg)
+                offsets = np.cumsum([0, *[s.table.num_rows for s in shards[:-1]]]).tolist()
+                blocks = [(h, off, s.table.num_rows) for h, off, s in zip(emb_handles, offsets, shards)
+                          if s.has_embeddings]  # rows of other shards take no part
+                per_method[method] = semantic_matches(executor, blocks, n, rank, cfg, phases)
             _write_marks(_method_path(output, method), per_method[method], None, keys, task_of,
                          {"run_digest": run_digest, "params_digest": digest})
         seconds[method] = time.perf_counter() - t
         method_info[method] = {"params": cfg.method_params(method), "params_digest": digest,
                                "marked": per_method[method].n_marked, "reused": method in reused,
-                               "file": f"{method}.parquet", "seconds": round(seconds[method], 3)}
+                               "file": f"{method}.parquet", "seconds": round(seconds[method], 3),
+                               **({"phases": phases} if phases else {})}
 
     combined, method_of = combine([per_method[m] for m in methods]) if methods else (Matches.none("", n), None)
     _write_marks(atomic.join(dedup_dir(output), MARKS_FILE), combined, method_of, keys, task_of,
@@ -163,22 +167,31 @@ def perceptual_matches(executor: Executor, table: pa.Table, rank: np.ndarray, cf
                                  np.concatenate(score), rank, np.concatenate(detail))
 
 
-def semantic_matches(executor: Executor, emb_handles: list, sizes: list[int], rank: np.ndarray,
-                     cfg: DedupConfig) -> Matches:
-    """SemDeDup: k-means on Ray (partial sums per block), then the within-cluster step in partitions."""
+def semantic_matches(executor: Executor, blocks: list[tuple], n: int, rank: np.ndarray, cfg: DedupConfig,
+                     timings: dict | None = None) -> Matches:
+    """SemDeDup: k-means on Ray (partial sums per block), then the within-cluster step in partitions.
+
+    blocks: (handle of a float16 rows x dim array, global index of its first row, rows) per shard with
+    embeddings; n: all samples of the run (rank is over them). `timings`, when given, receives the seconds
+    of each phase and the sizes that decide them."""
     s = cfg.semantic
-    n = sum(sizes)
-    offsets = np.cumsum([0, *sizes[:-1]]).tolist()
-    blocks = [(h, size, off) for h, size, off in zip(emb_handles, sizes, offsets) if size]
-    k = max(1, min(n, s.clusters or math.ceil(n / s.cluster_size)))
-    train = min(n, k * s.train_per_cluster)
-    samples = [executor.submit(_sample_rows, h, math.ceil(size * train / n), s.seed + i)
+    timings = {} if timings is None else timings
+    t0 = time.perf_counter()
+    out = Matches.none("semantic", n)
+    blocks = [(h, size, off) for h, off, size in blocks if size]
+    m = sum(size for _, size, _ in blocks)
+    if m < 2:
+        return out
+    k = max(1, min(m, s.clusters or math.ceil(m / s.cluster_size)))
+    train = min(m, k * s.train_per_cluster)
+    samples = [executor.submit(_sample_rows, h, math.ceil(size * train / m), s.seed + i)
                for i, (h, size, _) in enumerate(blocks)]
-    seeds = executor.get([executor.submit(_sample_rows, h, math.ceil(size * k / n) + 1, s.seed + i)
+    seeds = executor.get([executor.submit(_sample_rows, h, math.ceil(size * k / m) + 1, s.seed + i)
                           for i, (h, size, _) in enumerate(blocks)])
     centroids = kmeans.init_centroids(np.concatenate(seeds), k, s.seed)
     previous = -np.inf
-    for _ in range(s.iterations):
+    iteration = 0
+    for iteration in range(1, s.iterations + 1):
         c = executor.put(centroids)
         parts = executor.get([executor.submit(kmeans.partial_sums, h, c) for h in samples])
         sums = np.sum([p[0] for p in parts], axis=0)
@@ -188,6 +201,8 @@ def semantic_matches(executor: Executor, emb_handles: list, sizes: list[int], ra
         if objective - previous <= 1e-5 * max(1.0, abs(objective)):
             break
         previous = objective
+    timings.update(kmeans_s=time.perf_counter() - t0, clusters=k, train_rows=train, iterations=iteration)
+    t0 = time.perf_counter()
     c = executor.put(centroids)
     partitions = max(1, min(k, s.partitions or 2 * executor.parallelism))
     pieces = [executor.submit(_split_by_cluster, h, c, rank[off:off + size], off, partitions,
@@ -195,10 +210,11 @@ def semantic_matches(executor: Executor, emb_handles: list, sizes: list[int], ra
     pieces = [p if partitions > 1 else (p,) for p in pieces]
     results = executor.get([executor.submit(_partition_matches, s.threshold, *[p[j] for p in pieces])
                             for j in range(partitions)])
+    timings.update(assign_and_pairs_s=time.perf_counter() - t0, partitions=partitions,
+                   pairs_task_s=sum(r[3] for r in results), pairs_compared=sum(r[4] for r in results))
     member = np.concatenate([r[0] for r in results]) if results else np.zeros(0, np.int64)
     match = np.concatenate([r[1] for r in results]) if results else np.zeros(0, np.int64)
     sim = np.concatenate([r[2] for r in results]) if results else np.zeros(0, np.float32)
-    out = Matches.none("semantic", n)
     out.matched[member] = match
     out.score[member] = sim
     out.detail[member] = [f"clip cosine {v:.4f}" for v in sim]
@@ -221,7 +237,10 @@ def _split_by_cluster(block: np.ndarray, centroids: np.ndarray, rank: np.ndarray
     return pieces[0] if partitions == 1 else tuple(pieces)
 
 
-def _partition_matches(threshold: float, *pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _partition_matches(threshold: float, *pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
+    """(member, match, cosine) over this partition's clusters, plus its compute seconds and the number of
+    similarities it computed (sum of n_c^2 / 2), for the scale figures."""
+    started = time.perf_counter()
     index = np.concatenate([p[0] for p in pieces])
     labels = np.concatenate([p[1] for p in pieces])
     rank = np.concatenate([p[2] for p in pieces])
@@ -229,15 +248,17 @@ def _partition_matches(threshold: float, *pieces) -> tuple[np.ndarray, np.ndarra
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
     member, match, sim = [], [], []
+    compared = int(sum((hi - lo) * (hi - lo - 1) // 2 for lo, hi in zip(bounds[:-1], bounds[1:])))
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         rows = order[lo:hi]
         m, b, s = semdedup.cluster_matches(emb[rows], rank[rows], threshold)
         member.append(index[rows[m]])
         match.append(index[rows[b]])
         sim.append(s)
+    seconds = time.perf_counter() - started
     if not member:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
-    return np.concatenate(member), np.concatenate(match), np.concatenate(sim)
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), seconds, compared
+    return np.concatenate(member), np.concatenate(match), np.concatenate(sim), seconds, compared
 
 
 def _group_ids(column: pa.ChunkedArray) -> np.ndarray:

@@ -46,13 +46,18 @@ def find_marks(shard_urls: Iterable[str]) -> list[str]:
 
 def load_duplicate_keys(shard_urls: Iterable[str] | None = None, marks: str | Iterable[str] | None = None
                         ) -> frozenset[str]:
-    """Keys to skip: from the given marks file(s), else from the marks found beside the shards."""
+    """Keys to skip: from the given marks file(s), else from the marks found beside the shards. With shard
+    URLs given, only the marks of those shards are kept (a reader of a few shards holds a few keys)."""
     shard_urls = list(shard_urls or [])
     files = [marks] if isinstance(marks, str) else list(marks) if marks is not None else find_marks(shard_urls)
+    tasks = {u.rstrip("/").rpartition("/")[2].removesuffix(".tar") for u in shard_urls}
     keys: set[str] = set()
     for url in files:
         with fsspec.open(url, "rb") as f:
-            keys.update(pq.read_table(f, columns=["key"]).column("key").to_pylist())
+            table = pq.read_table(f, columns=["key", "task_id"])
+        for key, task in zip(table.column("key").to_pylist(), table.column("task_id").to_pylist()):
+            if not tasks or task in tasks:
+                keys.add(key)
     return frozenset(keys)
 
 

@@ -47,7 +47,7 @@ def test_semdedup_finds_planted_groups_and_nothing_else(partitions):
     rank = np.random.default_rng(0).permutation(n)
     blocks = np.array_split(np.arange(n), 5)  # five shards
     cfg = DedupConfig.model_validate({"semantic": {"cluster_size": 300, "partitions": partitions}})
-    found = semantic_matches(LocalExecutor(), [x[b] for b in blocks], [len(b) for b in blocks], rank, cfg)
+    found = semantic_matches(LocalExecutor(), [(x[b], b[0], len(b)) for b in blocks], n, rank, cfg)
     hits, false = _scores(found, groups, n)
     assert hits >= 38, f"only {hits}/40 planted groups fully found"  # a copy split from its source by k-means may be missed
     assert false == []
@@ -61,6 +61,16 @@ def test_semdedup_finds_planted_groups_and_nothing_else(partitions):
 def test_threshold_above_the_planted_similarity_finds_nothing():
     x, _ = planted_embeddings(500, 10, 3, seed=2, copy_noise=0.5)  # copies at cosine ~0.89
     cfg = DedupConfig.model_validate({"semantic": {"threshold": 0.97, "clusters": 4}})
-    found = semantic_matches(LocalExecutor(), [x], [len(x)], np.arange(len(x)), cfg)
+    found = semantic_matches(LocalExecutor(), [(x, 0, len(x))], len(x), np.arange(len(x)), cfg)
     assert found.n_marked == 0
     assert math.isclose(DedupConfig().semantic.threshold, 0.95)
+
+
+def test_shards_without_embeddings_take_no_part():
+    x, groups = planted_embeddings(400, 5, 2, seed=4)
+    n = len(x) + 100  # 100 more samples (another shard) without embeddings, ranked best of all
+    rank = np.r_[np.arange(100, n), np.arange(100)]
+    cfg = DedupConfig.model_validate({"semantic": {"clusters": 3}})
+    found = semantic_matches(LocalExecutor(), [(x, 0, len(x))], n, rank, cfg)
+    assert found.n_marked == 5 and (found.matched[len(x):] < 0).all()
+    assert semantic_matches(LocalExecutor(), [], n, rank, cfg).n_marked == 0
