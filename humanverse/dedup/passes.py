@@ -186,6 +186,10 @@ def semantic_matches(executor: Executor, blocks: list[tuple], n: int, rank: np.n
     train = min(m, k * s.train_per_cluster)
     samples = [executor.submit(_sample_rows, h, math.ceil(size * train / m), s.seed + i)
                for i, (h, size, _) in enumerate(blocks)]
+    # one training chunk per worker, so each k-means step is a few tasks whatever the number of shards
+    chunks = max(1, min(len(samples), executor.parallelism))
+    samples = [executor.submit(_concat_rows, *[samples[i] for i in group])
+               for group in np.array_split(np.arange(len(samples)), chunks)]
     seeds = executor.get([executor.submit(_sample_rows, h, math.ceil(size * k / m) + 1, s.seed + i)
                           for i, (h, size, _) in enumerate(blocks)])
     centroids = kmeans.init_centroids(np.concatenate(seeds), k, s.seed)
@@ -227,6 +231,10 @@ def _sample_rows(block: np.ndarray, m: int, seed: int) -> np.ndarray:
     return block[np.sort(rng.choice(len(block), size=m, replace=False))]
 
 
+def _concat_rows(*blocks: np.ndarray) -> np.ndarray:
+    return np.concatenate(blocks)
+
+
 def _split_by_cluster(block: np.ndarray, centroids: np.ndarray, rank: np.ndarray, offset: int, partitions: int):
     labels, _ = kmeans.assign(block, centroids)
     part = labels % partitions
@@ -241,19 +249,21 @@ def _partition_matches(threshold: float, *pieces) -> tuple[np.ndarray, np.ndarra
     """(member, match, cosine) over this partition's clusters, plus its compute seconds and the number of
     similarities it computed (sum of n_c^2 / 2), for the scale figures."""
     started = time.perf_counter()
-    index = np.concatenate([p[0] for p in pieces])
     labels = np.concatenate([p[1] for p in pieces])
-    rank = np.concatenate([p[2] for p in pieces])
-    emb = np.concatenate([p[3] for p in pieces])
     order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1], True])
+    # sorted by cluster once, so each cluster below is a view, not a copy
+    labels = labels[order]
+    index = np.concatenate([p[0] for p in pieces])[order]
+    rank = np.concatenate([p[2] for p in pieces])[order]
+    emb = np.concatenate([p[3] for p in pieces])[order]
+    del pieces
+    bounds = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1], True])
     member, match, sim = [], [], []
     compared = int(sum((hi - lo) * (hi - lo - 1) // 2 for lo, hi in zip(bounds[:-1], bounds[1:])))
     for lo, hi in zip(bounds[:-1], bounds[1:]):
-        rows = order[lo:hi]
-        m, b, s = semdedup.cluster_matches(emb[rows], rank[rows], threshold)
-        member.append(index[rows[m]])
-        match.append(index[rows[b]])
+        m, b, s = semdedup.cluster_matches(emb[lo:hi], rank[lo:hi], threshold)
+        member.append(index[lo:hi][m])
+        match.append(index[lo:hi][b])
         sim.append(s)
     seconds = time.perf_counter() - started
     if not member:
