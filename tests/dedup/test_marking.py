@@ -39,3 +39,27 @@ def test_combine_prefers_the_first_method_and_keeps_every_mark():
     merged, method = combine([exact, sem])
     assert merged.matched.tolist() == [-1, 0, -1, 2]
     assert method.tolist() == ["", "exact", "", "semantic"]
+
+
+def test_perceptual_groups_identical_codes_and_matches_all_pairs_marking():
+    """Identical pHashes are looked up once per code; the marks equal the all-pairs SemDeDup rule."""
+    import pyarrow as pa
+
+    from humanverse.dedup.config import DedupConfig
+    from humanverse.dedup.executor import LocalExecutor
+    from humanverse.dedup.hamming import popcount
+    from humanverse.dedup.passes import perceptual_matches
+
+    rng = np.random.default_rng(5)
+    base = rng.integers(0, 2**62, size=30, dtype=np.uint64)
+    codes = np.concatenate([base, base[:10], base[:10] ^ np.uint64(0b111), base[:5] ^ np.uint64(0xFFFF)])
+    n = len(codes)
+    hexes = [f"{int(c):016x}" for c in codes]
+    table = pa.table({"phash": hexes, "phash_mirror": [f"{int(~c & np.uint64(2**64 - 1)):016x}" for c in codes]})
+    rank = rng.permutation(n)
+    cfg = DedupConfig.model_validate({"perceptual": {"max_distance": 6, "mirror": False}})
+    found = perceptual_matches(LocalExecutor(), table, rank, cfg)
+    dist = popcount(codes[:, None] ^ codes[None, :])
+    expected = [bool(((dist[i] <= 6) & (rank < rank[i])).any()) for i in range(n)]
+    assert (found.matched >= 0).tolist() == expected
+    assert all(rank[found.matched[i]] < rank[i] for i in np.flatnonzero(found.matched >= 0))
