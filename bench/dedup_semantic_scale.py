@@ -5,7 +5,7 @@
 
 Each run starts a fresh embedded Ray with `--workers` CPUs, puts the embeddings into the object store in
 blocks of 10,000 rows (what one shard's sidecar read task returns), and times
-humanverse.dedup.passes.semantic_matches, the function `humanverse dedup` runs: k-means on a sample
+humanverse.dedup.semantic.semantic_matches, the function `humanverse dedup` runs: k-means on a sample
 (partial sums per block, one Ray task each), the assignment and split by cluster (one task per block),
 and the within-cluster step (one task per partition). Peak memory is the whole process tree's (driver,
 raylet, workers, object store pages they touch), sampled by bench/tree_sampler.py. 1% of rows are planted
@@ -44,7 +44,7 @@ def one_run(n: int, workers: int) -> dict:
     import ray
 
     from humanverse.dedup.config import DedupConfig
-    from humanverse.dedup.passes import semantic_matches
+    from humanverse.dedup.semantic import semantic_matches
     from humanverse.pipeline import ray_runtime
     from humanverse.pipeline.dedup_ray import RayExecutor
     from tree_sampler import TreeSampler

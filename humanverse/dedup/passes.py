@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -21,19 +20,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import humanverse
-from humanverse.dedup import hamming, kmeans, semdedup
 from humanverse.dedup.config import METHODS, DedupConfig
+from humanverse.dedup.exact import exact_matches
 from humanverse.dedup.executor import Executor
 from humanverse.dedup.features import read_shard
-from humanverse.dedup.fingerprint import PHASH_BITS, hex_to_u64
-from humanverse.dedup.marking import (
-    Matches,
-    best_better_neighbour,
-    combine,
-    groups_to_matches,
-    resolve,
-)
+from humanverse.dedup.marking import Matches, combine, resolve
+from humanverse.dedup.perceptual import perceptual_matches
 from humanverse.dedup.ranking import RULE, keep_rank
+from humanverse.dedup.semantic import semantic_matches
 from humanverse.pipeline import funnel, run_manifest
 from humanverse.shards import atomic
 from humanverse.shards.dedup_marks import MANIFEST_FILE, MARKS_FILE, dedup_dir
@@ -128,171 +122,6 @@ def run_dedup(output: str, cfg: DedupConfig, executor: Executor, force: bool = F
                          skipped, sum(s.backfilled for s in shards), seconds)
     _write_manifest(output, cfg, run_digest, shards, method_info, result, started)
     return result
-
-
-def exact_matches(table: pa.Table, rank: np.ndarray, cfg: DedupConfig) -> Matches:
-    """Pixel-identical images first, then the same normalised URL; both score 1."""
-    found = []
-    if cfg.exact.pixels:
-        found.append(groups_to_matches("exact", _group_ids(table.column("pixel_sha256")), rank, "same pixel sha256"))
-    if cfg.exact.url:
-        found.append(groups_to_matches("exact", _group_ids(table.column("url_key")), rank, "same normalised url"))
-    if not found:
-        return Matches.none("exact", len(rank))
-    merged, _ = combine(found)
-    merged.method = "exact"
-    return merged
-
-
-def perceptual_matches(executor: Executor, table: pa.Table, rank: np.ndarray, cfg: DedupConfig) -> Matches:
-    """pHash pairs within max_distance bits (and mirrored pairs), one Ray task per band and direction.
-
-    Samples with the same pHash are grouped first and only each group's best-ranked sample takes part in
-    the lookups: a stock photo copied 10,000 times is then one code, not 10^8 candidate pairs. Under the
-    SemDeDup rule this marks the same samples as comparing every copy (mirrored lookups use the
-    representative's mirror hash)."""
-    p = cfg.perceptual
-    n = len(rank)
-    phash = table.column("phash").to_pylist()
-    valid = np.flatnonzero([h is not None for h in phash])
-    if not len(valid):
-        return Matches.none("perceptual", n)
-    codes, inverse = np.unique(hex_to_u64([phash[i] for i in valid]), return_inverse=True)
-    group = np.full(n, -1, np.int64)
-    group[valid] = inverse
-    same = groups_to_matches("perceptual", group, rank, "phash hamming 0")
-    order = valid[np.lexsort((rank[valid], inverse))]
-    starts = np.r_[True, group[order][1:] != group[order][:-1]]
-    rep = order[starts]  # best-ranked sample of each distinct code, in code order
-    index = executor.put(codes)
-    queries = {"": index}
-    if p.mirror:
-        mirror = table.column("phash_mirror").to_pylist()
-        queries[" (mirrored)"] = executor.put(hex_to_u64([mirror[int(i)] for i in rep]))
-    a, b, score, detail = [], [], [], []
-    for label, q in queries.items():
-        parts = executor.get([executor.submit(hamming.band_pairs, index, q, p.max_distance, band, p.bands)
-                              for band in range(p.bands)])
-        qi, ii, dist = hamming.unique_pairs(*(np.concatenate(x) for x in zip(*parts)), drop_self=True)
-        a.append(rep[qi])
-        b.append(rep[ii])
-        score.append(1.0 - dist / PHASH_BITS)
-        detail.append(np.array([f"phash hamming {d}{label}" for d in dist], dtype=object))
-    near = best_better_neighbour("perceptual", n, np.concatenate(a), np.concatenate(b), np.concatenate(score),
-                                 rank, np.concatenate(detail))
-    merged, _ = combine([same, near])
-    merged.method = "perceptual"
-    return merged
-
-
-def semantic_matches(executor: Executor, blocks: list[tuple], n: int, rank: np.ndarray, cfg: DedupConfig,
-                     timings: dict | None = None) -> Matches:
-    """SemDeDup: k-means on Ray (partial sums per block), then the within-cluster step in partitions.
-
-    blocks: (handle of a float16 rows x dim array, global index of its first row, rows) per shard with
-    embeddings; n: all samples of the run (rank is over them). `timings`, when given, receives the seconds
-    of each phase and the sizes that decide them."""
-    s = cfg.semantic
-    timings = {} if timings is None else timings
-    t0 = time.perf_counter()
-    out = Matches.none("semantic", n)
-    blocks = [(h, size, off) for h, off, size in blocks if size]
-    m = sum(size for _, size, _ in blocks)
-    if m < 2:
-        return out
-    k = max(1, min(m, s.clusters or math.ceil(m / s.cluster_size)))
-    train = min(m, k * s.train_per_cluster)
-    samples = [executor.submit(_sample_rows, h, math.ceil(size * train / m), s.seed + i)
-               for i, (h, size, _) in enumerate(blocks)]
-    # one training chunk per worker, so each k-means step is a few tasks whatever the number of shards
-    chunks = max(1, min(len(samples), executor.parallelism))
-    samples = [executor.submit(_concat_rows, *[samples[i] for i in group])
-               for group in np.array_split(np.arange(len(samples)), chunks)]
-    seeds = executor.get([executor.submit(_sample_rows, h, math.ceil(size * k / m) + 1, s.seed + i)
-                          for i, (h, size, _) in enumerate(blocks)])
-    centroids = kmeans.init_centroids(np.concatenate(seeds), k, s.seed)
-    previous = -np.inf
-    iteration = 0
-    for iteration in range(1, s.iterations + 1):
-        c = executor.put(centroids)
-        parts = executor.get([executor.submit(kmeans.partial_sums, h, c) for h in samples])
-        sums = np.sum([p[0] for p in parts], axis=0)
-        counts = np.sum([p[1] for p in parts], axis=0)
-        objective = float(sum(p[2] for p in parts))
-        centroids = kmeans.update(centroids, sums, counts)
-        if objective - previous <= 1e-5 * max(1.0, abs(objective)):
-            break
-        previous = objective
-    timings.update(kmeans_s=time.perf_counter() - t0, clusters=k, train_rows=train, iterations=iteration)
-    t0 = time.perf_counter()
-    c = executor.put(centroids)
-    partitions = max(1, min(k, s.partitions or 2 * executor.parallelism))
-    pieces = [executor.submit(_split_by_cluster, h, c, rank[off:off + size], off, partitions,
-                              num_returns=partitions) for h, size, off in blocks]
-    pieces = [p if partitions > 1 else (p,) for p in pieces]
-    results = executor.get([executor.submit(_partition_matches, s.threshold, *[p[j] for p in pieces])
-                            for j in range(partitions)])
-    timings.update(assign_and_pairs_s=time.perf_counter() - t0, partitions=partitions,
-                   pairs_task_s=sum(r[3] for r in results), pairs_compared=sum(r[4] for r in results))
-    member = np.concatenate([r[0] for r in results]) if results else np.zeros(0, np.int64)
-    match = np.concatenate([r[1] for r in results]) if results else np.zeros(0, np.int64)
-    sim = np.concatenate([r[2] for r in results]) if results else np.zeros(0, np.float32)
-    out.matched[member] = match
-    out.score[member] = sim
-    out.detail[member] = [f"clip cosine {v:.4f}" for v in sim]
-    return out
-
-
-def _sample_rows(block: np.ndarray, m: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    m = min(m, len(block))
-    return block[np.sort(rng.choice(len(block), size=m, replace=False))]
-
-
-def _concat_rows(*blocks: np.ndarray) -> np.ndarray:
-    return np.concatenate(blocks)
-
-
-def _split_by_cluster(block: np.ndarray, centroids: np.ndarray, rank: np.ndarray, offset: int, partitions: int):
-    labels, _ = kmeans.assign(block, centroids)
-    part = labels % partitions
-    pieces = []
-    for j in range(partitions):
-        rows = np.flatnonzero(part == j)
-        pieces.append((rows + offset, labels[rows], rank[rows], block[rows]))
-    return pieces[0] if partitions == 1 else tuple(pieces)
-
-
-def _partition_matches(threshold: float, *pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, int]:
-    """(member, match, cosine) over this partition's clusters, plus its compute seconds and the number of
-    similarities it computed (sum of n_c^2 / 2), for the scale figures."""
-    started = time.perf_counter()
-    labels = np.concatenate([p[1] for p in pieces])
-    order = np.argsort(labels, kind="stable")
-    # sorted by cluster once, so each cluster below is a view, not a copy
-    labels = labels[order]
-    index = np.concatenate([p[0] for p in pieces])[order]
-    rank = np.concatenate([p[2] for p in pieces])[order]
-    emb = np.concatenate([p[3] for p in pieces])[order]
-    del pieces
-    bounds = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1], True])
-    member, match, sim = [], [], []
-    compared = int(sum((hi - lo) * (hi - lo - 1) // 2 for lo, hi in zip(bounds[:-1], bounds[1:])))
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        m, b, s = semdedup.cluster_matches(emb[lo:hi], rank[lo:hi], threshold)
-        member.append(index[lo:hi][m])
-        match.append(index[lo:hi][b])
-        sim.append(s)
-    seconds = time.perf_counter() - started
-    if not member:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32), seconds, compared
-    return np.concatenate(member), np.concatenate(match), np.concatenate(sim), seconds, compared
-
-
-def _group_ids(column: pa.ChunkedArray) -> np.ndarray:
-    values = column.to_pylist()
-    ids: dict[str, int] = {}
-    return np.array([-1 if v is None else ids.setdefault(v, len(ids)) for v in values], dtype=np.int64)
 
 
 def _floats(table: pa.Table, name: str) -> np.ndarray:

@@ -48,7 +48,7 @@ def test_perceptual_groups_identical_codes_and_matches_all_pairs_marking():
     from humanverse.dedup.config import DedupConfig
     from humanverse.dedup.executor import LocalExecutor
     from humanverse.dedup.hamming import popcount
-    from humanverse.dedup.passes import perceptual_matches
+    from humanverse.dedup.perceptual import perceptual_matches
 
     rng = np.random.default_rng(5)
     base = rng.integers(0, 2**62, size=30, dtype=np.uint64)

@@ -7,7 +7,7 @@ from humanverse.dedup.config import DedupConfig
 from humanverse.dedup.executor import LocalExecutor
 from humanverse.dedup.kmeans import kmeans, normalize
 from humanverse.dedup.marking import resolve
-from humanverse.dedup.passes import semantic_matches
+from humanverse.dedup.semantic import semantic_matches
 from humanverse.dedup.semdedup import cluster_matches
 from tests.dedup.synthetic import planted_embeddings
 

@@ -142,7 +142,8 @@ def evaluate(items: list[KitItem], cfg=None) -> dict:
     from humanverse.dedup.config import DedupConfig
     from humanverse.dedup.executor import LocalExecutor
     from humanverse.dedup.marking import resolve
-    from humanverse.dedup.passes import exact_matches, perceptual_matches
+    from humanverse.dedup.exact import exact_matches
+    from humanverse.dedup.perceptual import perceptual_matches
     from humanverse.dedup.ranking import keep_rank
 
     cfg = cfg or DedupConfig()
