@@ -81,3 +81,20 @@ def test_inspect_shows_counts_and_duplicate_groups(deduped, capsys):
     assert all(m.thumb and m.thumb.startswith("data:image/jpeg;base64,") for m in data.dedup.groups[0])
     assert cli.main(["inspect", out, "--samples", "1"]) == 0
     assert "duplicates: 3 of 4 kept samples marked" in capsys.readouterr().out
+
+
+def test_report_with_duplicate_groups_renders_in_chromium(deduped, tmp_path):
+    import re
+
+    from tests.report import browser
+
+    if not browser.CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (scripts/install_browser.sh installs it)")
+    out, marked, ok = deduped
+    html = tmp_path / "report.html"
+    assert cli.main(["inspect", out, "--html", str(html), "--samples", "1"]) == 0
+    dom = browser.loaded_dom(html, tmp_path / "profile")
+    found = re.search(r"images=(\d+) broken=(\d+)", dom)
+    assert found and int(found.group(2)) == 0, dom[-2000:]
+    assert int(found.group(1)) >= 4  # at least the duplicate group's four thumbnails
+    assert "Largest duplicate groups" in dom
