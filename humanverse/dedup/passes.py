@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import humanverse
-from humanverse.dedup.config import METHODS, DedupConfig
+from humanverse.dedup.config import METHODS, VALIDATED_ON, DedupConfig
 from humanverse.dedup.exact import exact_matches
 from humanverse.dedup.executor import Executor
 from humanverse.dedup.features import read_shard
@@ -111,6 +111,7 @@ def run_dedup(output: str, cfg: DedupConfig, executor: Executor, force: bool = F
                          {"run_digest": run_digest, "params_digest": digest})
         seconds[method] = time.perf_counter() - t
         method_info[method] = {"params": cfg.method_params(method), "params_digest": digest,
+                               "defaults_validated_on": VALIDATED_ON[method],
                                "marked": per_method[method].n_marked, "reused": method in reused,
                                "file": f"{method}.parquet", "seconds": round(seconds[method], 3),
                                **({"phases": phases} if phases else {})}
