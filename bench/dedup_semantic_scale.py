@@ -45,8 +45,8 @@ def one_run(n: int, workers: int) -> dict:
 
     from humanverse.dedup.config import DedupConfig
     from humanverse.dedup.semantic import semantic_matches
-    from humanverse.pipeline import ray_runtime
-    from humanverse.pipeline.dedup_ray import RayExecutor
+    from humanverse.engine import ray_runtime
+    from humanverse.engine.dedup_ray import RayExecutor
     from tree_sampler import TreeSampler
 
     ray_runtime.init(None, num_cpus=workers)

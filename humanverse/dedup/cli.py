@@ -1,4 +1,7 @@
-"""`humanverse dedup OUT`: mark duplicates across a finished run (nothing in the shards is changed)."""
+"""`humanverse dedup OUT`: mark duplicates across a finished run (nothing in the shards is changed).
+
+The parser, the parameters and the summary live here; humanverse/cli.py runs the pass on Ray through
+humanverse/engine/dedup_ray.py (this package never imports the engine)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ import argparse
 from rich.table import Table
 
 from humanverse.config_base import apply_override
-from humanverse.console import make_console
 from humanverse.dedup.config import METHODS, DedupConfig
 
 _THRESHOLD_KEYS = {"perceptual": "perceptual.max_distance", "semantic": "semantic.threshold"}
@@ -25,7 +27,6 @@ def add_dedup_parser(subparsers) -> argparse.ArgumentParser:
                    help="any other parameter, e.g. semantic.clusters=500 (see humanverse/dedup/config.py)")
     p.add_argument("--address", default=None, help="Ray cluster address (default: an embedded local Ray)")
     p.add_argument("--force", action="store_true", help="recompute every method even when its result is current")
-    p.set_defaults(func=cmd_dedup)
     return p
 
 
@@ -50,18 +51,6 @@ def resolve_config(method: str | None, thresholds: list[str], sets: list[str]) -
         return DedupConfig.model_validate(tree)
     except ValidationError as exc:
         raise ValueError(f"dedup parameters: {exc}") from None
-
-
-def cmd_dedup(args) -> int:
-    from humanverse.pipeline.dedup_ray import dedup_on_ray
-
-    cfg = resolve_config(args.method, args.threshold, args.set)
-    console = make_console(stderr=True)
-    result, where = dedup_on_ray(args.output, cfg, address=args.address, force=args.force,
-                                 methods_explicit=args.method is not None)
-    console.print(f"dedup on {where}")
-    make_console().print(summary_table(result))
-    return 0
 
 
 def summary_table(result) -> Table:

@@ -1,6 +1,6 @@
 """The few operations the dedup pass needs from a distributed engine, and a single-process stand-in.
 
-The pass (humanverse/dedup/passes.py) submits plain functions; humanverse/pipeline/dedup_ray.py runs them as
+The pass (humanverse/dedup/passes.py) submits plain functions; humanverse/engine/dedup_ray.py runs them as
 Ray tasks (handles are ObjectRefs, so big blocks stay in the object store and go to the tasks that need
 them), and LocalExecutor runs them inline for tests and debugging. A handle passed as a top-level argument
 is replaced by its value before the function runs, as Ray does.

@@ -28,8 +28,7 @@ from humanverse.dedup.marking import Matches, combine, resolve
 from humanverse.dedup.perceptual import perceptual_matches
 from humanverse.dedup.ranking import RULE, keep_rank
 from humanverse.dedup.semantic import semantic_matches
-from humanverse.pipeline import funnel, run_manifest
-from humanverse.shards import atomic
+from humanverse.shards import atomic, funnel, run_manifest
 from humanverse.shards.dedup_marks import MANIFEST_FILE, MARKS_FILE, dedup_dir
 
 MARK_SCHEMA = pa.schema([

@@ -16,7 +16,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from humanverse.pipeline import funnel, run_manifest
+from humanverse.shards import funnel
+from humanverse.shards import run_manifest
 from humanverse.report.dedup_section import collect_dedup
 from humanverse.report.rejected_images import local_image_bytes
 from humanverse.report.tar_members import tar_members

@@ -39,9 +39,10 @@ def dup_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def dup_run(tmp_path_factory, dup_server, ray_local):
-    """OUT of a complete curate run with 3 shards (2 rows each); treat as read-only (copy it to change it)."""
+    """OUT of a complete curate run with 3 shards (2 rows each; local executor); treat as read-only (copy it
+    to change it). `ray_local` is for the dedup pass itself, which the tests run on Ray through the CLI."""
     from humanverse import config
-    from humanverse.pipeline.curate import curate
+    from humanverse.engine.curate import curate
 
     root = tmp_path_factory.mktemp("duprun")
     rows = []
@@ -53,7 +54,7 @@ def dup_run(tmp_path_factory, dup_server, ray_local):
     parquet = root / "part-00000.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=LAION_SCHEMA), parquet)
     cfg = config.resolve("demo", None, ["input.rows_per_task=2", "clip.keep_embeddings=true"])
-    result = curate(cfg, [str(parquet)], str(root / "out"), allow_private_urls=True)
+    result = curate(cfg, [str(parquet)], str(root / "out"), allow_private_urls=True, engine="local")
     assert result.ok, result.summary
     return str(root / "out")
 

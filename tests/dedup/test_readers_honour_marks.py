@@ -34,8 +34,8 @@ def test_shard_dataset_skips_marked_keys_unless_asked(deduped):
 
 
 def test_training_stream_skips_marked_keys_unless_configured(deduped):
-    from humanverse.train.config import DataConfig
-    from humanverse.train.shard_data import ShardStream
+    from humanverse.train.common.config import DataConfig
+    from humanverse.train.common.shard_data import ShardStream
 
     out, marked, ok = deduped
     cfg = dict(resolution=32, num_workers=0, shuffle_buffer=0)
