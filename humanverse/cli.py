@@ -1,4 +1,4 @@
-"""One entry point: humanverse curate | demo | train | sample | inspect | models."""
+"""One entry point: humanverse curate | demo | train | sample | inspect | dedup | models."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from humanverse import config as config_mod
 from humanverse.console import make_console
 from humanverse.sources.inputs import FORMATS
 
-from humanverse.engine.run import EXIT_STALLED, EXIT_USAGE, run_curate
+from humanverse.engine.run import EXIT_OK, EXIT_STALLED, EXIT_USAGE, run_curate
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
     add_sample_parser(sub)
     add_inspect_parser(sub)
+    from humanverse.dedup.cli import add_dedup_parser
+
+    add_dedup_parser(sub).set_defaults(func=cmd_dedup)
 
     from humanverse.models.cli import add_models_parser
 
@@ -80,6 +83,18 @@ def cmd_demo(args) -> int:
     from humanverse.demo import run_demo
 
     return run_demo(args.output, args.images, args.set, args.force)
+
+
+def cmd_dedup(args) -> int:
+    from humanverse.dedup.cli import resolve_config, summary_table
+    from humanverse.engine.dedup_ray import dedup_on_ray
+
+    cfg = resolve_config(args.method, args.threshold, args.set)
+    result, where = dedup_on_ray(args.output, cfg, address=args.address, force=args.force,
+                                 methods_explicit=args.method is not None)
+    make_console(stderr=True).print(f"dedup on {where}")
+    make_console().print(summary_table(result))
+    return EXIT_OK
 
 
 def cmd_train(args) -> int:

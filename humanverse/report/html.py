@@ -7,6 +7,7 @@ from html import escape
 
 from humanverse.report.charts import Chart
 from humanverse.report.contact_sheet import SheetCell, skeleton_drawer
+from humanverse.report.dedup_section import dedup_html
 from humanverse.report.inspect import RunData
 from humanverse.report.plots import funnel_chart
 from humanverse.report.thumbnails import thumbnail_uri
@@ -35,6 +36,7 @@ def render(data: RunData, charts: list[Chart], cells: list[SheetCell]) -> str:
         _funnel_section(data),
         _charts_section(charts),
         _sheet_section(cells, len(data.kept)),
+        dedup_html(data.dedup),
         _rejected_section(data),
         "</body></html>",
     ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import tarfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -19,7 +18,9 @@ import pyarrow.parquet as pq
 
 from humanverse.shards import funnel
 from humanverse.shards import run_manifest
+from humanverse.report.dedup_section import collect_dedup
 from humanverse.report.rejected_images import local_image_bytes
+from humanverse.report.tar_members import tar_members
 from humanverse.shards import atomic
 from humanverse.shards.records import SIDECAR_SCHEMA
 
@@ -55,6 +56,7 @@ class RunData:
     kept: list[KeptSample]
     rejected: dict[str, list[RejectedExample]] = field(default_factory=dict)  # "status:stage:reason" -> rows
     rejected_totals: dict[str, int] = field(default_factory=dict)
+    dedup: object | None = None  # humanverse.report.dedup_section.DedupView, when the run was deduplicated
 
     @property
     def demo(self) -> bool:
@@ -89,6 +91,7 @@ def collect(output: str, samples: int = 24, per_reason: int = 6, seed: int = 0) 
         kept=read_kept_samples(output, sidecar, samples, rng),
         rejected=rejected_examples(sidecar, per_reason, rng),
         rejected_totals=_reason_counts(sidecar),
+        dedup=collect_dedup(output),
     )
 
 
@@ -116,28 +119,9 @@ def read_kept_samples(output: str, sidecar: pa.Table, n: int, rng: random.Random
         by_task[r["task_id"]].add(r["key"])
     found: dict[str, KeptSample] = {}
     for task_id, keys in by_task.items():
-        for key, members in _tar_members(atomic.join(output, "shards", f"{task_id}.tar"), keys):
+        for key, members in tar_members(atomic.join(output, "shards", f"{task_id}.tar"), keys):
             found[key] = KeptSample(key, task_id, members)
     return [found[r["key"]] for r in chosen if r["key"] in found]
-
-
-def _tar_members(tar_url: str, keys: set[str]):
-    """(key, {suffix: bytes}) for the wanted keys, streaming the tar once (works on object stores too)."""
-    current, files = None, {}
-    with fsspec.open(tar_url, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-        for member in tar:
-            if not member.isfile() or "." not in member.name:
-                continue
-            key, suffix = member.name.split(".", 1)
-            if key != current:
-                if current in keys:
-                    yield current, files
-                current, files = key, {}
-            if key in keys:
-                handle = tar.extractfile(member)
-                files[suffix] = handle.read() if handle else b""
-        if current in keys:
-            yield current, files
 
 
 def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random) -> dict[str, list[RejectedExample]]:

@@ -37,6 +37,8 @@ def cmd_inspect(args) -> int:
     if data.provenance:
         console.print(f"models: {data.provenance}")
     console.print(_reason_table(data))
+    if data.dedup is not None:
+        console.print(_dedup_table(data.dedup))
     console.print(f"report: {target} ({len(html) / 1e6:.1f} MB, {len(data.kept)} kept samples shown)")
     return 0
 
@@ -47,4 +49,14 @@ def _reason_table(data) -> Table:
         table.add_column(name, justify="right" if name == "rows" else "left")
     for label, n in data.rejected_totals.items():
         table.add_row(*label.split(":", 2), str(n))
+    return table
+
+
+def _dedup_table(view) -> Table:
+    man = view.manifest
+    table = Table(title=f"duplicates: {man.get('marked', 0)} of {man.get('samples', 0)} kept samples marked")
+    for name in ("method", "marked by it", "final marks"):
+        table.add_column(name, justify="left" if name == "method" else "right")
+    for method, info in man.get("methods", {}).items():
+        table.add_row(method, str(info.get("marked", 0)), str(view.by_method.get(method, 0)))
     return table

@@ -5,7 +5,9 @@ decoded to tensors, with shards split across DataLoader workers and distributed 
     from humanverse.shards.loader import ShardDataset, collate_samples
     loader = DataLoader(ShardDataset("out/shards/*.tar"), batch_size=8, num_workers=4, collate_fn=collate_samples)
 
-This is the general reader (finite, in order, every member decoded as stored). Training streams resampled,
+This is the general reader (finite, in order, every member decoded as stored). Samples marked as
+duplicates by `humanverse dedup` (OUT/dedup/duplicates.parquet beside OUT/shards/) are skipped unless
+`keep_duplicates=True`. Training streams resampled,
 cropped batches through humanverse.train.common.shard_data instead. Depth goes through decode_depth16:
 webdataset's stock "pil" decoder would turn the 16-bit PNG into 8-bit RGB.
 """
@@ -23,6 +25,7 @@ import torch
 import webdataset as wds
 from PIL import Image
 
+from humanverse.shards.dedup_marks import load_duplicate_keys
 from humanverse.shards.encoding import decode_depth16, decode_normal
 from humanverse.sources.globs import expand
 
@@ -58,12 +61,17 @@ def _open_with_fsspec(samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, A
 class ShardDataset(torch.utils.data.IterableDataset):
     """Every sample of the shards once. Shards are dealt to ranks, then to DataLoader workers, so each
     sample is read exactly once in all when len(shards) >= ranks x workers (a worker with no shard yields
-    nothing)."""
+    nothing).
 
-    def __init__(self, shards: str | Iterable[str], decode: bool = True):
+    Duplicates marked by `humanverse dedup` are skipped: the marks found beside the shards, or the
+    `duplicates` parquet(s) given; `keep_duplicates=True` reads every sample."""
+
+    def __init__(self, shards: str | Iterable[str], decode: bool = True, keep_duplicates: bool = False,
+                 duplicates: str | Iterable[str] | None = None):
         super().__init__()
         self.urls = expand(shards, what="shards", must_exist=False)
         self.decode = decode
+        self.skip_keys = frozenset() if keep_duplicates else load_duplicate_keys(self.urls, duplicates)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         pipeline = wds.DataPipeline(
@@ -75,6 +83,8 @@ class ShardDataset(torch.utils.data.IterableDataset):
             wds.filters.pipelinefilter(wds.tariterators.group_by_keys)(),
         )
         for raw in pipeline:
+            if raw.get("__key__") in self.skip_keys:
+                continue
             yield decode_sample(raw) if self.decode else raw
 
 

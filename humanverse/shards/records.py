@@ -42,6 +42,10 @@ SIDECAR_SCHEMA = pa.schema(
         ("nsfw_source", pa.string()),
         ("outpainted", pa.bool_()),
         ("members", pa.list_(pa.string())),
+        # Recorded at decode for `humanverse dedup` (humanverse/dedup/fingerprint.py); null in older runs.
+        ("pixel_sha256", pa.string()),
+        ("phash", pa.string()),
+        ("phash_mirror", pa.string()),
     ]
 )
 _SIDECAR_NAMES = set(SIDECAR_SCHEMA.names)

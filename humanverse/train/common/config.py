@@ -31,6 +31,8 @@ class DataConfig(Section):
     shuffle_buffer: int = Field(1000, ge=0)
     max_image_pixels: int = Field(64_000_000, ge=1)
     """Decompression-bomb guard: images larger than this are skipped, not decoded."""
+    keep_duplicates: bool = False
+    """Also train on samples `humanverse dedup` marked as duplicates (skipped by default)."""
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> "DataConfig":

@@ -24,6 +24,7 @@ import torch
 import webdataset as wds
 from PIL import Image
 
+from humanverse.shards.dedup_marks import load_duplicate_keys
 from humanverse.shards.encoding import decode_depth16, decode_normal
 from humanverse.sources.globs import expand
 from humanverse.train.common.config import DataConfig
@@ -119,6 +120,8 @@ class ShardStream(torch.utils.data.IterableDataset):
         self.urls = expand(shards, what="--data", must_exist=False)
         self.cfg = cfg
         self.seed = seed
+        # `humanverse dedup` marks (OUT/dedup/duplicates.parquet beside OUT/shards/): skipped unless kept.
+        self.skip_keys = frozenset() if cfg.keep_duplicates else load_duplicate_keys(self.urls)
 
     def _raw_samples(self, seed: int) -> wds.DataPipeline:
         return wds.DataPipeline(
@@ -127,6 +130,7 @@ class ShardStream(torch.utils.data.IterableDataset):
             wds.split_by_node,
             wds.split_by_worker,
             wds.tarfile_to_samples(handler=wds.warn_and_continue),
+            wds.select(lambda sample: sample.get("__key__") not in self.skip_keys),
             wds.shuffle(self.cfg.shuffle_buffer, rng=random.Random(seed)),
         )
 

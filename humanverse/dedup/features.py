@@ -1,0 +1,119 @@
+"""What the dedup pass reads per shard: the sidecar (never the tar, unless fingerprints must be backfilled),
+its sha256 for the manifest, and the small per-sample features of its ok rows.
+
+Features are cached under OUT/dedup/features/{task_id}.parquet with the sidecar's sha256, so a rerun (or a
+resume after a kill) reuses them instead of decoding images again; a changed sidecar invalidates its entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import fsspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from humanverse.dedup import backfill
+from humanverse.dedup.fingerprint import FIELDS
+from humanverse.dedup.urls import normalize_url
+from humanverse.shards import atomic
+from humanverse.shards.dedup_marks import dedup_dir
+
+FEATURE_SCHEMA = pa.schema([
+    ("key", pa.string()), ("task_id", pa.string()), ("url", pa.string()), ("url_key", pa.string()),
+    ("pixel_sha256", pa.string()), ("phash", pa.string()), ("phash_mirror", pa.string()),
+    ("fingerprint_source", pa.string()), ("aesthetic", pa.float64()), ("width", pa.int32()),
+    ("height", pa.int32()),
+])
+EMBEDDING_COLUMN = "clip_embedding"
+
+
+@dataclass
+class ShardFeatures:
+    task_id: str
+    sidecar_sha256: str
+    table: pa.Table  # FEATURE_SCHEMA, ok rows in sidecar order
+    backfilled: int  # rows whose fingerprints came from the tar in this call
+    has_embeddings: bool
+
+
+def features_path(output: str, task_id: str) -> str:
+    return atomic.join(dedup_dir(output), "features", f"{task_id}.parquet")
+
+
+def read_shard(output: str, task_id: str, need_fingerprints: bool, need_embeddings: bool
+               ) -> tuple[ShardFeatures, np.ndarray | None]:
+    """(features, embeddings of the same rows as float16 n x d, or None when not needed or absent)."""
+    data = _read_bytes(atomic.join(output, "shards", f"{task_id}.parquet"))
+    digest = hashlib.sha256(data).hexdigest()
+    sidecar = pq.read_table(io.BytesIO(data))
+    ok = sidecar.filter(pa.compute.equal(sidecar.column("status"), "ok"))
+    has_embeddings = EMBEDDING_COLUMN in ok.column_names and ok.num_rows > 0 and ok.column(EMBEDDING_COLUMN).null_count < ok.num_rows
+    embeddings = _embeddings(ok) if need_embeddings and has_embeddings else None
+
+    cached = _cached(output, task_id, digest, need_fingerprints)
+    if cached is not None:
+        return ShardFeatures(task_id, digest, cached, 0, has_embeddings), embeddings
+    table, backfilled = _features(output, task_id, ok, need_fingerprints)
+    buf = io.BytesIO()
+    meta = {"sidecar_sha256": digest, "fingerprints_checked": str(int(need_fingerprints))}
+    pq.write_table(table.replace_schema_metadata(meta), buf)
+    atomic.write_bytes(features_path(output, task_id), buf.getvalue())
+    return ShardFeatures(task_id, digest, table, backfilled, has_embeddings), embeddings
+
+
+def _features(output: str, task_id: str, ok: pa.Table, need_fingerprints: bool) -> tuple[pa.Table, int]:
+    n = ok.num_rows
+    col = lambda name: ok.column(name).to_pylist() if name in ok.column_names else [None] * n  # noqa: E731
+    keys, urls = col("key"), col("url")
+    prints = {name: col(name) for name in FIELDS}
+    source = ["curate" if prints["phash"][i] and prints["pixel_sha256"][i] else None for i in range(n)]
+    missing = {keys[i] for i in range(n) if source[i] is None}
+    backfilled = 0
+    if need_fingerprints and missing:
+        computed = backfill.fingerprints_from_tar(atomic.join(output, "shards", f"{task_id}.tar"), missing)
+        for i, key in enumerate(keys):
+            if key in computed:
+                for name in FIELDS:
+                    prints[name][i] = computed[key][name]
+                source[i] = "dedup"
+                backfilled += 1
+    table = pa.Table.from_pydict({
+        "key": keys, "task_id": [task_id] * n, "url": urls, "url_key": [normalize_url(u) for u in urls],
+        **prints, "fingerprint_source": source, "aesthetic": col("aesthetic"), "width": col("width"),
+        "height": col("height"),
+    }, schema=FEATURE_SCHEMA)
+    return table, backfilled
+
+
+def _cached(output: str, task_id: str, digest: str, need_fingerprints: bool) -> pa.Table | None:
+    fs, path = fsspec.core.url_to_fs(features_path(output, task_id))
+    if not fs.exists(path):
+        return None
+    with fs.open(path, "rb") as f:
+        table = pq.read_table(f)
+    meta = table.schema.metadata or {}
+    if meta.get(b"sidecar_sha256", b"").decode() != digest:
+        return None
+    if need_fingerprints and meta.get(b"fingerprints_checked") != b"1":
+        return None
+    return table.replace_schema_metadata(None).cast(FEATURE_SCHEMA)
+
+
+def _embeddings(ok: pa.Table) -> np.ndarray:
+    column = ok.column(EMBEDDING_COLUMN).combine_chunks()
+    dim = max((len(v) for v in column.to_pylist()[:1] if v is not None), default=0)
+    out = np.zeros((ok.num_rows, dim), dtype=np.float16)
+    valid = np.flatnonzero(~np.asarray(column.is_null().to_numpy(zero_copy_only=False)))
+    if len(valid) and dim:
+        flat = column.filter(column.is_valid()).flatten().to_numpy(zero_copy_only=False)
+        out[valid] = np.asarray(flat, dtype=np.float16).reshape(len(valid), dim)
+    return out
+
+
+def _read_bytes(url: str) -> bytes:
+    with fsspec.open(url, "rb") as f:
+        return f.read()
