@@ -27,7 +27,7 @@ from PIL import Image
 
 from humanverse.shards.encoding import decode_depth16, decode_normal
 from humanverse.train.config import DataConfig
-from humanverse.train.joint_crop import crop_keypoints, crop_resize, random_crop_box
+from humanverse.train.joint_crop import crop_keypoints, crop_resize, random_crop_box, scale_keypoints
 from humanverse.train.pose_render import NUM_KEYPOINTS, render_pose
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,7 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     # Keypoints are in original-image pixels; the image in the shard may have been stored at another size.
     src_w, src_h = meta.get("width", width), meta.get("height", height)
     if (src_w, src_h) != (width, height):
-        scale = np.array([width / src_w, height / src_h, 1.0], dtype=np.float32)
-        keypoints = [kp * scale for kp in keypoints]
+        keypoints = [scale_keypoints(kp, width / src_w, height / src_h) for kp in keypoints]
     if depth.shape != (height, width):
         depth = _resize(depth, width, height)
     if normal.shape[:2] != (height, width):
