@@ -1,4 +1,4 @@
-"""One entry point: humanverse curate | demo | train | sample | inspect | models."""
+"""One entry point: humanverse curate | demo | train | sample | eval | export | inspect | models."""
 
 from __future__ import annotations
 
@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
     add_sample_parser(sub)
     add_inspect_parser(sub)
+    from humanverse.eval.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    from humanverse.export.cli import add_export_parser
+
+    add_export_parser(sub)
 
     from humanverse.models_cli import add_models_parser
 
@@ -99,7 +105,7 @@ def cmd_train(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Trainers report steps, checkpoints and resumes at INFO; curation reports through its own console.
-    chatty = args.verbose or args.command in ("train", "sample")
+    chatty = args.verbose or args.command in ("train", "sample", "eval")
     logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from humanverse.model_files import MissingModelFiles
     from humanverse.pipeline.curate import StallError

@@ -16,6 +16,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from glob import glob
 from typing import Any
 
@@ -121,6 +122,35 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     }
 
 
+def raw_size(sample: dict[str, Any]) -> int:
+    """Bytes a raw sample holds: its members' encoded bytes (what a shuffle buffer keeps alive)."""
+    return sum(len(v) for v in sample.values() if isinstance(v, (bytes, bytearray, str)))
+
+
+def shuffle_bounded(samples: Iterator[dict[str, Any]], max_count: int, max_bytes: int,
+                    rng: random.Random) -> Iterator[dict[str, Any]]:
+    """Reservoir-style shuffle whose buffer is bounded by count AND bytes (webdataset's counts samples only).
+
+    The buffer fills until either bound is reached, then every new sample swaps with a random buffered one,
+    which is yielded. A single sample larger than max_bytes still passes through (the buffer never blocks)."""
+    if max_count <= 0:
+        yield from samples
+        return
+    buffer: list[dict[str, Any]] = []
+    held = 0
+    for sample in samples:
+        buffer.append(sample)
+        held += raw_size(sample)
+        while len(buffer) > max_count or (held > max_bytes and len(buffer) > 1):
+            index = rng.randrange(len(buffer))
+            buffer[index], buffer[-1] = buffer[-1], buffer[index]
+            out = buffer.pop()
+            held -= raw_size(out)
+            yield out
+    rng.shuffle(buffer)
+    yield from buffer
+
+
 def _resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(array, (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -141,7 +171,8 @@ class ShardStream(torch.utils.data.IterableDataset):
             wds.split_by_node,
             wds.split_by_worker,
             wds.tarfile_to_samples(handler=wds.warn_and_continue),
-            wds.shuffle(self.cfg.shuffle_buffer, rng=random.Random(seed)),
+            partial(shuffle_bounded, max_count=self.cfg.shuffle_buffer,
+                    max_bytes=int(self.cfg.shuffle_buffer_mb * 2**20), rng=random.Random(seed)),
         )
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
