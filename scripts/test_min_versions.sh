@@ -23,7 +23,8 @@ for name in sys.argv[1:]:
     found = [d for d in deps if re.match(rf"^{re.escape(name)}\s*>=", d, re.I)]
     if not found:
         sys.exit(f"pyproject.toml declares no floor for {name}")
-    print(f"{name}=={re.search(r'>=\s*([^,;\s]+)', found[0]).group(1)}")
+    floor = re.search(r">=\s*([^,;\s]+)", found[0]).group(1)
+    print(f"{name}=={floor}")
 PY
 )
 echo "min-versions: floors ${PINS[*]}"

@@ -36,11 +36,6 @@ class EvalGenerator:
         """The generated images' side: the refiner's resolution, else stage 1's."""
         return self.refiner.resolution if self.refiner else self.stage1.cfg.data.resolution
 
-    def pose_map(self, item: HeldOut) -> torch.Tensor:
-        """The pose condition as the last stage sees it (for the HTML grid)."""
-        cfg = (self.refiner or self.stage1).cfg
-        return item.keypoints.pose_map(self.size, cfg.data.keypoint_score_threshold)
-
     @torch.no_grad()
     def generate(self, item: HeldOut, seed: int) -> torch.Tensor:
         """(3, size, size) in [0, 1]."""

@@ -88,8 +88,6 @@ def _check_resume(out: Path, settings: dict, force: bool) -> None:
 
 def generate_all(request: EvalRequest, items: list[HeldOut], out: Path, progress) -> int:
     """Generate the samples not yet in the cache; returns the output side."""
-    import torch
-
     from humanverse.eval.generate import EvalGenerator, sample_seed
 
     generator = EvalGenerator(request.lsd, request.refiner, request.cfg.generation, request.device, request.dtype)
@@ -105,7 +103,6 @@ def generate_all(request: EvalRequest, items: list[HeldOut], out: Path, progress
         rate = (time.perf_counter() - started) / done
         progress(f"generated {done}/{len(todo)} ({item.key}); {rate:.1f} s/image, ~{rate * (len(todo) - done):.0f} s left")
         del image
-        torch.cuda.empty_cache() if torch.cuda.is_available() else None
     return generator.size
 
 
