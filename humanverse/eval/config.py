@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from humanverse.annotators.clip_published import CLIP_ARCH, CLIP_FILE
@@ -21,6 +23,9 @@ class FeatureConfig(Section):
     clip_weights: str = CLIP_SPEC
     """open_clip state dict for CLIP score and FID on CLIP features: a file, a folder holding
     open_clip_model.safetensors, or hf:org/name in the local HF cache (the registry's OpenAI ViT-L/14)."""
+    inception_dims: Literal[64, 192, 768, 2048] = 2048
+    """Which InceptionV3 features FID/KID use: 2048 (pool3) is the standard; the smaller ones (torch-fidelity's
+    earlier blocks) make tests fast, since FID's matrix square root costs O(dims³)."""
     kid_subset_size: int = Field(1000, ge=2)
     """KID's subset size (torchmetrics' default); capped at the number of samples."""
     batch_size: int = Field(16, ge=1)

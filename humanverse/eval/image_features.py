@@ -21,12 +21,12 @@ from humanverse.model_files import locate
 INCEPTION_FEATURES = "2048"
 
 
-def load_inception(path: str | Path) -> torch.nn.Module:
-    """torchmetrics' InceptionV3 (eval mode, 2048-d pool features) with weights from a local file."""
+def load_inception(path: str | Path, dims: int = 2048) -> torch.nn.Module:
+    """torchmetrics' InceptionV3 (eval mode; 2048-d pool features, or an earlier block's) from a local file."""
     torch.load(str(path), map_location="cpu", weights_only=True)  # refuses pickled code (see module doc)
     from torchmetrics.image.fid import NoTrainInceptionV3
 
-    return NoTrainInceptionV3(name="inception-v3-compat", features_list=[INCEPTION_FEATURES],
+    return NoTrainInceptionV3(name="inception-v3-compat", features_list=[str(dims)],
                               feature_extractor_weights_path=str(path))
 
 
@@ -59,12 +59,12 @@ def build_random_inception(path: str | Path, seed: int = 0) -> Path:
 
 @torch.inference_mode()
 def inception_features(model: torch.nn.Module, images: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
-    """(N, 2048) float64 features of RGB uint8 H x W x 3 images (any size; the network resizes to 299)."""
+    """(N, dims) float64 features of RGB uint8 H x W x 3 images (any size; the network resizes to 299)."""
     out = []
     for start in range(0, len(images), batch_size):
         batch = torch.from_numpy(np.stack(images[start : start + batch_size])).permute(0, 3, 1, 2).contiguous()
         out.append(model(batch).double().reshape(len(batch), -1).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 2048))
+    return np.concatenate(out) if out else np.zeros((0, 0))
 
 
 def clip_weights_file(spec: str, models_dir: str | None = None) -> Path:

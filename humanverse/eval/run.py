@@ -121,7 +121,7 @@ class Scorer:
         check_all([lambda: locate(features.inception_weights, [], cfg.models_dir),
                    lambda: clip_weights_file(features.clip_weights, cfg.models_dir),
                    self.pose_stage.check_models])
-        self.inception = load_inception(locate(features.inception_weights, [], cfg.models_dir))
+        self.inception = load_inception(locate(features.inception_weights, [], cfg.models_dir), features.inception_dims)
         self.clip = ClipScorer(features.clip_arch, clip_weights_file(features.clip_weights, cfg.models_dir))
         self.pose_stage.setup()
 
@@ -129,7 +129,7 @@ class Scorer:
         from humanverse.eval.image_features import inception_features
 
         digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:12]
-        path = self.cache / f"{name}-{digest}.npz"
+        path = self.cache / f"{name}-{digest}-i{self.cfg.features.inception_dims}.npz"
         if path.is_file():
             with np.load(path) as cached:
                 return dict(cached)
@@ -194,7 +194,8 @@ def run_eval(request: EvalRequest, progress=print) -> dict:
         "num_samples": len(items), "size": size, "seed": request.seed, "lsd": request.lsd, "refiner": request.refiner,
         "data": request.data, "pose_backend": request.cfg.pose.pose.backend,
         "definitions": {
-            "fid": "torchmetrics FID on InceptionV3 pool (2048-d), torch-fidelity's TF-FID weights",
+            "fid": f"torchmetrics FID on InceptionV3 features ({request.cfg.features.inception_dims}-d; 2048 = pool3, "
+                   "the standard), torch-fidelity's TF-FID weights",
             "kid": f"torchmetrics KID, polynomial kernel, subset size min({request.cfg.features.kid_subset_size}, N)",
             "fid_clip": f"FID on L2-normalised {request.cfg.features.clip_arch} image embeddings",
             "clip_score": "mean 100 * max(cos(image, caption), 0)",

@@ -30,7 +30,7 @@ from diffusers.utils import get_class_from_dynamic_module
 
 controlnet = ControlNetModel.from_pretrained("EXPORT/controlnet")
 Embedding = get_class_from_dynamic_module("EXPORT/condition_embedding", "condition_embedding.py",
-                                          "StructureConditionEmbedding")
+                                          class_name="StructureConditionEmbedding", trust_remote_code=True)
 controlnet.controlnet_cond_embedding = Embedding.from_pretrained("EXPORT/condition_embedding")
 # controlnet_cond: the maps at image resolution, channels concatenated in name order (depth 1, normal 3,
 # pose 3); depth in [0, 1] min-max per image, normals in [-1, 1], pose skeleton RGB in [0, 1]. Use it with
@@ -42,7 +42,8 @@ import json
 from diffusers import AutoencoderKL, DDIMScheduler
 from diffusers.utils import get_class_from_dynamic_module
 
-ExpertBranchUNet = get_class_from_dynamic_module("EXPORT/unet", "expert_branch_unet.py", "ExpertBranchUNet")
+ExpertBranchUNet = get_class_from_dynamic_module("EXPORT/unet", "expert_branch_unet.py", class_name="ExpertBranchUNet",
+                                                 trust_remote_code=True)  # the generated file next to the weights
 unet = ExpertBranchUNet.from_pretrained("EXPORT/unet")      # unet(latents: {rgb, depth, normal}, pose_latent, t, text)
 vae = AutoencoderKL.from_pretrained("EXPORT/vae")
 scheduler = DDIMScheduler.from_pretrained("EXPORT/scheduler")

@@ -35,7 +35,8 @@ def eval_models(tmp_path_factory):
 def tiny_eval_config(models, **pose) -> EvalConfig:
     return EvalConfig.model_validate({
         "models_dir": str(models),
-        "features": {"clip_arch": TINY_ARCH, "clip_weights": "tiny-clip", "batch_size": 8},
+        # 64-d Inception features: FID's matrix square root is O(dims³), 2048 would make each FID ~30 s on CPU
+        "features": {"clip_arch": TINY_ARCH, "clip_weights": "tiny-clip", "batch_size": 8, "inception_dims": 64},
         "pose": {"pose": PoseConfig(backend="mmpose", arch="tiny", weights=DEMO_WEIGHTS, flip_test=False).model_dump(),
                  **pose},
     })

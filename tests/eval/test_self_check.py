@@ -67,7 +67,7 @@ def test_degradations_score_worse_with_tiny_models(eval_models, eval_shards, sma
     v = metrics["variants"]
     assert abs(v["real"]["fid"]) < 1e-3 and abs(v["real"]["fid_clip"]) < 1e-3  # identical sets
     for kind in ("blur", "noise", "shift"):
-        assert v[kind]["fid"] > v["real"]["fid"] + 1, kind
+        assert v[kind]["fid"] > v["real"]["fid"] + 1e-3, kind  # real vs itself is ~1e-9
         assert v[kind]["kid"] > v["real"]["kid"], kind
         assert v[kind]["fid_clip"] > v["real"]["fid_clip"], kind
     assert v["shuffled_captions"]["clip_score"] < v["real"]["clip_score"] - 5

@@ -72,7 +72,8 @@ def test_refiner_export_loads_with_diffusers_only(trained_runs, tmp_path):
     cross = model.controlnet.config.cross_attention_dim
     inputs = {"noisy": torch.randn(1, 4, 8, 8, generator=g), "t": torch.tensor([10]),
               "context": torch.randn(1, 77, cross, generator=g),
-              "text_embeds": torch.randn(1, model.controlnet.config.projection_class_embeddings_input_dim - 6 * 256, generator=g),
+              "text_embeds": torch.randn(1, model.controlnet.config.projection_class_embeddings_input_dim
+                                         - 6 * model.controlnet.config.addition_time_embed_dim, generator=g),
               "time_ids": torch.tensor([[64.0, 64, 0, 0, 64, 64]]),
               "maps": {"depth": torch.rand(1, 1, 64, 64, generator=g), "normal": torch.rand(1, 3, 64, 64, generator=g) * 2 - 1,
                        "pose": torch.rand(1, 3, 64, 64, generator=g)}}
