@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 from PIL import Image
 
@@ -45,8 +46,6 @@ def test_two_stage_eval_writes_metrics_grid_and_cache(eval_models, eval_shards, 
                       *eval_shards, "--num-samples", "4", "--output", str(out), "--steps", "2", "--refiner-steps", "1",
                       "--guidance", "2", "--config", str(tmp_path / "c.yaml")]) == 0
     assert [p.stat().st_mtime_ns for p in generated] == [p.stat().st_mtime_ns for p in sorted((out / "generated").glob("*.png"))]
-    import pytest
-
     with pytest.raises(ValueError, match="other settings"):
         eval_main(["--lsd", str(trained_runs / "lsd"), "--data", *eval_shards, "--num-samples", "4", "--output",
                    str(out), "--steps", "3", "--config", str(tmp_path / "c.yaml")])
