@@ -80,8 +80,8 @@ def _check_resume(out: Path, settings: dict, force: bool) -> None:
             changed = sorted(k for k in set(before) | set(settings) if before.get(k) != settings.get(k))
             raise ValueError(f"{out} holds an eval with other settings ({', '.join(changed)}); use another --output, "
                              "or --force to discard its cached images")
-    if force and (out / "generated").is_dir():
-        for stale in (out / "generated").glob("*.png"):
+    if force:  # cached images and the features computed from them belong to the old settings
+        for stale in [*(out / "generated").glob("*.png"), *(out / "features").glob("*.npz")]:
             stale.unlink()
     _atomic_bytes(record, json.dumps(settings, indent=2).encode())
 

@@ -76,3 +76,21 @@ def test_killed_eval_resumes_from_its_cached_images(eval_models, eval_shards, tr
     assert len(after) == 6 and all(after[name] == stamp for name, stamp in before.items())
     assert json.loads((out / "metrics.json").read_text())["num_samples"] == 6
     assert not list((out / "generated").glob(".*"))  # no half-written image under any name
+
+
+def test_force_discards_images_and_features_of_other_settings(tmp_path):
+    from humanverse.eval.run import _check_resume
+
+    out = tmp_path / "ev"
+    (out / "generated").mkdir(parents=True)
+    (out / "features").mkdir()
+    _check_resume(out, {"seed": 0}, force=False)
+    (out / "generated" / "k.png").write_bytes(b"png")
+    (out / "features" / "generated-x.npz").write_bytes(b"npz")
+    _check_resume(out, {"seed": 0}, force=False)  # same settings: the cache stays
+    assert (out / "generated" / "k.png").exists()
+    with pytest.raises(ValueError, match="seed"):
+        _check_resume(out, {"seed": 1}, force=False)
+    _check_resume(out, {"seed": 1}, force=True)
+    assert not list((out / "generated").iterdir()) and not list((out / "features").iterdir())
+    assert json.loads((out / "eval.json").read_text()) == {"seed": 1}
