@@ -61,8 +61,8 @@ def write_large_shards(root: Path, shards: int, per_shard: int, width: int = 102
 def measure(shards: list[str], args) -> dict:
     import torch
 
-    from humanverse.train.config import DataConfig
-    from humanverse.train.shard_data import make_dataloader
+    from humanverse.train.common.config import DataConfig
+    from humanverse.train.common.shard_data import make_dataloader
 
     torch.set_num_threads(1)
     mb = 1e9 if args.count_only else args.mb

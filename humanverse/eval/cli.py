@@ -47,13 +47,12 @@ def add_eval_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def load_eval_config(args: argparse.Namespace):
-    import yaml
-
-    from humanverse.config_base import apply_override
+    """The config file (optional), the flags, then `--set` overrides: through the one config loader, so a
+    bad key is a ConfigError naming it."""
+    from humanverse.config_base import apply_overrides, load_yaml, validate
     from humanverse.eval.config import EvalConfig
 
-    tree = yaml.safe_load(Path(args.config).read_text()) if args.config else {}
-    tree = tree or {}
+    tree = load_yaml(args.config) if args.config else {}
     generation = {"steps": args.steps, "guidance_scale": args.guidance, "guidance_rescale": args.guidance_rescale,
                   "refiner_steps": args.refiner_steps, "refiner_guidance_scale": args.refiner_guidance}
     for key, value in generation.items():
@@ -61,9 +60,7 @@ def load_eval_config(args: argparse.Namespace):
             tree.setdefault("generation", {})[key] = value
     if args.models_dir:
         tree["models_dir"] = args.models_dir
-    for assignment in args.overrides:
-        apply_override(tree, assignment)
-    return EvalConfig.model_validate(tree)
+    return validate(EvalConfig, apply_overrides(tree, list(args.overrides)))
 
 
 def run(args: argparse.Namespace) -> int:

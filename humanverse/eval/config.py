@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from humanverse.annotators.clip_published import CLIP_ARCH, CLIP_FILE
-from humanverse.annotators.pose_stage import PoseConfig
+from humanverse.models.clip.clip_published import CLIP_ARCH, CLIP_FILE
+from humanverse.stages.pose import PoseConfig
 from humanverse.config_base import Section
 
 INCEPTION_FILE = "weights-inception-2015-12-05-6726825d.pth"

@@ -12,7 +12,7 @@ import torch
 
 from humanverse.eval.config import GenerationConfig
 from humanverse.eval.heldout import HeldOut
-from humanverse.train.condition_inputs import minmax_per_image, resize_map
+from humanverse.train.sampling.condition_inputs import minmax_per_image, resize_map
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -24,8 +24,8 @@ def sample_seed(seed: int, index: int) -> int:
 class EvalGenerator:
     def __init__(self, lsd: str, refiner: str | None, cfg: GenerationConfig, device: str = "cpu",
                  dtype: str = "float32"):
-        from humanverse.train.lsd_sample import load_stage1
-        from humanverse.train.refiner_sample import load_refiner
+        from humanverse.train.lsd.sample import load_stage1
+        from humanverse.train.refiner.sample import load_refiner
 
         self.cfg = cfg
         self.stage1 = load_stage1(lsd, cfg.use_ema, device, DTYPES[dtype])
@@ -39,8 +39,8 @@ class EvalGenerator:
     @torch.no_grad()
     def generate(self, item: HeldOut, seed: int) -> torch.Tensor:
         """(3, size, size) in [0, 1]."""
-        from humanverse.train.lsd_sample import sample_lsd
-        from humanverse.train.refiner_sample import sample_refiner
+        from humanverse.train.lsd.sample import sample_lsd
+        from humanverse.train.refiner.sample import sample_refiner
 
         cfg, stage1_cfg = self.cfg, self.stage1.cfg
         size1 = stage1_cfg.data.resolution

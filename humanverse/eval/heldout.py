@@ -17,10 +17,10 @@ import webdataset as wds
 from PIL import Image
 
 from humanverse.eval.pose_accuracy import Condition
-from humanverse.train.condition_inputs import Keypoints
-from humanverse.train.joint_crop import centre_square_box, crop_keypoints, crop_resize, scale_keypoints
-from humanverse.train.pose_render import NUM_KEYPOINTS
-from humanverse.train.shard_data import expand_shards
+from humanverse.train.sampling.condition_inputs import Keypoints
+from humanverse.train.common.joint_crop import centre_square_box, crop_keypoints, crop_resize, scale_keypoints
+from humanverse.train.common.pose_render import NUM_KEYPOINTS
+from humanverse.sources.globs import expand
 
 
 @dataclass
@@ -47,7 +47,7 @@ class HeldOut:
 def read_heldout(data: str | list[str], limit: int) -> list[HeldOut]:
     """The first `limit` samples with persons and keypoints; samples without them are passed over."""
     found: list[HeldOut] = []
-    pipeline = wds.DataPipeline(wds.SimpleShardList(expand_shards(data)), wds.tarfile_to_samples())
+    pipeline = wds.DataPipeline(wds.SimpleShardList(expand(data, what="--data", must_exist=False)), wds.tarfile_to_samples())
     for raw in pipeline:
         item = _parse(raw)
         if item is not None:

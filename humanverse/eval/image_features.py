@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from humanverse.annotators.clip_published import CLIP_FILE
-from humanverse.model_files import locate
+from humanverse.models.clip.clip_published import CLIP_FILE
+from humanverse.models.files import locate
 
 INCEPTION_FEATURES = "2048"
 
@@ -80,7 +80,7 @@ class ClipScorer:
     def __init__(self, arch: str, weights: str | Path, device: str = "cpu"):
         import open_clip
 
-        from humanverse.annotators.clip_embedder import ClipImageEmbedder, _build_clip
+        from humanverse.models.clip.clip_embedder import ClipImageEmbedder, _build_clip
 
         model = _build_clip(arch)
         open_clip.load_checkpoint(model, str(weights), strict=True, weights_only=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from humanverse.annotators.pose_stage import PoseStage
+from humanverse.stages.pose import PoseStage
 from humanverse.eval.config import PoseAccuracyConfig
-from humanverse.pipeline.sample import Sample
+from humanverse.core.sample import Sample
 
 BODY = slice(0, 17)
 

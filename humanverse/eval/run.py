@@ -110,9 +110,9 @@ class Scorer:
     """Loads the metric networks once; caches features per image set under features/."""
 
     def __init__(self, cfg: EvalConfig, out: Path):
-        from humanverse.annotators.pose_stage import PoseStage
+        from humanverse.stages.pose import PoseStage
         from humanverse.eval.image_features import ClipScorer, clip_weights_file, load_inception
-        from humanverse.model_files import check_all, locate
+        from humanverse.core.model_check import check_all, locate
 
         self.cfg, self.cache = cfg, out / "features"
         self.cache.mkdir(exist_ok=True)
@@ -211,7 +211,7 @@ def run_eval(request: EvalRequest, progress=print) -> dict:
 
 def _write_grid(out: Path, items: list[HeldOut], generated, real, size: int, metrics: dict, limit: int = 32) -> None:
     from humanverse.eval.grid_html import render_grid
-    from humanverse.train.pose_render import render_pose
+    from humanverse.train.common.pose_render import render_pose
 
     rows = []
     for item, gen, rl in list(zip(items, generated, real))[:limit]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from humanverse.annotators.clip_embedder import TINY_ARCH, build_demo_weights
-from humanverse.annotators.pose_mmpose import DEMO_WEIGHTS
-from humanverse.annotators.pose_mmpose import build_demo_weights as build_pose
-from humanverse.annotators.pose_stage import PoseConfig
+from humanverse.models.clip.clip_embedder import TINY_ARCH, build_demo_weights
+from humanverse.models.pose.pose_mmpose import DEMO_WEIGHTS
+from humanverse.models.pose.pose_mmpose import build_demo_weights as build_pose
+from humanverse.stages.pose import PoseConfig
 from humanverse.eval.config import INCEPTION_SPEC, EvalConfig
 from humanverse.eval.image_features import build_random_inception
 from tests.train.shard_factory import write_shards
@@ -50,11 +50,11 @@ def eval_shards(tmp_path_factory) -> list[str]:
 
 @pytest.fixture(scope="session")
 def trained_runs(eval_shards, tmp_path_factory):
-    from humanverse.train.config import load_config
-    from humanverse.train.lsd_config import LSDConfig
-    from humanverse.train.lsd_train import train_lsd
-    from humanverse.train.refiner_config import RefinerConfig
-    from humanverse.train.refiner_train import train_refiner
+    from humanverse.train.common.config import load_config
+    from humanverse.train.lsd.config import LSDConfig
+    from humanverse.train.lsd.train import train_lsd
+    from humanverse.train.refiner.config import RefinerConfig
+    from humanverse.train.refiner.train import train_refiner
 
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("eval_runs")

@@ -20,7 +20,7 @@ def _train_clip_on_pairs(images: list[np.ndarray], captions: list[str], target) 
     import open_clip
     from safetensors.torch import save_file
 
-    from humanverse.annotators.clip_embedder import ClipImageEmbedder, _build_clip
+    from humanverse.models.clip.clip_embedder import ClipImageEmbedder, _build_clip
 
     torch.manual_seed(0)
     model = _build_clip(SMALL_CLIP)
@@ -45,7 +45,7 @@ def _train_clip_on_pairs(images: list[np.ndarray], captions: list[str], target) 
 
 @pytest.fixture
 def small_clip_arch(monkeypatch):
-    from humanverse.annotators import clip_embedder
+    from humanverse.models.clip import clip_embedder
 
     monkeypatch.setitem(clip_embedder.EXTRA_ARCHS, SMALL_CLIP, {
         "embed_dim": 32, "quick_gelu": True,

@@ -10,7 +10,7 @@ from typing import get_args
 import pytest
 
 pytest.importorskip("mediapipe")
-from humanverse.annotators.pose_stage import PoseConfig  # noqa: E402
+from humanverse.stages.pose import PoseConfig  # noqa: E402
 
 if "mediapipe" not in get_args(PoseConfig.model_fields["backend"].annotation):
     pytest.skip("PoseConfig has no mediapipe backend yet (issue 14)", allow_module_level=True)
