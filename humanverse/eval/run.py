@@ -112,7 +112,8 @@ class Scorer:
     def __init__(self, cfg: EvalConfig, out: Path):
         from humanverse.stages.pose import PoseStage
         from humanverse.eval.image_features import ClipScorer, clip_weights_file, load_inception
-        from humanverse.core.model_check import check_all, locate
+        from humanverse.core.model_check import check_all
+        from humanverse.models.files import locate
 
         self.cfg, self.cache = cfg, out / "features"
         self.cache.mkdir(exist_ok=True)
