@@ -1,4 +1,4 @@
-"""One entry point: humanverse curate | demo | train | sample | inspect | dedup | models."""
+"""One entry point: humanverse curate | demo | train | sample | eval | export | inspect | dedup | models."""
 
 from __future__ import annotations
 
@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     from humanverse.dedup.cli import add_dedup_parser
 
     add_dedup_parser(sub).set_defaults(func=cmd_dedup)
+    from humanverse.eval.cli import add_eval_parser
+
+    add_eval_parser(sub)
+    from humanverse.train.export.cli import add_export_parser
+
+    add_export_parser(sub)
 
     from humanverse.models.cli import add_models_parser
 
@@ -104,7 +110,7 @@ def cmd_train(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Trainers report steps, checkpoints and resumes at INFO; curation reports through its own console.
-    chatty = args.verbose or args.command in ("train", "sample")
+    chatty = args.verbose or args.command in ("train", "sample", "eval")
     logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from humanverse.models.files import MissingModelFiles
     from humanverse.engine.stall_guard import StallError

@@ -40,7 +40,15 @@ REGISTRY: tuple[ModelEntry, ...] = (
     ModelEntry(
         "clip-vit-l-14-openai", "aesthetic + NSFW embeddings", "hf:timm/vit_large_patch14_clip_224.openai",
         ("open_clip_model.safetensors",), "OpenAI CLIP ViT-L/14 in open_clip's layout (Hugging Face)", "MIT",
-        download="hf:timm/vit_large_patch14_clip_224.openai",
+        download="hf:timm/vit_large_patch14_clip_224.openai", presets=("humanverse", "eval"),
+        notes="eval: CLIP score and FID on CLIP features",
+    ),
+    ModelEntry(
+        "inception-v3-fid", "FID / KID features (eval)", "inception/weights-inception-2015-12-05-6726825d.pth", (),
+        "torch-fidelity release v0.2.0: the TF FID InceptionV3 (2015-12-05) converted to PyTorch", "Apache-2.0",
+        download="https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/"
+                 "weights-inception-2015-12-05-6726825d.pth",
+        presets=("eval",),
     ),
     ModelEntry(
         "laion-aesthetic-v2", "aesthetic score (1-10)", "improved-aesthetic-predictor",
@@ -59,7 +67,7 @@ REGISTRY: tuple[ModelEntry, ...] = (
     ModelEntry(
         "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.pth", (),
         "github.com/ViTAE-Transformer/ViTPose README, COCO-WholeBody ViTPose-H (authors' OneDrive)", "Apache-2.0",
-        notes="shared through an interactive OneDrive link: download it by hand",
+        notes="shared through an interactive OneDrive link: download it by hand", presets=("humanverse", "eval"),
     ),
     ModelEntry(
         "dpt-hybrid-midas", "depth (primary)", "hf:Intel/dpt-hybrid-midas", ("config.json",),

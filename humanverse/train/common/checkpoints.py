@@ -120,12 +120,25 @@ def store_models_as_pretrained(accelerator, names: list[str], emas: dict[str, An
             model.load_state_dict(source.state_dict())
             del source
             if name in emas:
-                from diffusers.training_utils import EMAModel
-
-                ema_source = EMAModel.from_pretrained(os.path.join(input_dir, f"{name}_ema"), type(model))
-                emas[name].load_state_dict(ema_source.state_dict())
+                load_ema_folder(emas[name], os.path.join(input_dir, f"{name}_ema"), type(model))
                 emas[name].to(accelerator.device)
-                del ema_source
 
     accelerator.register_save_state_pre_hook(save_hook)
     accelerator.register_load_state_pre_hook(load_hook)
+
+
+EMA_STATE_KEYS = ("decay", "min_decay", "optimization_step", "update_after_step", "use_ema_warmup", "inv_gamma",
+                  "power")
+
+
+def load_ema_folder(ema, folder: str | Path, model_cls) -> None:
+    """Restore a diffusers EMAModel from the folder its `save_pretrained` wrote (weights + EMA counters in
+    config.json), through supported calls only: `load_config` and `from_pretrained`, then
+    `EMAModel.load_state_dict`. diffusers' own `EMAModel.from_pretrained` passes a path to `from_config`, a
+    deprecated path due for removal in diffusers 1.0."""
+    config = model_cls.load_config(folder)
+    state = {key: config[key] for key in EMA_STATE_KEYS if key in config}
+    source = model_cls.from_pretrained(folder, local_files_only=True)
+    state["shadow_params"] = [p.detach().clone() for p in source.parameters()]
+    ema.load_state_dict(state)
+    del source

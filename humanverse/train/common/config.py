@@ -29,6 +29,11 @@ class DataConfig(Section):
     """Per device, per micro-step."""
     num_workers: int = Field(2, ge=0)
     shuffle_buffer: int = Field(1000, ge=0)
+    """At most this many raw samples wait in each DataLoader worker's shuffle buffer (0 turns shuffling off)."""
+    shuffle_buffer_mb: float = Field(256, gt=0)
+    """...and at most this many MiB of their encoded bytes, per worker. Raw samples of 1024x768 photos with
+    depth and normals are ~2 MB, so a count alone (2,000) would hold ~4 GB in every worker; the byte bound
+    keeps a worker's steady RSS predictable (bench/RESULTS.md, data loader memory)."""
     max_image_pixels: int = Field(64_000_000, ge=1)
     """Decompression-bomb guard: images larger than this are skipped, not decoded."""
     keep_duplicates: bool = False

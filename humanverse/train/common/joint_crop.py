@@ -2,6 +2,13 @@
 
 The pose, depth and normal conditions are only useful if they stay pixel-aligned with the image, so the crop
 box is drawn once and every member of a sample goes through the same box and the same resize.
+
+Keypoint convention: pixel centres sit at integer coordinates (pixel i covers [i - 0.5, i + 0.5]), as in
+the shards' keypoints, OpenCV drawing (render_pose rounds to the pixel it colours) and mmpose's decoding.
+cv2.resize maps pixel centres, not pixel corners: output pixel j samples input position (j + 0.5) / s - 0.5
+for a scale s. A keypoint therefore maps as x' = (x - x0 + 0.5) * s - 0.5. Without the half-pixel terms a
+1024 -> 64 resize would shift every keypoint by (1 - s) / 2 = 0.47 px at 64², about half a pixel off the
+image content (`scale_keypoints` does the same for a plain resize).
 """
 
 from __future__ import annotations
@@ -59,6 +66,14 @@ def crop_resize(array: np.ndarray, box: CropBox, size: int) -> np.ndarray:
 def crop_keypoints(keypoints: np.ndarray, box: CropBox, size: int) -> np.ndarray:
     """Map N x [x, y, score] keypoints into the crop's size x size frame; scores are kept."""
     out = np.array(keypoints, dtype=np.float32, copy=True)
-    out[:, 0] = (out[:, 0] - box.x0) * (size / box.width)
-    out[:, 1] = (out[:, 1] - box.y0) * (size / box.height)
+    out[:, 0] = (out[:, 0] - box.x0 + 0.5) * (size / box.width) - 0.5
+    out[:, 1] = (out[:, 1] - box.y0 + 0.5) * (size / box.height) - 0.5
+    return out
+
+
+def scale_keypoints(keypoints: np.ndarray, scale_x: float, scale_y: float) -> np.ndarray:
+    """Keypoints of an image resized by (scale_x, scale_y), with the pixel-centre convention above."""
+    out = np.array(keypoints, dtype=np.float32, copy=True)
+    out[:, 0] = (out[:, 0] + 0.5) * scale_x - 0.5
+    out[:, 1] = (out[:, 1] + 0.5) * scale_y - 0.5
     return out

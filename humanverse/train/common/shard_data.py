@@ -16,6 +16,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import cv2
@@ -28,7 +29,7 @@ from humanverse.shards.dedup_marks import load_duplicate_keys
 from humanverse.shards.encoding import decode_depth16, decode_normal
 from humanverse.sources.globs import expand
 from humanverse.train.common.config import DataConfig
-from humanverse.train.common.joint_crop import crop_keypoints, crop_resize, random_crop_box
+from humanverse.train.common.joint_crop import crop_keypoints, crop_resize, random_crop_box, scale_keypoints
 from humanverse.train.common.pose_render import NUM_KEYPOINTS, render_pose
 
 log = logging.getLogger(__name__)
@@ -79,8 +80,7 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     # Keypoints are in original-image pixels; the image in the shard may have been stored at another size.
     src_w, src_h = meta.get("width", width), meta.get("height", height)
     if (src_w, src_h) != (width, height):
-        scale = np.array([width / src_w, height / src_h, 1.0], dtype=np.float32)
-        keypoints = [kp * scale for kp in keypoints]
+        keypoints = [scale_keypoints(kp, width / src_w, height / src_h) for kp in keypoints]
     if depth.shape != (height, width):
         depth = _resize(depth, width, height)
     if normal.shape[:2] != (height, width):
@@ -108,6 +108,35 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     }
 
 
+def raw_size(sample: dict[str, Any]) -> int:
+    """Bytes a raw sample holds: its members' encoded bytes (what a shuffle buffer keeps alive)."""
+    return sum(len(v) for v in sample.values() if isinstance(v, (bytes, bytearray, str)))
+
+
+def shuffle_bounded(samples: Iterator[dict[str, Any]], max_count: int, max_bytes: int,
+                    rng: random.Random) -> Iterator[dict[str, Any]]:
+    """Reservoir-style shuffle whose buffer is bounded by count AND bytes (webdataset's counts samples only).
+
+    The buffer fills until either bound is reached, then every new sample swaps with a random buffered one,
+    which is yielded. A single sample larger than max_bytes still passes through (the buffer never blocks)."""
+    if max_count <= 0:
+        yield from samples
+        return
+    buffer: list[dict[str, Any]] = []
+    held = 0
+    for sample in samples:
+        buffer.append(sample)
+        held += raw_size(sample)
+        while len(buffer) > max_count or (held > max_bytes and len(buffer) > 1):
+            index = rng.randrange(len(buffer))
+            buffer[index], buffer[-1] = buffer[-1], buffer[index]
+            out = buffer.pop()
+            held -= raw_size(out)
+            yield out
+    rng.shuffle(buffer)
+    yield from buffer
+
+
 def _resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
     return cv2.resize(array, (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -131,7 +160,8 @@ class ShardStream(torch.utils.data.IterableDataset):
             wds.split_by_worker,
             wds.tarfile_to_samples(handler=wds.warn_and_continue),
             wds.select(lambda sample: sample.get("__key__") not in self.skip_keys),
-            wds.shuffle(self.cfg.shuffle_buffer, rng=random.Random(seed)),
+            partial(shuffle_bounded, max_count=self.cfg.shuffle_buffer,
+                    max_bytes=int(self.cfg.shuffle_buffer_mb * 2**20), rng=random.Random(seed)),
         )
 
     def __iter__(self) -> Iterator[dict[str, Any]]:

@@ -60,10 +60,8 @@ def build_text_encoder(cfg: TextEncoderConfig, weights_path: str | None = None):
     """(encoder, tokenizer): the encoder frozen in eval mode, the tokenizer open_clip's bundled one."""
     import open_clip
 
-    model = open_clip.create_model(
-        cfg.open_clip_model, pretrained=weights_path, load_weights=weights_path is not None,
-        **(cfg.model_overrides or {}),
-    )
+    # pretrained=None builds random weights; no `load_weights` flag, which open_clip < 3 does not know.
+    model = open_clip.create_model(cfg.open_clip_model, pretrained=weights_path, **(cfg.model_overrides or {}))
     if weights_path is None:
         log.warning("text encoder %s has random weights (no weights file configured)", cfg.open_clip_model)
     tokenizer = open_clip.get_tokenizer(cfg.open_clip_model, context_length=model.context_length)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -37,6 +37,10 @@ class LSDObjectiveConfig(Section):
     latent_stats_batches: int = Field(16, ge=1)
     """Batches (per process) used once per run to measure per-channel latent mean/std of each modality."""
     modality_weights: dict[str, float] = {"rgb": 1.0, "depth": 1.0, "normal": 1.0}
+    modality_reduction: Literal["sum", "mean"] = "sum"
+    """How the three weighted v-prediction losses combine: "sum" is the paper's objective (HyperHuman eq. 3
+    sums the RGB, depth and normal terms); "mean" divides by the summed weights (1/3 of the gradient, the
+    trainer's earlier choice). With AdamW the two differ mainly in how often max_grad_norm clips."""
 
     @model_validator(mode="after")
     def _known_modalities(self) -> "LSDObjectiveConfig":

@@ -36,6 +36,8 @@ from diffusers import ConfigMixin, ModelMixin, UNet2DConditionModel
 from diffusers.configuration_utils import register_to_config
 from torch import nn
 
+from humanverse.train.common.checkpoint_guard import wrong_class_note
+
 MODALITIES = ("rgb", "depth", "normal")
 
 _UNSUPPORTED = {
@@ -79,7 +81,11 @@ class ExpertBranchUNet(ModelMixin, ConfigMixin):
         modalities: tuple[str, ...] = MODALITIES,
         latent_channels: int = 4,
         condition_channels: int = 4,
+        down_block_types: tuple[str, ...] = (wrong_class_note("ExpertBranchUNet"),),
+        block_out_channels: tuple[int, ...] = (),
     ):
+        """down_block_types / block_out_channels are unused: they make UNet2DConditionModel refuse this
+        folder (checkpoint_guard.py); the UNet's own are in unet_config."""
         super().__init__()
         cfg = {k: v for k, v in (unet_config or {}).items() if not k.startswith("_")}
         cfg.update(in_channels=latent_channels + condition_channels, out_channels=latent_channels)

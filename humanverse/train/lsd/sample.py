@@ -4,6 +4,10 @@ The two-stage sampler calls `sample_lsd` and feeds its depth/normal (and the pos
 with trailing timesteps on the zero-terminal-SNR schedule, v-prediction, classifier-free guidance on the
 text (the pose stays in both branches of the guidance, as the refiner also keeps it), optional guidance
 rescale (Lin et al. 2023 recommend 0.7 with zero-SNR models).
+
+"No pose" is exactly training's unconditional: training drops the pose by zeroing the pose *latent*
+(lsd_train.LSDObjective), so sampling without a pose feeds a zero latent, not the VAE encoding of a black
+image (which is a non-zero latent the model never saw as "no pose").
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ class Stage1Model:
     unet: ExpertBranchUNet
     frozen: Stage1Frozen
     stats: LatentStats
+    cfg: LSDConfig | None = None
+    """The run's config (data.resolution, data.keypoint_score_threshold: how its pose maps were drawn)."""
 
 
 @dataclass
@@ -52,7 +58,19 @@ def load_stage1(run_dir_or_checkpoint: str | Path, use_ema: bool = True, device:
     frozen = load_frozen(cfg, run_dir, create=False)
     frozen.vae.to(device, dtype)
     frozen.text_encoder.to(device, dtype)
-    return Stage1Model(unet, frozen, LatentStats.from_dict(read_state(checkpoint)["latent_stats"]))
+    return Stage1Model(unet, frozen, LatentStats.from_dict(read_state(checkpoint)["latent_stats"]), cfg)
+
+
+def no_pose_latent(model: Stage1Model, batch: int, size: int | None = None) -> torch.Tensor:
+    """The pose latent training uses for a dropped pose: zeros on the latent grid of a size x size image."""
+    if size is None:
+        if model.cfg is None:
+            raise ValueError("give the image size for a pose-free sample (the model carries no run config)")
+        size = model.cfg.data.resolution
+    scale = 2 ** (len(model.frozen.vae.config.block_out_channels) - 1)
+    if size % scale:
+        raise ValueError(f"image size {size} is not a multiple of the VAE's downscale {scale}")
+    return torch.zeros(batch, model.frozen.vae.config.latent_channels, size // scale, size // scale)
 
 
 def _rescale_guidance(guided: torch.Tensor, conditional: torch.Tensor, factor: float) -> torch.Tensor:
@@ -66,20 +84,25 @@ def _rescale_guidance(guided: torch.Tensor, conditional: torch.Tensor, factor: f
 def sample_lsd(
     model: Stage1Model,
     prompts: list[str],
-    pose_maps: torch.Tensor,
+    pose_maps: torch.Tensor | None,
     num_inference_steps: int = 50,
     guidance_scale: float = 7.5,
     guidance_rescale: float = 0.7,
     negative_prompt: str = "",
     generator: torch.Generator | None = None,
+    size: int | None = None,
 ) -> Stage1Output:
-    """pose_maps: (B, 3, H, W) in [0, 1] as rendered by pose_render (H, W multiples of the latent scale)."""
+    """pose_maps: (B, 3, H, W) in [0, 1] as rendered by pose_render (H, W multiples of the latent scale), or
+    None for "no pose": a zero pose latent of size x size pixels (default: the run's training resolution)."""
     unet, frozen = model.unet, model.frozen
     device, dtype = frozen.vae.device, frozen.vae.dtype
-    if pose_maps.shape[0] != len(prompts):
-        raise ValueError("one pose map per prompt")
-    pose_latent = frozen.vae.encode(pose_maps.to(device, dtype) * 2 - 1).latent_dist.mode()
-    pose_latent = pose_latent * frozen.vae.config.scaling_factor
+    if pose_maps is None:
+        pose_latent = no_pose_latent(model, len(prompts), size).to(device, dtype)
+    else:
+        if pose_maps.shape[0] != len(prompts):
+            raise ValueError("one pose map per prompt")
+        pose_latent = frozen.vae.encode(pose_maps.to(device, dtype) * 2 - 1).latent_dist.mode()
+        pose_latent = pose_latent * frozen.vae.config.scaling_factor
     use_cfg = guidance_scale != 1.0
     context = encode_text(frozen, prompts, device).to(dtype)
     if use_cfg:

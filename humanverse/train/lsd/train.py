@@ -107,13 +107,15 @@ class LSDObjective:
             noised.timesteps,
             context.to(model_dtype),
         )
-        parts, total = {}, 0.0
-        weights = self.cfg.modality_weights
-        for name in MODALITIES:
-            term = F.mse_loss(predicted[name].float(), noised.velocity[name].float())
-            parts[f"loss_{name}"] = term.detach().item()
-            total = total + weights[name] * term
-        return total / sum(weights.values()), parts
+        terms = {name: F.mse_loss(predicted[name].float(), noised.velocity[name].float()) for name in MODALITIES}
+        parts = {f"loss_{name}": term.detach().item() for name, term in terms.items()}
+        return combine_modality_losses(terms, self.cfg.modality_weights, self.cfg.modality_reduction), parts
+
+
+def combine_modality_losses(terms: dict[str, torch.Tensor], weights: dict[str, float], reduction: str) -> torch.Tensor:
+    """The weighted sum of the per-modality losses (the paper's), or their weighted mean."""
+    total = sum(weights[name] * term for name, term in terms.items())
+    return total / sum(weights.values()) if reduction == "mean" else total
 
 
 def train_lsd(

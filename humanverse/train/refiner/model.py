@@ -22,6 +22,7 @@ import torch
 from diffusers import ConfigMixin, ControlNetModel, ModelMixin, UNet2DConditionModel
 from diffusers.configuration_utils import register_to_config
 
+from humanverse.train.common.checkpoint_guard import wrong_class_note
 from humanverse.train.refiner.config import ConditionEmbedderConfig
 from humanverse.train.refiner.embedder import SummedConditionEmbedding
 
@@ -39,7 +40,11 @@ class StructureControlNet(ModelMixin, ConfigMixin):
         embedder_channels: tuple[int, ...] = (16, 32, 96, 256),
         embedder_kernel_size: int = 4,
         embedder_strides: tuple[int, ...] = (1, 2, 2, 2),
+        down_block_types: tuple[str, ...] = (wrong_class_note("StructureControlNet"),),
+        block_out_channels: tuple[int, ...] = (),
     ):
+        """down_block_types / block_out_channels are unused: they make ControlNetModel refuse this folder
+        (checkpoint_guard.py)."""
         super().__init__()
         cfg = {k: v for k, v in (controlnet_config or {}).items() if not k.startswith("_")}
         self.controlnet = ControlNetModel.from_config(cfg)

@@ -33,6 +33,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--guidance-scale", type=float, default=7.5)
     parser.add_argument("--stage1-steps", type=int, default=50)
     parser.add_argument("--stage1-guidance-scale", type=float, default=7.5)
+    parser.add_argument("--guidance-rescale", type=float, default=0.7,
+                        help="stage 1's guidance rescale (zero-SNR v-prediction; 0.7 per Lin et al. 2023; 0 = off)")
     parser.add_argument("--conditioning-scale", type=float, default=1.0, help="scale of the ControlNet residuals")
     parser.add_argument("--init-strength", type=float, default=1.0,
                         help="< 1 starts the refiner from stage 1's upscaled RGB (SDEdit); 1 starts from noise")
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         prompt=args.prompt, output=args.output, refiner=args.refiner, lsd=args.lsd, keypoints=args.keypoints,
         depth=args.depth, normal=args.normal, drop=list(args.drop), negative_prompt=args.negative_prompt,
         seed=args.seed, steps=args.steps, guidance_scale=args.guidance_scale, stage1_steps=args.stage1_steps,
-        stage1_guidance_scale=args.stage1_guidance_scale, conditioning_scale=args.conditioning_scale,
+        stage1_guidance_scale=args.stage1_guidance_scale, stage1_guidance_rescale=args.guidance_rescale,
+        conditioning_scale=args.conditioning_scale,
         init_strength=args.init_strength, use_ema=args.use_ema, device=device, dtype=dtype,
     )
     record = run_two_stage(request)

@@ -88,3 +88,12 @@ def resize_map(value: torch.Tensor, size: int, is_normal: bool = False) -> torch
         value = F.interpolate(value.float(), size=(size, size), mode="bilinear", align_corners=False,
                               antialias=value.shape[-1] > size)
     return F.normalize(value, dim=1, eps=1e-6) if is_normal else value
+
+
+def minmax_per_image(depth: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Each (C, H, W) map of a batch rescaled to span [0, 1], the per-image min-max normalisation the shards'
+    depth carries (DESIGN §5) and the refiner trained on; a constant map becomes zeros."""
+    flat = depth.float().flatten(1)
+    low = flat.min(dim=1).values.view(-1, *[1] * (depth.ndim - 1))
+    high = flat.max(dim=1).values.view(-1, *[1] * (depth.ndim - 1))
+    return (depth.float() - low) / (high - low).clamp_min(eps)

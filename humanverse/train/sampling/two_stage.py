@@ -4,7 +4,11 @@ Every refiner condition has a source, recorded in sample.json:
   user     supplied as a file (keypoints JSON, depth or normal PNG), e.g. a curated sample's ground truth;
   stage1   predicted by stage 1 and resized to the refiner's resolution;
   dropped  asked to be left out (zeros, as in training's condition dropout);
-  none     no keypoints were given (the pose map is zeros for both stages).
+  none     no keypoints were given: stage 1 gets a zero pose *latent* and the refiner a zero pose map, each
+           exactly what its training's condition dropout showed it as "no pose".
+Stage-1 maps reach the refiner in the form the refiner trained on: depth min-max normalised per image (as in
+the shards), normals unit length, the pose drawn at each stage's own resolution with that stage's keypoint
+score threshold (data.keypoint_score_threshold of its run).
 Stage 1 runs only when the refiner needs a map the user did not supply, so the refiner also works from
 ground-truth conditions alone, without a stage-1 checkpoint.
 
@@ -34,6 +38,7 @@ from humanverse.train.sampling.condition_inputs import (
     load_depth,
     load_keypoints,
     load_normal,
+    minmax_per_image,
     resize_map,
 )
 
@@ -58,6 +63,8 @@ class TwoStageRequest:
     guidance_scale: float = 7.5
     stage1_steps: int = 50
     stage1_guidance_scale: float = 7.5
+    stage1_guidance_rescale: float = 0.7
+    """Guidance rescale of stage 1 (zero-SNR v-prediction; Lin et al. 2023 recommend 0.7); 0 turns it off."""
     conditioning_scale: float = 1.0
     init_strength: float = 1.0
     """< 1 starts the refiner from stage 1's RGB, upscaled and noised (SDEdit); 1 starts from noise."""
@@ -129,20 +136,24 @@ def run_two_stage(request: TwoStageRequest) -> dict:
         stage1 = load_stage1(stage1_checkpoint, request.use_ema, request.device, dtype)
         # Stage 1 samples at the resolution it was trained at (its run's data.resolution).
         stage1_size = json.loads((stage1_checkpoint.parent / "run.json").read_text())["config"]["data"]["resolution"]
-        pose = keypoints.pose_map(stage1_size) if keypoints else torch.zeros(1, 3, stage1_size, stage1_size)
+        threshold = stage1.cfg.data.keypoint_score_threshold
+        pose = keypoints.pose_map(stage1_size, threshold) if keypoints else None  # None: training's zero latent
         generated = sample_lsd(stage1, [request.prompt], pose, request.stage1_steps, request.stage1_guidance_scale,
+                               guidance_rescale=request.stage1_guidance_rescale,
                                negative_prompt=request.negative_prompt,
-                               generator=torch.Generator().manual_seed(request.seed))
+                               generator=torch.Generator().manual_seed(request.seed), size=stage1_size)
         (out / "stage1").mkdir(exist_ok=True)
         _save_rgb(generated.rgb[0], out / "stage1" / "rgb.png")
         _save_map("depth", generated.depth[0], out / "stage1" / "depth.png")
         _save_map("normal", generated.normal[0], out / "stage1" / "normal.png")
         for name in STAGE1_MAPS:
             if sources.get(name) == "stage1":
-                conditions[name] = resize_map(getattr(generated, name), size, is_normal=name == "normal")
+                value = resize_map(getattr(generated, name), size, is_normal=name == "normal")
+                conditions[name] = minmax_per_image(value) if name == "depth" else value
         init_image = resize_map(generated.rgb, size) if request.init_strength < 1 else None
         stage1_record = {"checkpoint": str(stage1_checkpoint), "resolution": stage1_size, "steps": request.stage1_steps,
-                         "guidance_scale": request.stage1_guidance_scale}
+                         "guidance_scale": request.stage1_guidance_scale,
+                         "guidance_rescale": request.stage1_guidance_rescale, "keypoint_score_threshold": threshold}
 
     image = sample_refiner(
         refiner, [request.prompt], conditions, request.steps, request.guidance_scale, request.negative_prompt,

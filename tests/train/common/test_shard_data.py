@@ -20,7 +20,7 @@ def _aligned_sample(width=120, height=80):
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="PNG")  # lossless so the test can compare exactly
     kp = np.zeros((133, 3), np.float32)
-    kp[9] = (cx + 0.5, cy + 0.5, 1.0)  # pixel centre of (cx, cy) in continuous coordinates
+    kp[9] = (cx, cy, 1.0)  # pixel centres sit at integer coordinates (joint_crop.py)
     ramp = np.tile(np.linspace(0, 1, width), (height, 1))
     normals = np.zeros((height, width, 3))
     normals[..., 0] = 1
@@ -66,3 +66,36 @@ def test_stream_is_endless_and_counts_skips(shards):
         tally.update(batch)
     assert tally.total > 0  # one in five samples is broken
     assert "s000004" not in seen  # the first broken sample (no depth) never reaches training
+
+
+def test_shuffle_buffer_is_bounded_by_bytes_and_count():
+    from humanverse.train.common.shard_data import raw_size, shuffle_bounded
+
+    rng = np.random.default_rng(0)
+    samples = [{"__key__": f"{i:04d}", "jpg": bytes(int(rng.integers(1000, 5000)))} for i in range(500)]
+    held = {"bytes": 0, "max": 0, "count": 0, "max_count": 0}
+
+    def source():
+        for s in samples:  # what has been read from the source but not yet yielded is what the buffer holds
+            held["bytes"] += raw_size(s)
+            held["count"] += 1
+            held["max"], held["max_count"] = max(held["max"], held["bytes"]), max(held["max_count"], held["count"])
+            yield s
+
+    def drain(**bounds):
+        out = []
+        for s in shuffle_bounded(source(), rng=random.Random(0), **bounds):
+            held["bytes"] -= raw_size(s)
+            held["count"] -= 1
+            out.append(s["__key__"])
+        return out
+
+    out = drain(max_count=1000, max_bytes=50_000)
+    assert sorted(out) == [s["__key__"] for s in samples]  # a permutation: nothing lost or repeated
+    assert out != sorted(out)
+    assert held["max"] <= 50_000 + 5000  # the byte bound (plus the one sample that tipped it over)
+    held.update(bytes=0, max=0, count=0, max_count=0)
+    drain(max_count=7, max_bytes=10**9)
+    assert held["max_count"] == 8  # the count bound still applies
+    assert [s["__key__"] for s in shuffle_bounded(iter(samples[:5]), 0, 1, random.Random(0))] == \
+        [s["__key__"] for s in samples[:5]]  # 0 turns shuffling off

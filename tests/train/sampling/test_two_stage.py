@@ -135,3 +135,65 @@ def test_sample_parser_registers_at_top_level():
                               "--output", "o", "--drop", "depth"])
     assert args.func is sample_cli.run and args.handler is sample_cli.run
     assert (args.keypoints, args.lsd, args.refiner, args.drop) == ("k.json", "a", "b", ["depth"])
+
+
+def _record_stage1_pose_latents(monkeypatch) -> list[torch.Tensor]:
+    from humanverse.train.lsd.model import ExpertBranchUNet
+
+    seen: list[torch.Tensor] = []
+    original = ExpertBranchUNet.forward
+
+    def recording(self, latents, pose_latent, *args, **kwargs):
+        seen.append(pose_latent.detach().clone())
+        return original(self, latents, pose_latent, *args, **kwargs)
+
+    monkeypatch.setattr(ExpertBranchUNet, "forward", recording)
+    return seen
+
+
+def test_no_pose_is_trainings_zero_pose_latent(trained, ground_truth, tmp_path, monkeypatch):
+    """Training drops a pose by zeroing its latent; sampling without keypoints must feed exactly that."""
+    seen = _record_stage1_pose_latents(monkeypatch)
+    out = tmp_path / "nopose"
+    assert sample_cli.main(["--prompt", "a person", "--lsd", str(trained / "lsd"), "--refiner", str(trained / "refiner"),
+                            "--output", str(out), "--steps", "1", "--stage1-steps", "2"]) == 0
+    assert seen and all(p.shape == (2, 4, 16, 16) for p in seen)  # CFG doubles the batch; 32² -> 16² latents
+    assert all(torch.count_nonzero(p) == 0 for p in seen)
+    seen.clear()
+    assert sample_cli.main(["--prompt", "a person", "--pose", str(ground_truth / "gt.json"), "--lsd", str(trained / "lsd"),
+                            "--refiner", str(trained / "refiner"), "--output", str(tmp_path / "pose"), "--steps", "1",
+                            "--stage1-steps", "1"]) == 0
+    assert torch.count_nonzero(seen[0]) > 0  # with a pose, the latent is the VAE's encoding
+
+
+def test_stage1_maps_reach_the_refiner_as_it_trained(trained, ground_truth, tmp_path, monkeypatch):
+    """Depth renormalised per image, the pose drawn with stage 1's own keypoint threshold, rescale recorded."""
+    import shutil
+
+    from humanverse.train.refiner import sample as refiner_sample
+    from humanverse.train.sampling import condition_inputs
+
+    lsd = tmp_path / "lsd"
+    shutil.copytree(trained / "lsd", lsd)
+    record = json.loads((lsd / "run.json").read_text())
+    record["config"]["data"]["keypoint_score_threshold"] = 0.77
+    (lsd / "run.json").write_text(json.dumps(record))
+
+    thresholds, given = [], {}
+    original_map = condition_inputs.Keypoints.pose_map
+    monkeypatch.setattr(condition_inputs.Keypoints, "pose_map",
+                        lambda self, size, score_threshold=0.3: thresholds.append((size, score_threshold))
+                        or original_map(self, size, score_threshold))
+    original_refine = refiner_sample.sample_refiner
+    monkeypatch.setattr(refiner_sample, "sample_refiner",
+                        lambda model, prompts, conditions, *a, **k: given.update(conditions)
+                        or original_refine(model, prompts, conditions, *a, **k))
+    out = tmp_path / "out"
+    assert sample_cli.main(["--prompt", "a person", "--pose", str(ground_truth / "gt.json"), "--lsd", str(lsd),
+                            "--refiner", str(trained / "refiner"), "--output", str(out), "--steps", "1",
+                            "--stage1-steps", "1", "--guidance-rescale", "0.25"]) == 0
+    assert (32, 0.77) in thresholds  # stage 1's map uses its run's threshold, not the default 0.3
+    depth = given["depth"]
+    assert float(depth.min()) == pytest.approx(0, abs=1e-6) and float(depth.max()) == pytest.approx(1, abs=1e-6)
+    stage1 = json.loads((out / "sample.json").read_text())["stage1"]
+    assert stage1["guidance_rescale"] == 0.25 and stage1["keypoint_score_threshold"] == 0.77

@@ -1,0 +1,1 @@
+"""`humanverse export`: a trained run as folders that diffusers users load without humanverse."""

@@ -1,0 +1,67 @@
+"""Contract shards (jpg/txt/json) built at run time from the shared real photos and their ground-truth
+keypoints, for the eval self-check: the condition poses are the kit's annotations, not our annotator's.
+
+Only annotation files in COCO's 17-keypoint order are used (COCO, OCHuman, Human-Art); the other 116 of the
+133 whole-body slots get score 0, so they are neither drawn nor scored. The caption is the kit assembler's
+visual note ("1 skier"): descriptive, not a dataset caption. The photos stay in ../shared/realdata; the
+shards go to a temporary folder and are never committed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import webdataset as wds
+from PIL import Image, ImageOps
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+PEOPLE = Path("/work/shared/realdata/people") if not (REALDATA / "people").is_dir() else REALDATA / "people"
+COCO17_FILES = ("mmpose_coco_test_coco.json", "mmpose_ochuman_test_ochuman.json", "mmpose_humanart_test_humanart.json")
+
+
+def kit_samples(people: Path = PEOPLE) -> list[dict]:
+    index = json.loads((people / "ground_truth_index.json").read_text())["images"]
+    docs = {name: json.loads((people / "annotations" / name).read_text()) for name in COCO17_FILES}
+    samples = []
+    for name, entry in sorted(index.items()):
+        persons = []
+        for gt in entry.get("gt", []):
+            doc = docs.get(Path(gt["annotation_file"]).name)
+            if doc is None:
+                continue
+            image_ids = [im["id"] for im in doc["images"] if im["file_name"] == gt["file_name_in_json"]]
+            for ann in doc["annotations"]:
+                if ann["image_id"] in image_ids and ann.get("num_keypoints", 0) > 0:
+                    kp = np.zeros((133, 3), np.float32)
+                    raw = np.asarray(ann["keypoints"], np.float32).reshape(17, 3)
+                    kp[:17, :2], kp[:17, 2] = raw[:, :2], (raw[:, 2] > 0).astype(np.float32)
+                    x, y, w, h = ann["bbox"]
+                    persons.append({"box": [x, y, x + w, y + h], "score": 1.0, "keypoints": kp.tolist()})
+            if persons:
+                break  # one annotation file per image
+        if persons:
+            samples.append({"name": name, "file": people.parent / entry["file"], "persons": persons,
+                            "caption": f"a photo of {entry.get('visual_count_note') or entry.get('category')}"})
+    return samples
+
+
+def write_kit_shard(target: Path, people: Path = PEOPLE) -> tuple[Path, int]:
+    """One tar of every kit photo with COCO-17 ground truth; returns its path and the sample count."""
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / "kit-00000.tar"
+    samples = kit_samples(people)
+    with wds.TarWriter(str(path)) as sink:
+        for i, sample in enumerate(samples):
+            with Image.open(sample["file"]) as im:
+                rgb = ImageOps.exif_transpose(im).convert("RGB")
+                buf = io.BytesIO()
+                rgb.save(buf, format="JPEG", quality=95)
+                width, height = rgb.size
+            meta = {"width": width, "height": height, "persons": sample["persons"],
+                    "source": {"dataset": "shared-realdata", "id": sample["name"]}}
+            sink.write({"__key__": f"kit{i:05d}", "jpg": buf.getvalue(), "txt": sample["caption"],
+                        "json": json.dumps(meta)})
+    return path, len(samples)
