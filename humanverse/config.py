@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError
 from humanverse.annotators.depth_stage import DepthConfig
 from humanverse.annotators.normal_stage import NormalConfig
 from humanverse.annotators.outpaint_stage import OutpaintConfig
+from humanverse.annotators.parts_stage import PartsConfig
 from humanverse.annotators.person_detect import DetectConfig
 from humanverse.annotators.pose_stage import PoseConfig
 from humanverse.config_base import Section, apply_override
@@ -100,6 +101,8 @@ class CurateConfig(Section):
     """Whole-body pose on every kept person; null turns the stage off."""
     depth: DepthConfig | None = DepthConfig()
     normal: NormalConfig | None = NormalConfig()
+    parts: PartsConfig | None = None
+    """Sapiens2 body-part segmentation (`parts.png`); off unless configured (the sapiens preset turns it on)."""
     layout: LayoutConfig = LayoutConfig()
     run: RunConfig = RunConfig()
 

@@ -1,7 +1,9 @@
 """Stage: whole-body pose (COCO-WholeBody 133 keypoints) for every kept person box.
 
 Writes person["keypoints"] = 133 x [x, y, score] in original-image pixels and the model id under
-info["models"]["pose"]. Crops of all persons of a micro-batch go through the model together.
+info["models"]["pose"]. Crops of all persons of a micro-batch go through the model together. The `sapiens`
+backend also keeps its own 308 Goliath points as person["keypoints_goliath"] (goliath_keypoints.py says
+which of them fill the 133).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from humanverse.pipeline.stage import Resources, Stage
 
 
 class PoseConfig(Section):
-    backend: Literal["mmpose", "onnx"] = "mmpose"
-    """mmpose: the paper's ViTPose via MMPose 1.1. onnx: the same network exported, run by onnxruntime."""
+    backend: Literal["mmpose", "onnx", "sapiens"] = "mmpose"
+    """mmpose: the paper's ViTPose via MMPose 1.1. onnx: the same network exported, run by onnxruntime.
+    sapiens: Meta's Sapiens2 pose (308 Goliath keypoints, mapped into the 133) through transformers."""
     arch: Literal["vitpose-h", "vitpose-b", "tiny"] = "vitpose-h"
     weights: str = "vitpose/vitpose-h-wholebody.pth"
     """Published ViTPose whole-body .pth (mmpose) or its export (.onnx); a path or relative to the models dir."""
@@ -31,6 +34,12 @@ class PoseConfig(Section):
     bbox_padding: float = Field(1.25, gt=0)
     input_size: tuple[int, int] = (256, 192)
     """Model input (height, width), as in ViTPose's '256x192'; heatmaps are a quarter of it."""
+    sapiens_arch: Literal["sapiens2-0.4b", "sapiens2-1b", "sapiens2-tiny"] = "sapiens2-0.4b"
+    """backend sapiens: names the model in json and run.json (the architecture comes from the folder)."""
+    sapiens_weights: str = "hf:facebook/sapiens2-pose-0.4b"
+    """backend sapiens: the Sapiens2 pose HF folder (a path, relative to the models dir, or hf:<repo>)."""
+    sapiens_input_size: tuple[int, int] = (1024, 768)
+    """backend sapiens: model input (height, width); Sapiens2 was trained at 1024x768."""
     crop_batch: int = Field(32, ge=1)
     """Person crops per forward call (doubled internally with flip test)."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=8)
@@ -50,13 +59,24 @@ class PoseStage(Stage):
         self._weights()
 
     def _weights(self) -> Path:
-        return locate(self.cfg.weights, [], self.models_dir)
+        return self._weight_files()[0].parent if self.cfg.backend == "sapiens" else self._weight_files()[0]
+
+    def _weight_files(self) -> list[Path]:
+        if self.cfg.backend == "sapiens":
+            from humanverse.annotators.sapiens_models import folder_files
+
+            return folder_files(self.cfg.sapiens_weights, self.models_dir)
+        return [locate(self.cfg.weights, [], self.models_dir)]
 
     def setup(self) -> None:
         device = pick_device(self.resources.num_gpus > 0)
         threads = set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
         path = self._weights()
-        if self.cfg.backend == "mmpose":
+        if self.cfg.backend == "sapiens":
+            from humanverse.annotators.pose_sapiens import SapiensHeatmaps
+
+            self._heatmaps = SapiensHeatmaps(path, self.cfg.sapiens_input_size, device)
+        elif self.cfg.backend == "mmpose":
             from humanverse.annotators.pose_mmpose import MMPoseHeatmaps
 
             self._heatmaps = MMPoseHeatmaps(self.cfg.arch, path, self.cfg.input_size, device)
@@ -68,22 +88,40 @@ class PoseStage(Stage):
 
     def model_ids(self) -> dict[str, str]:
         if self._model_id is None:
-            self._model_id = model_id(f"{self.cfg.arch}-wholebody ({self.cfg.backend})", [self._weights()])
+            sapiens = self.cfg.backend == "sapiens"
+            label = f"{self.cfg.sapiens_arch}-pose-308" if sapiens else f"{self.cfg.arch}-wholebody ({self.cfg.backend})"
+            self._model_id = model_id(label, self._weight_files())
         return {"pose": self._model_id}
 
     def process(self, batch: list[Sample]) -> None:
         todo = [s for s in batch if s.alive and s.image is not None]
         boxes = [np.array([p["box"] for p in s.persons], dtype=np.float32).reshape(-1, 4) for s in todo]
+        sapiens = self.cfg.backend == "sapiens"
+        extra = {}
+        if sapiens:
+            from humanverse.annotators.goliath_keypoints import GOLIATH_FLIP_INDICES
+
+            extra = {"codec": "udp", "flip_indices": GOLIATH_FLIP_INDICES}
         keypoints = estimate_poses(
             [s.image for s in todo],
             boxes,
             self._heatmaps,
-            input_size=self.cfg.input_size,
+            input_size=self.cfg.sapiens_input_size if sapiens else self.cfg.input_size,
             padding=self.cfg.bbox_padding,
             flip_test=self.cfg.flip_test,
             batch_size=self.cfg.crop_batch,
+            **extra,
         )
         for sample, kps in zip(todo, keypoints):
             for person, kp in zip(sample.persons, kps):
-                person["keypoints"] = [[round(float(x), 2), round(float(y), 2), round(float(c), 4)] for x, y, c in kp]
+                if sapiens:
+                    from humanverse.annotators.goliath_keypoints import goliath_to_coco_wholebody
+
+                    person["keypoints_goliath"] = _rounded(kp)
+                    kp = goliath_to_coco_wholebody(kp)
+                person["keypoints"] = _rounded(kp)
             sample.info.setdefault("models", {})["pose"] = self._model_id
+
+
+def _rounded(kp) -> list[list[float]]:
+    return [[round(float(x), 2), round(float(y), 2), round(float(c), 4)] for x, y, c in kp]

@@ -6,11 +6,12 @@ the mmpose and onnx backends share batching, flip test and decoding, and differ 
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
 
 from humanverse.annotators.pose_decode import (
+    COCO_WHOLEBODY_FLIP_INDICES,
     box_center_scale,
     crop_persons,
     decode_heatmaps,
@@ -30,12 +31,19 @@ def estimate_poses(
     padding: float = 1.25,
     flip_test: bool = False,
     batch_size: int = 16,
+    codec: Literal["msra", "udp"] = "msra",
+    flip_indices=COCO_WHOLEBODY_FLIP_INDICES,
 ) -> list[np.ndarray]:
     """Keypoints per image: a list of (persons x K x 3) arrays [x, y, score] in original-image pixels.
 
     Crops of all images are pooled so that a model batch can hold persons of several images; with flip test
-    each chunk carries its mirrored crops in the same forward call.
+    each chunk carries its mirrored crops in the same forward call. codec "msra" is ViTPose's geometry
+    (pose_decode), "udp" Sapiens2's (pose_udp); flip_indices is the model's left/right swap.
     """
+    from humanverse.annotators.pose_udp import crop_persons_udp, decode_heatmaps_udp
+
+    udp = codec == "udp"
+    crop = crop_persons_udp if udp else crop_persons
     centers, scales, crops, owner = [], [], [], []
     for i, (image, b) in enumerate(zip(images, boxes)):
         b = np.asarray(b, dtype=np.float32).reshape(-1, 4)
@@ -44,7 +52,7 @@ def estimate_poses(
         c, s = box_center_scale(b, padding, input_size)
         centers.append(c)
         scales.append(s)
-        crops.append(crop_persons(image, c, s, input_size))
+        crops.append(crop(image, c, s, input_size))
         owner += [i] * len(b)
     results = [np.zeros((0, 0, 3), dtype=np.float32) for _ in images]
     if not owner:
@@ -57,10 +65,13 @@ def estimate_poses(
         if flip_test:
             both = heatmap_fn(np.concatenate([chunk, np.ascontiguousarray(chunk[..., ::-1])]))
             plain, mirrored = both[: len(chunk)], both[len(chunk) :]
-            heatmaps.append((plain + flip_back(mirrored)) * 0.5)
+            heatmaps.append((plain + flip_back(mirrored, flip_indices, shift=not udp)) * 0.5)
         else:
             heatmaps.append(heatmap_fn(chunk))
-    xy, scores = decode_heatmaps(np.concatenate(heatmaps), centers_all, scales_all, input_size)
+    if udp:
+        xy, scores = decode_heatmaps_udp(np.concatenate(heatmaps), centers_all, scales_all)
+    else:
+        xy, scores = decode_heatmaps(np.concatenate(heatmaps), centers_all, scales_all, input_size)
     kps = np.concatenate([xy, scores[..., None]], axis=-1)
     owner_arr = np.asarray(owner)
     for i in range(len(images)):

@@ -98,6 +98,7 @@ def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:
     from humanverse.annotators.normal_stage import NormalStage
     from humanverse.annotators.outpaint_restore import OutpaintRestoreStage
     from humanverse.annotators.outpaint_stage import OutpaintStage
+    from humanverse.annotators.parts_stage import PartsStage
     from humanverse.annotators.pose_stage import PoseStage
 
     outpainting = cfg.outpaint.mode != "never"
@@ -108,6 +109,8 @@ def annotator_groups(cfg: CurateConfig, make) -> list[StageGroup]:
         stages.append(make(DepthStage, cfg.depth, cfg.models_dir))
     if cfg.normal is not None:
         stages.append(make(NormalStage, cfg.normal, cfg.models_dir))
+    if cfg.parts is not None:
+        stages.append(make(PartsStage, cfg.parts, cfg.models_dir))
     stages = [s for s in stages if s is not None]  # a missing model is reported by build_stage_groups
     if not stages:
         return []
