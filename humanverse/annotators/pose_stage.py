@@ -56,12 +56,10 @@ class PoseStage(Stage):
         self._model_id: str | None = None
 
     def check_models(self) -> None:
-        self._weights()
+        self._files()
 
-    def _weights(self) -> Path:
-        return self._weight_files()[0].parent if self.cfg.backend == "sapiens" else self._weight_files()[0]
-
-    def _weight_files(self) -> list[Path]:
+    def _files(self) -> list[Path]:
+        """The files the model is read from (for sapiens: the HF folder's config.json first, then its weights)."""
         if self.cfg.backend == "sapiens":
             from humanverse.annotators.sapiens_models import folder_files
 
@@ -71,11 +69,11 @@ class PoseStage(Stage):
     def setup(self) -> None:
         device = pick_device(self.resources.num_gpus > 0)
         threads = set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
-        path = self._weights()
+        path = self._files()[0]
         if self.cfg.backend == "sapiens":
             from humanverse.annotators.pose_sapiens import SapiensHeatmaps
 
-            self._heatmaps = SapiensHeatmaps(path, self.cfg.sapiens_input_size, device)
+            self._heatmaps = SapiensHeatmaps(path.parent, self.cfg.sapiens_input_size, device)
         elif self.cfg.backend == "mmpose":
             from humanverse.annotators.pose_mmpose import MMPoseHeatmaps
 
@@ -90,7 +88,7 @@ class PoseStage(Stage):
         if self._model_id is None:
             sapiens = self.cfg.backend == "sapiens"
             label = f"{self.cfg.sapiens_arch}-pose-308" if sapiens else f"{self.cfg.arch}-wholebody ({self.cfg.backend})"
-            self._model_id = model_id(label, self._weight_files())
+            self._model_id = model_id(label, self._files())
         return {"pose": self._model_id}
 
     def process(self, batch: list[Sample]) -> None:
