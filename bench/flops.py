@@ -26,10 +26,10 @@ def count(model, *inputs, **kwargs) -> float:
 
 def sapiens_flops() -> dict[str, float]:
     """Every Sapiens2 head at 0.4B and 1B, at the 1024x768 input they were trained at (the sapiens preset's):
-    the published architectures rebuilt by humanverse.annotators.sapiens_models, on the meta device."""
+    the published architectures rebuilt by humanverse.models.sapiens.loader, on the meta device."""
     import torch
 
-    from humanverse.annotators.sapiens_models import INPUT_SIZE, model_class, sapiens2_config
+    from humanverse.models.sapiens.loader import INPUT_SIZE, model_class, sapiens2_config
 
     out = {}
     h, w = INPUT_SIZE
@@ -56,7 +56,7 @@ def main() -> None:
     meta = torch.device("meta")
     out = {}
 
-    from humanverse.annotators.yolo_person import offline_ultralytics
+    from humanverse.models.detect.yolo_person import offline_ultralytics
 
     offline_ultralytics()
     from ultralytics.nn.tasks import DetectionModel
@@ -69,15 +69,15 @@ def main() -> None:
     clip = open_clip.create_model("ViT-L-14-quickgelu", pretrained=None).visual.eval()  # open_clip calls .to()
     out["CLIP ViT-L/14 224x224"] = count(clip, torch.zeros(1, 3, 224, 224))
 
-    from humanverse.annotators.pose_mmpose import build_mmpose_model
+    from humanverse.models.pose.pose_mmpose import build_mmpose_model
 
     pose = build_mmpose_model("vitpose-h").eval()  # mmengine builds on the CPU
     out["ViTPose-H 256x192 (one crop, one forward)"] = count(pose._forward, torch.zeros(1, 3, 256, 192))
 
     from transformers import DPTForDepthEstimation
 
-    from humanverse.annotators.dpt_hybrid import DPTHybrid
-    from humanverse.annotators.dpt_midas import dpt_config
+    from humanverse.models.dense.dpt_hybrid import DPTHybrid
+    from humanverse.models.dense.dpt_midas import dpt_config
 
     with meta:
         midas = DPTForDepthEstimation(dpt_config("dpt-hybrid")).eval()

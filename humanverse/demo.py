@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
 import tempfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +14,7 @@ from PIL import Image
 
 from humanverse import config as config_mod
 from humanverse.console import make_console
+from humanverse.loopback_server import serve_folder
 from humanverse.sources.image_folder import IMAGE_SUFFIXES
 
 
@@ -33,11 +31,6 @@ def collect_images(folders: list[str]) -> list[Path]:
     for folder in folders:
         found += [p for p in sorted(Path(folder).iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     return found
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def write_demo_parquet(images: list[Path], serve_dir: Path, base_url: str, target: Path) -> int:
@@ -64,24 +57,16 @@ def write_demo_parquet(images: list[Path], serve_dir: Path, base_url: str, targe
 
 
 def run_demo(output: str, image_folders: list[str], overrides: list[str], force: bool) -> int:
-    from humanverse.cli import run_curate
+    from humanverse.engine.run import run_curate
 
     console = make_console(stderr=True)
     images = collect_images(image_folders)
     cfg = config_mod.resolve("demo", None, overrides)
-    with tempfile.TemporaryDirectory(prefix="humanverse-demo-") as tmp:
-        serve_dir = Path(tmp)
-        handler = functools.partial(_QuietHandler, directory=str(serve_dir))
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            base = f"http://127.0.0.1:{server.server_address[1]}"
-            # Beside the output, at a stable path, so rerunning the demo resumes (the port may differ).
-            parquet = Path(output).with_name(Path(output).name + "-input.parquet")
-            parquet.parent.mkdir(parents=True, exist_ok=True)
-            n = write_demo_parquet(images, serve_dir, base, parquet)
-            console.print(f"demo: serving {len(images)} photos at {base} (loopback only); "
-                          f"{n} rows in the LAION-format parquet {parquet}")
-            return run_curate(cfg, [str(parquet)], output, None, force, True, console)
-        finally:
-            server.shutdown()
+    with tempfile.TemporaryDirectory(prefix="humanverse-demo-") as tmp, serve_folder(tmp) as base:
+        # Beside the output, at a stable path, so rerunning the demo resumes (the port may differ).
+        parquet = Path(output).with_name(Path(output).name + "-input.parquet")
+        parquet.parent.mkdir(parents=True, exist_ok=True)
+        n = write_demo_parquet(images, Path(tmp), base, parquet)
+        console.print(f"demo: serving {len(images)} photos at {base} (loopback only); "
+                      f"{n} rows in the LAION-format parquet {parquet}")
+        return run_curate(cfg, [str(parquet)], output, None, force, True, console)

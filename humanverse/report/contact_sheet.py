@@ -1,8 +1,8 @@
 """The contact sheet: for each sampled kept row, its image with person boxes and the whole-body skeleton,
-beside its depth and normal maps when the shard has them.
+beside its depth and normal maps and person mask when the shard has them.
 
 Drawing happens at thumbnail size (boxes and keypoints scaled down first), so lines stay visible however
-large the original photo is. The skeleton comes from humanverse.annotators.visualize: mmpose's own
+large the original photo is. The skeleton comes from humanverse.report.visualize: mmpose's own
 visualiser and COCO-WholeBody metainfo when mmpose is installed.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from humanverse.annotators.visualize import depth_colormap, draw_pose, normal_map
+from humanverse.report.visualize import depth_colormap, draw_pose, normal_map
 from humanverse.report.inspect import KeptSample
 from humanverse.report.thumbnails import (
     decode_untrusted,
@@ -21,7 +21,7 @@ from humanverse.report.thumbnails import (
     jpeg_data_uri,
     resize_rgb,
 )
-from humanverse.shards.encoding import decode_depth16, decode_normal
+from humanverse.shards.encoding import decode_depth16, decode_mask8, decode_normal
 
 
 @dataclass
@@ -63,6 +63,9 @@ def _cell(sample: KeptSample) -> SheetCell | None:
     if "normal.png" in sample.members:
         normal = resize_rgb(normal_map(decode_normal(sample.members["normal.png"])), scale)
         panels.append(("normal", jpeg_data_uri(normal)))
+    if "mask.png" in sample.members:
+        mask = (decode_mask8(sample.members["mask.png"]) * 255).astype(np.uint8)
+        panels.append(("person mask", jpeg_data_uri(resize_rgb(np.repeat(mask[..., None], 3, axis=2), scale))))
     facts = {
         "size": f"{meta.get('width')}×{meta.get('height')}",
         "persons": str(meta.get("n_persons", len(persons))),

@@ -44,8 +44,9 @@ def render(data: RunData, charts: list[Chart], cells: list[SheetCell]) -> str:
 def _demo_banner(data: RunData) -> str:
     if not data.demo:
         return ""
-    return ("<div class='banner'><b>demo run:</b> untrained models (random weights) except the OpenCV HOG person "
-            "detector; the thresholds of untrained scoring stages are off. Nothing here is a quality filter.</div>")
+    what = data.provenance or "untrained models (random weights) except the OpenCV HOG person detector"
+    return (f"<div class='banner'><b>demo run:</b> {escape(what)}. The thresholds of untrained scoring stages are "
+            "off: nothing here is a quality filter.</div>")
 
 
 def _run_section(data: RunData) -> str:
@@ -55,6 +56,7 @@ def _run_section(data: RunData) -> str:
         ("status", run.get("status", "no run.json")),
         ("started / finished", f"{_time(run.get('started_at'))} / {_time(run.get('finished_at'))}"),
         ("humanverse version", run.get("humanverse_version")),
+        ("models", data.provenance),
         ("config digest", run.get("config_digest")),
         ("input digest", run.get("input_digest")),
         ("complete tasks", data.summary.get("tasks", 0)),

@@ -17,7 +17,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from humanverse.pipeline import funnel, run_manifest
+from humanverse.shards import funnel
+from humanverse.shards import run_manifest
 from humanverse.report.rejected_images import local_image_bytes
 from humanverse.shards import atomic
 from humanverse.shards.records import SIDECAR_SCHEMA
@@ -58,6 +59,21 @@ class RunData:
     @property
     def demo(self) -> bool:
         return bool((self.run or {}).get("config", {}).get("demo", False))
+
+    @property
+    def provenance(self) -> str | None:
+        """Which stages ran trained models and which tiny random ones, from run.json's config; None if unreadable."""
+        from humanverse.config import CurateConfig
+        from humanverse.config_base import ConfigError, validate
+        from humanverse.model_provenance import provenance_line
+
+        config = (self.run or {}).get("config")
+        if not isinstance(config, dict):
+            return None
+        try:
+            return provenance_line(validate(CurateConfig, config))
+        except ConfigError:
+            return None
 
 
 def collect(output: str, samples: int = 24, per_reason: int = 6, seed: int = 0) -> RunData:

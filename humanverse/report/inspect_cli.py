@@ -7,7 +7,7 @@ import argparse
 from rich.table import Table
 
 from humanverse.console import make_console
-from humanverse.pipeline.funnel import funnel_table
+from humanverse.shards.funnel import funnel_table
 from humanverse.shards import atomic
 
 
@@ -34,6 +34,8 @@ def cmd_inspect(args) -> int:
     target = args.html or atomic.join(args.output, "report.html")
     atomic.write_bytes(target, html.encode("utf-8"))
     console.print(funnel_table(data.summary, data.demo))
+    if data.provenance:
+        console.print(f"models: {data.provenance}")
     console.print(_reason_table(data))
     console.print(f"report: {target} ({len(html) / 1e6:.1f} MB, {len(data.kept)} kept samples shown)")
     return 0

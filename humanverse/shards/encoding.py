@@ -1,4 +1,4 @@
-"""Encodings of the shard contract (DESIGN §5): 16-bit inverse-depth PNG and 8-bit RGB normal PNG.
+"""Encodings of the shard contract (DESIGN §5): 16-bit inverse-depth PNG, 8-bit RGB normal PNG, 8-bit mask PNG.
 
 Plain readers must be able to decode these without our code; webdataset's default "pil" decoder turns a
 16-bit PNG into 8-bit RGB, so readers decode depth with decode_depth16 (see README, shard format).
@@ -54,3 +54,23 @@ def decode_normal(data: bytes) -> np.ndarray:
     with Image.open(io.BytesIO(data)) as im:
         rgb = np.asarray(im.convert("RGB"), dtype=np.float32)
     return rgb / 127.5 - 1.0
+
+
+MASK_ENCODING = "8-bit grayscale PNG, person probability x 255 (>= 128: person)"
+
+
+def encode_mask8(probability: np.ndarray) -> bytes:
+    """A per-pixel person probability in [0, 1] (H x W) as an 8-bit grayscale PNG (0..255)."""
+    p = np.asarray(probability, dtype=np.float32)
+    if p.ndim != 2:
+        raise ValueError(f"mask must be H x W, got shape {p.shape}")
+    q = np.clip(np.round(np.nan_to_num(p) * 255.0), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(q, mode="L").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def decode_mask8(data: bytes) -> np.ndarray:
+    """The person probability as float32 in [0, 1]."""
+    with Image.open(io.BytesIO(data)) as im:
+        return np.asarray(im.convert("L"), dtype=np.float32) / 255.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import fsspec
 
-from humanverse.pipeline.sample import Sample
-from humanverse.pipeline.task import TaskSpec
+from humanverse.core.sample import Sample
+from humanverse.core.task import TaskSpec
 from humanverse.sources.keys import sample_key
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import fsspec
 
-from humanverse.pipeline.sample import Sample
-from humanverse.pipeline.task import TaskSpec
+from humanverse.core.sample import Sample
+from humanverse.core.task import TaskSpec
 from humanverse.sources.keys import sample_key
 
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")

@@ -55,11 +55,14 @@ def test_report_is_self_contained_and_every_image_decodes(report, curated_output
     assert not re.search(r"""(src|href)=['"]https?:""", html)
     images = decoded_images(html)
     ok = collect(curated_output).summary["counts"]["ok"]
-    # funnel chart + 5 non-empty charts (aesthetic, persons, human area, errors, rejections) + 3 panels per kept
-    assert len(images) == 1 + 5 + 3 * ok
+    # funnel chart + 5 non-empty charts (aesthetic, persons, human area, errors, rejections) + 4 panels per kept
+    assert len(images) == 1 + 5 + 4 * ok
     assert all(im.width > 20 and im.height > 20 for im in images)
-    for panel in ("pose + boxes", "depth (turbo: near = red)", "normal"):
+    for panel in ("pose + boxes", "depth (turbo: near = red)", "normal", "person mask"):
         assert html.count(f"<figcaption>{panel}</figcaption>") == ok
+    # the demo banner says, from the run's config, which stages ran trained models and which random ones
+    assert "trained models: detect (OpenCV HOG people detector), pose (MediaPipe Holistic" in html
+    assert "tiny random-weight models, output is noise: clip/aesthetic/nsfw" in html
     assert "aesthetic score (LAION, 1–10)" in html  # the scale is named in the caption
     assert "error at fetch: http_404" in html and "error at decode: not_an_image" in html
 

@@ -1,0 +1,1 @@
+"""Ground-truth accuracy of the pipeline's annotations: dataset keypoint definitions, GT loading, metrics."""

@@ -1,0 +1,1 @@
+"""Person-mask (segmentation/matting) models used by the mask stage."""

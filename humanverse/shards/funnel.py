@@ -1,0 +1,64 @@
+"""The filter funnel: how many rows each stage saw and dropped, and why, summed over shard stats."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import fsspec
+from rich.table import Table
+
+from humanverse.shards import atomic
+
+
+def load_stats(output: str) -> list[dict]:
+    fs, root = fsspec.core.url_to_fs(atomic.join(output, "shards"))
+    if not fs.exists(root):
+        return []
+    return [json.loads(fs.cat_file(p)) for p in sorted(fs.glob(root + "/*.stats.json"))]
+
+
+def totals(stats: list[dict]) -> dict:
+    out = Counter()
+    reasons = Counter()
+    stage_in: dict[str, int] = {}
+    stage_ok: dict[str, int] = {}
+    seconds = Counter()
+    order: list[str] = []
+    for s in stats:
+        for key in ("input", "ok", "rejected", "error", "written", "transient_errors", "retried"):
+            out[key] += int(s.get(key, 0))
+        reasons.update(s.get("reasons", {}))
+        for stage, counters in s.get("stages", {}).items():
+            if stage not in order:
+                order.append(stage)
+            stage_in[stage] = stage_in.get(stage, 0) + counters.get("in", 0)
+            stage_ok[stage] = stage_ok.get(stage, 0) + counters.get("ok", 0)
+        seconds.update(s.get("stage_seconds", {}))
+    # A retried row is counted again, with its final status, in the retry shard's stats.
+    out["input"] -= out.pop("retried", 0)
+    return {
+        "counts": dict(out),
+        "reasons": dict(reasons.most_common()),
+        "stages": [{"stage": st, "in": stage_in[st], "ok": stage_ok[st]} for st in order],
+        "stage_seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "tasks": len(stats),
+    }
+
+
+def funnel_table(summary: dict, demo: bool) -> Table:
+    table = Table(title="filter funnel" + (" (demo: thresholds of untrained scoring stages off)" if demo else ""))
+    table.add_column("stage")
+    table.add_column("in", justify="right")
+    table.add_column("kept", justify="right")
+    table.add_column("dropped: reason (count)")
+    for row in summary["stages"]:
+        st = row["stage"]
+        why = [f"{r.split(':', 2)[0]} {r.split(':', 2)[2]} ({n})" for r, n in summary["reasons"].items() if r.split(":")[1] == st]
+        table.add_row(st, str(row["in"]), str(row["ok"]), ", ".join(why))
+    c = summary["counts"]
+    table.caption = (
+        f"input {c.get('input', 0)} = ok {c.get('ok', 0)} + rejected {c.get('rejected', 0)} + errors {c.get('error', 0)}"
+        f"  ({c.get('transient_errors', 0)} transient errors can be retried with --retry-failed)"
+    )
+    return table
