@@ -1,5 +1,6 @@
 """curate() on the embedded Ray with tiny random Sapiens2 models (HF layout) in every Sapiens2 role, mixed
-into the demo preset by config: pose.backend, a sapiens entry in depth.models, normal.backend, parts."""
+into the demo preset by config: pose.backend, a sapiens entry in depth.models, normal.backend, parts, and
+mask.backend (matting)."""
 
 import json
 
@@ -11,13 +12,13 @@ from humanverse import config as cfgmod
 from humanverse.stages.parts import decode_classes
 from humanverse.models.sapiens.loader import DEMO_INPUT_SIZE, build_weights
 from humanverse.engine.curate import curate
-from humanverse.shards.encoding import decode_depth16, decode_normal
+from humanverse.shards.encoding import decode_depth16, decode_mask8, decode_normal
 
 
 @pytest.fixture(scope="module")
 def sapiens_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("sapiens-models")
-    for i, task in enumerate(("pose", "pointmap", "normal", "seg")):
+    for i, task in enumerate(("pose", "pointmap", "normal", "seg", "matting")):
         build_weights(root / task, task, "sapiens2-tiny", DEMO_INPUT_SIZE, seed=i)
     return root
 
@@ -32,6 +33,7 @@ def sapiens_overrides(root, *extra):
         "depth.sapiens_arch=sapiens2-tiny",
         "normal.backend=sapiens", f"normal.sapiens_weights={root / 'normal'}", "normal.sapiens_arch=sapiens2-tiny",
         f"parts={{weights: '{root / 'seg'}', arch: sapiens2-tiny, resources: {{num_cpus: 0.5, batch_size: 4}}}}",
+        f"mask={{backend: sapiens, sapiens_weights: '{root / 'matting'}', resources: {{num_cpus: 0.5, batch_size: 4}}}}",
         *extra,
     ]
 
@@ -61,7 +63,8 @@ def test_curate_with_sapiens_annotators(ray_local, laion_input, tmp_path, sapien
             assert meta["normal"]["model"].startswith("sapiens2-tiny-normal")
             assert decode_classes(s["parts.png"]).shape == (h, w)
             assert meta["parts"]["hand_classes"] == {"left_hand": 6, "right_hand": 15}
-            assert {"pose", "depth", "depth_midas", "normal", "parts"} <= set(meta["models"])
+            assert decode_mask8(s["mask.png"]).shape == (h, w) and meta["mask"]["backend"] == "sapiens"
+            assert {"pose", "depth", "depth_midas", "normal", "parts", "mask"} <= set(meta["models"])
             assert meta.get("outpaint", {}).get("applied", False) == (outpaint == "always")
             seen += 1
     assert seen == 2
