@@ -42,7 +42,8 @@ SAPIENS_NOTE = (
     'models directory (`humanverse models check --preset sapiens`); until then it stops before any work, naming '
     'the missing Sapiens2 folders (and YOLO11x). Only tiny random-weight Sapiens2 models have gone through the '
     'harness so far (`--set detect.backend=hog --set pose.sapiens_weights=<tiny folder> --set '
-    'pose.sapiens_arch=sapiens2-tiny`), so there are no Sapiens2 numbers here.'
+    'pose.sapiens_arch=sapiens2-tiny`, plus `--set {fetch,detect,pose}.resources={num_cpus: 0.5, num_gpus: 0, '
+    'actors: 1}` on a machine without a GPU, since the preset asks for one), so there are no Sapiens2 numbers here.'
 )
 MATCH_IOU = 0.5
 PCK_THRESHOLD = 0.2
