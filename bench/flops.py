@@ -6,7 +6,8 @@ is of one forward at the stated input. FlopCounterMode counts 2 FLOPs per multip
 convolutions and attention, which is the compute that matters on a GPU; element-wise ops are left out.
 Feeds bench/GPU.md.
 
-    python bench/flops.py
+    python bench/flops.py              # every model
+    python bench/flops.py --sapiens    # only the Sapiens2 heads (0.4B and 1B; seconds, all on `meta`)
 """
 
 from __future__ import annotations
@@ -23,7 +24,32 @@ def count(model, *inputs, **kwargs) -> float:
     return counter.get_total_flops()
 
 
+def sapiens_flops() -> dict[str, float]:
+    """Every Sapiens2 head at 0.4B and 1B, at the 1024x768 input they were trained at (the sapiens preset's):
+    the published architectures rebuilt by humanverse.models.sapiens.loader, on the meta device."""
+    import torch
+
+    from humanverse.models.sapiens.loader import INPUT_SIZE, model_class, sapiens2_config
+
+    out = {}
+    h, w = INPUT_SIZE
+    for arch in ("sapiens2-0.4b", "sapiens2-1b"):
+        for task in ("pose", "pointmap", "normal", "seg", "matting"):
+            with torch.device("meta"):
+                model = model_class(task)(sapiens2_config(task, arch)).eval()
+                out[f"Sapiens2 {arch[9:]} {task} {h}x{w}"] = count(model, pixel_values=torch.empty(1, 3, h, w))
+    return out
+
+
 def main() -> None:
+    import sys
+
+    if "--sapiens" in sys.argv:
+        out = sapiens_flops()
+        for k, v in out.items():
+            print(f"{k}: {v / 1e9:.1f} GFLOPs")
+        common.write_json("flops_sapiens", out)
+        return
     common.quiet_libraries()
     import torch
 
@@ -69,6 +95,7 @@ def main() -> None:
         out["SD VAE encode 512x512"] = count(vae.encode, torch.empty(1, 3, 512, 512))
         out["SD VAE decode 64x64 latent"] = count(vae.decode, torch.empty(1, 4, 64, 64))
         out["OpenCLIP ViT-H text tower (23 layers), 77 tokens"] = count(text, torch.zeros(1, 77, dtype=torch.long))
+    out.update(sapiens_flops())
     for k, v in out.items():
         print(f"{k}: {v / 1e9:.1f} GFLOPs")
     common.write_json("flops", {k: v for k, v in out.items()})

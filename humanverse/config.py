@@ -18,6 +18,7 @@ from humanverse.stages.depth import DepthConfig
 from humanverse.stages.mask import MaskConfig
 from humanverse.stages.normal import NormalConfig
 from humanverse.stages.outpaint import OutpaintConfig
+from humanverse.stages.parts import PartsConfig
 from humanverse.stages.detect import DetectConfig
 from humanverse.stages.pose import PoseConfig
 from humanverse.config_base import ConfigError, Section, apply_overrides, load_yaml, validate
@@ -96,6 +97,8 @@ class CurateConfig(Section):
     """Whole-body pose on every kept person; null turns the stage off."""
     depth: DepthConfig | None = DepthConfig()
     normal: NormalConfig | None = NormalConfig()
+    parts: PartsConfig | None = None
+    """Sapiens2 body-part segmentation (`parts.png`); off unless configured (the sapiens preset turns it on)."""
     mask: MaskConfig | None = None
     """8-bit person mask (mask.png); off unless a section is given (`--set mask={}` for the defaults)."""
     layout: LayoutConfig = LayoutConfig()

@@ -3,7 +3,8 @@
 Read from the config itself (never a hard-coded list), so the curate banner, the summary and the inspect
 report say exactly what a run's annotations are worth. A model path under `demo/` in the models directory
 is one of models/demo_weights' untrained builds; every other model is a trained one (published weights, or a
-model shipped inside a wheel: OpenCV HOG, MediaPipe).
+model shipped inside a wheel: OpenCV HOG, MediaPipe). A Sapiens2 model whose section names the arch
+`sapiens2-tiny` is a random-weight build too, wherever it lies.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def _is_demo(path: str) -> bool:
     return path.replace("\\", "/").startswith(f"{DEMO_SUBDIR}/")
 
 
+def _sapiens_trained(arch: str, weights: str) -> bool:
+    return arch != "sapiens2-tiny" and not _is_demo(weights)
+
+
 def stage_models(cfg: CurateConfig) -> list[StageModel]:
     out: list[StageModel] = []
     d = cfg.detect
@@ -37,19 +42,33 @@ def stage_models(cfg: CurateConfig) -> list[StageModel]:
     if cfg.outpaint.mode != "never":
         out.append(StageModel("outpaint", cfg.outpaint.model, not _is_demo(cfg.outpaint.model)))
     if cfg.pose is not None:
-        if cfg.pose.backend == "mediapipe":
+        if cfg.pose.backend == "sapiens":
+            trained = _sapiens_trained(cfg.pose.sapiens_arch, cfg.pose.sapiens_weights)
+            out.append(StageModel("pose", f"{cfg.pose.sapiens_arch} (sapiens)", trained))
+        elif cfg.pose.backend == "mediapipe":
             which = "Holistic (BlazePose, face mesh, hands)" if cfg.pose.mediapipe.holistic else "BlazePose"
             out.append(StageModel("pose", f"MediaPipe {which}", True))
         else:
             out.append(StageModel("pose", f"{cfg.pose.arch} ({cfg.pose.backend})", not _is_demo(cfg.pose.weights)))
     if cfg.depth is not None:
-        paths = {"midas": cfg.depth.midas_weights, "omnidata": cfg.depth.omnidata_weights}
+        paths = {"midas": cfg.depth.midas_weights, "omnidata": cfg.depth.omnidata_weights,
+                 "sapiens": cfg.depth.sapiens_weights}
         for name in cfg.depth.models:
-            out.append(StageModel(f"depth ({name})", paths[name], not _is_demo(paths[name])))
+            trained = _sapiens_trained(cfg.depth.sapiens_arch, paths[name]) if name == "sapiens" else not _is_demo(paths[name])
+            out.append(StageModel(f"depth ({name})", paths[name], trained))
     if cfg.normal is not None:
-        out.append(StageModel("normal", cfg.normal.weights, not _is_demo(cfg.normal.weights)))
+        if cfg.normal.backend == "sapiens":
+            w = cfg.normal.sapiens_weights
+            out.append(StageModel("normal", w, _sapiens_trained(cfg.normal.sapiens_arch, w)))
+        else:
+            out.append(StageModel("normal", cfg.normal.weights, not _is_demo(cfg.normal.weights)))
+    if cfg.parts is not None:
+        out.append(StageModel("parts", cfg.parts.weights, _sapiens_trained(cfg.parts.arch, cfg.parts.weights)))
     if cfg.mask is not None:
-        out.append(StageModel("mask", {"mediapipe_selfie": "MediaPipe selfie segmentation"}[cfg.mask.backend], True))
+        if cfg.mask.backend == "sapiens":
+            out.append(StageModel("mask", cfg.mask.sapiens_weights, not _is_demo(cfg.mask.sapiens_weights)))
+        else:
+            out.append(StageModel("mask", "MediaPipe selfie segmentation", True))
     return out
 
 

@@ -24,7 +24,7 @@ RELAXED = [
     # scoring stages that only filter are off: accuracy is about the annotations
     "aesthetic.enabled=false", "nsfw.enabled=false", "clip.keep_embeddings=false",
 ]
-POSE_ONLY = ["outpaint.mode=never", "depth=null", "normal=null", "mask=null"]
+POSE_ONLY = ["outpaint.mode=never", "depth=null", "normal=null", "parts=null", "mask=null"]
 """With RELAXED: the stages between a URL and its keypoints, nothing else (fast enough for CI)."""
 
 

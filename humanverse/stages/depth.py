@@ -1,8 +1,9 @@
-"""Stage: relative inverse depth from MiDaS DPT-hybrid and/or Omnidata, as 16-bit PNG members.
+"""Stage: relative inverse depth from MiDaS DPT-hybrid, Omnidata and/or Sapiens2, as 16-bit PNG members.
 
 The primary model's map becomes `depth.png` (DESIGN §5) with info["depth"] = {model, min, max, kind, member};
 every other configured model adds `depth_<model>.png` and info["depth_<model>"]. Maps are at the image's
-original size, min-max normalised per image; the json keeps the range they came from.
+original size, min-max normalised per image; the json keeps the range they came from (and, for Sapiens2,
+whose pointmap is metric, the z range in metres).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import encode_depth16
 
-DepthModel = Literal["midas", "omnidata"]
+DepthModel = Literal["midas", "omnidata", "sapiens"]
 KIND = "relative inverse depth"
 
 
@@ -36,6 +37,10 @@ class DepthConfig(Section):
     omnidata_weights: str = "omnidata/omnidata_dpt_depth_v2.ckpt"
     omnidata_arch: Literal["dpt-hybrid", "tiny"] = "dpt-hybrid"
     omnidata_resize: ResizeMode = "pad"
+    sapiens_weights: str = "hf:facebook/sapiens2-pointmap-0.4b"
+    """Sapiens2 pointmap, HF layout (folder or hf:<repo> in the local HF cache); depth is its z."""
+    sapiens_arch: Literal["sapiens2-0.4b", "sapiens2-1b", "sapiens2-tiny"] = "sapiens2-0.4b"
+    """Only names the model in json and run.json; the architecture comes from the folder's config."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=4)
 
     @model_validator(mode="after")
@@ -67,6 +72,11 @@ class DepthStage(Stage):
             path = locate(self.cfg.midas_weights, ["config.json"], self.models_dir)
             check_files(path)
             return path, [path / "config.json"] + [path / f for f in WEIGHT_FILES if (path / f).exists()][:1]
+        if name == "sapiens":
+            from humanverse.models.sapiens.loader import folder_files
+
+            files = folder_files(self.cfg.sapiens_weights, self.models_dir)
+            return files[0].parent, files
         path = locate(self.cfg.omnidata_weights, [], self.models_dir)
         return path, [path]
 
@@ -78,6 +88,10 @@ class DepthStage(Stage):
                 from humanverse.models.dense.dpt_midas import MidasDepth
 
                 self._predictors[name] = MidasDepth(path, device, self.cfg.midas_resize)
+            elif name == "sapiens":
+                from humanverse.models.sapiens.dense import SapiensDepth
+
+                self._predictors[name] = SapiensDepth(path, device)
             else:
                 from humanverse.models.dense.omnidata import OmnidataPredictor
 
@@ -91,7 +105,8 @@ class DepthStage(Stage):
 
     def model_ids(self) -> dict[str, str]:
         if not self._ids:
-            labels = {"midas": "dpt-hybrid-midas", "omnidata": f"omnidata-{self.cfg.omnidata_arch}-depth-v2"}
+            labels = {"midas": "dpt-hybrid-midas", "omnidata": f"omnidata-{self.cfg.omnidata_arch}-depth-v2",
+                      "sapiens": f"{self.cfg.sapiens_arch}-pointmap-z"}
             for name in self.cfg.models:
                 self._ids[self.annotation(name, self.cfg.primary)] = model_id(labels[name], self._files(name)[1])
         return dict(self._ids)
@@ -102,9 +117,10 @@ class DepthStage(Stage):
             return
         for name in self.cfg.models:
             maps = self._predictors[name]([s.image for s in todo])
+            extras = getattr(self._predictors[name], "last_ranges", None) or [{}] * len(maps)
             key = self.annotation(name, self.cfg.primary)
-            for sample, depth in zip(todo, maps):
-                sample.info[key] = {"model": self._ids[key], "kind": KIND}
+            for sample, depth, extra in zip(todo, maps, extras):
+                sample.info[key] = {"model": self._ids[key], "kind": KIND, **extra}
                 self.record_models(sample, key)
                 if stash_map(sample, key, depth):
                     continue  # outpainted: outpaint_restore crops it to the original frame and encodes it

@@ -1,4 +1,4 @@
-"""Stage: surface normals from Omnidata DPT-hybrid, as the 8-bit RGB `normal.png` member (DESIGN §5).
+"""Stage: surface normals from Omnidata DPT-hybrid or Sapiens2, as the 8-bit RGB `normal.png` member (DESIGN §5).
 
 Normals are unit vectors at the image's original size in NORMAL_CONVENTION, which info["normal"] also names,
 so a reader never has to guess the frame.
@@ -6,6 +6,7 @@ so a reader never has to guess the frame.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from humanverse.models.checkpoint_io import model_id
@@ -19,10 +20,18 @@ from humanverse.shards.encoding import NORMAL_CONVENTION, encode_normal
 
 
 class NormalConfig(Section):
+    backend: Literal["omnidata", "sapiens"] = "omnidata"
+    """omnidata: the paper's Omnidata DPT-hybrid. sapiens: Meta's Sapiens2 normal head (transformers)."""
     weights: str = "omnidata/omnidata_dpt_normal_v2.ckpt"
     arch: Literal["dpt-hybrid", "tiny"] = "dpt-hybrid"
     resize: ResizeMode = "pad"
-    """pad keeps the image's geometry (a stretch would tilt the predicted normals)."""
+    """pad keeps the image's geometry (a stretch would tilt the predicted normals); Sapiens2 always pads."""
+    sapiens_weights: str = "hf:facebook/sapiens2-normal-0.4b"
+    """backend sapiens: the Sapiens2 normal HF folder (a path, relative to the models dir, or hf:<repo>)."""
+    sapiens_arch: Literal["sapiens2-0.4b", "sapiens2-1b", "sapiens2-tiny"] = "sapiens2-0.4b"
+    """backend sapiens: names the model in json and run.json (the architecture comes from the folder)."""
+    sapiens_frame: Literal["opengl", "opencv"] = "opengl"
+    """Sapiens2's output axes: opengl (x right, y up, z to camera: the evidence, README) or opencv (y, z flipped)."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=4)
 
 
@@ -37,20 +46,33 @@ class NormalStage(Stage):
         self._id: str | None = None
 
     def weight_checks(self):
-        return [lambda: locate(self.cfg.weights, [], self.models_dir)]
+        return [self._files]
+
+    def _files(self) -> list[Path]:
+        if self.cfg.backend == "sapiens":
+            from humanverse.models.sapiens.loader import folder_files
+
+            return folder_files(self.cfg.sapiens_weights, self.models_dir)
+        return [locate(self.cfg.weights, [], self.models_dir)]
 
     def setup(self) -> None:
-        from humanverse.models.dense.omnidata import OmnidataPredictor
-
         device = self.use_device()
-        path = locate(self.cfg.weights, [], self.models_dir)
-        self._predict = OmnidataPredictor(path, "normal", self.cfg.arch, device, self.cfg.resize)
+        files = self._files()
+        if self.cfg.backend == "sapiens":
+            from humanverse.models.sapiens.dense import SapiensNormals
+
+            self._predict = SapiensNormals(files[0].parent, device, self.cfg.sapiens_frame)
+        else:
+            from humanverse.models.dense.omnidata import OmnidataPredictor
+
+            self._predict = OmnidataPredictor(files[0], "normal", self.cfg.arch, device, self.cfg.resize)
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            path = locate(self.cfg.weights, [], self.models_dir)
-            self._id = model_id(f"omnidata-{self.cfg.arch}-normal-v2", [path])
+            sapiens = self.cfg.backend == "sapiens"
+            label = f"{self.cfg.sapiens_arch}-normal" if sapiens else f"omnidata-{self.cfg.arch}-normal-v2"
+            self._id = model_id(label, self._files())
         return {"normal": self._id}
 
     def process(self, batch: list[Sample]) -> None:

@@ -62,6 +62,8 @@ class OutpaintRestoreStage(Stage):
             if "keypoints" in person:
                 on_canvas["keypoints"] = person["keypoints"]
                 person["keypoints"], person["keypoints_outside"] = keypoints_to_original(person["keypoints"], canvas)
+            if "keypoints_goliath" in person:  # the sapiens pose backend's own 308 points
+                person["keypoints_goliath"], _ = keypoints_to_original(person["keypoints_goliath"], canvas)
             person["box"] = list(box)
             canvas_persons.append(on_canvas)
         canvas_maps = {}

@@ -10,8 +10,8 @@ Which config section turns what on:
   the person rule (after, by default: only people photos pay for CLIP);
 - outpaint and outpaint_restore: when outpaint.mode is not `never`; restore rides in the last annotator's
   group (cheap CPU work, no extra hop);
-- pose, depth, normal, mask: when their section is not null (mask is null unless a preset or `--set mask={}`
-  turns it on); `layout.annotators: fused` puts all annotators in
+- pose, depth, normal, parts, mask: when their section is not null (parts is on in the sapiens preset only; mask is null unless a
+  preset or `--set mask={}` turns it on); `layout.annotators: fused` puts all annotators in
   one group (`annotate`, sized by layout.fused_resources), per_model gives each its own.
 
 The metadata aesthetic cut: when the aesthetic score may come from metadata (aesthetic.source is
@@ -36,6 +36,7 @@ from humanverse.stages.metadata import MetadataFilter
 from humanverse.stages.normal import NormalStage
 from humanverse.stages.outpaint import OutpaintStage
 from humanverse.stages.outpaint_restore import OutpaintRestoreStage
+from humanverse.stages.parts import PartsStage
 from humanverse.stages.person_rule import PersonRule
 from humanverse.stages.pose import PoseStage
 from humanverse.stages.resolution import ResolutionFilter
@@ -59,7 +60,8 @@ def plan(cfg: CurateConfig, allow_private_urls: bool = False) -> list[tuple[str,
     outpaint_on = cfg.outpaint.mode != "never"
     fused = cfg.layout.annotators == "fused"
     annotators = {"outpaint": outpaint_on, "pose": cfg.pose is not None,
-                  "depth": cfg.depth is not None, "normal": cfg.normal is not None, "mask": cfg.mask is not None}
+                  "depth": cfg.depth is not None, "normal": cfg.normal is not None,
+                  "parts": cfg.parts is not None, "mask": cfg.mask is not None}
     last_annotator = [name for name, on in annotators.items() if on][-1:] or ["outpaint"]
 
     def annotator(name: str) -> str:
@@ -79,6 +81,7 @@ def plan(cfg: CurateConfig, allow_private_urls: bool = False) -> list[tuple[str,
         (annotator("pose"),              PoseStage,             (cfg.pose, models),                annotators["pose"]),
         (annotator("depth"),             DepthStage,            (cfg.depth, models),               annotators["depth"]),
         (annotator("normal"),            NormalStage,           (cfg.normal, models),              annotators["normal"]),
+        (annotator("parts"),             PartsStage,            (cfg.parts, models),               annotators["parts"]),
         (annotator("mask"),              MaskStage,             (cfg.mask, models),                annotators["mask"]),
         (annotator(last_annotator[0]),   OutpaintRestoreStage,  (cfg.outpaint, models),            outpaint_on),
     ]

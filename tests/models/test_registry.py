@@ -47,6 +47,18 @@ def test_every_real_preset_path_is_in_the_registry():
     assert [w for w in wanted if w not in specs] == []
 
 
+def test_every_sapiens_preset_path_is_in_the_registry_with_its_licence():
+    cfg = cfgmod.resolve("sapiens", None, [])
+    by_spec = {e.spec: e for e in REGISTRY if "sapiens" in e.presets}
+    wanted = [cfg.detect.weights, cfg.pose.sapiens_weights, cfg.depth.sapiens_weights, cfg.depth.midas_weights,
+              cfg.normal.sapiens_weights, cfg.parts.weights, cfg.outpaint.model, cfg.clip.weights,
+              cfg.aesthetic.weights, cfg.nsfw.weights]
+    assert [w for w in wanted if w not in by_spec] == []
+    for spec in (cfg.pose.sapiens_weights, cfg.depth.sapiens_weights, cfg.normal.sapiens_weights, cfg.parts.weights):
+        assert "Sapiens2 License" in by_spec[spec].licence and "not Apache" in by_spec[spec].licence
+    assert {"vitpose-h-wholebody", "omnidata-depth-v2"}.isdisjoint(e.name for e in selected("sapiens", []))
+
+
 def test_unknown_names_are_errors():
     with pytest.raises(ValueError, match="unknown model"):
         selected(None, ["nope"])

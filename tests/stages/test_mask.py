@@ -85,3 +85,34 @@ def test_mask_is_off_in_the_humanverse_preset_and_on_in_the_demo():
     assert cfgmod.resolve("humanverse", None, []).mask is None
     assert cfgmod.resolve("demo", None, []).mask.backend == "mediapipe_selfie"
     assert cfgmod.resolve("humanverse", None, ["mask={}"]).mask == MaskConfig()
+
+
+def test_sapiens_backend_mattes_the_person_boxes_into_mask_png(tmp_path):
+    """mask.backend: sapiens (Sapiens2 matting, tiny random weights here): the stage hands the person boxes to
+    the backend, so mask.png is 0 outside their padded union; the model id names the matting folder."""
+    from humanverse.models.sapiens.loader import DEMO_INPUT_SIZE, build_weights
+    from humanverse.models.sapiens.matting import region_of
+
+    build_weights(tmp_path / "matting", "matting", "sapiens2-tiny", DEMO_INPUT_SIZE)
+    stage = MaskStage(MaskConfig(backend="sapiens", sapiens_weights="matting"), models_dir=str(tmp_path))
+    stage.check_models()
+    stage.setup()
+    rgb = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    box = [50.0, 40.0, 150.0, 290.0]
+    sample = _sample(rgb)
+    sample.persons = [{"box": box}]
+    stage.process([sample])
+    with Image.open(io.BytesIO(sample.members["mask.png"])) as im:
+        assert im.mode == "L" and im.size == (400, 300)
+    mask = decode_mask8(sample.members["mask.png"])
+    x0, y0, x1, y1 = region_of(np.array([box]), 400, 300)
+    assert mask[:, x1:].max() == 0 and mask[y0:y1, x0:x1].max() > 0
+    assert sample.info["mask"]["backend"] == "sapiens"
+    assert sample.info["models"]["mask"].startswith("sapiens2-matting sha256:")
+
+
+def test_sapiens_backend_names_its_missing_folder(tmp_path):
+    from humanverse.core.model_check import MissingModelFiles
+
+    with pytest.raises(MissingModelFiles, match="nowhere"):
+        MaskStage(MaskConfig(backend="sapiens", sapiens_weights="nowhere"), models_dir=str(tmp_path)).check_models()

@@ -8,11 +8,12 @@ keypoints, mapped back to the image by the same inverse as the heatmaps.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Literal
 
 import numpy as np
 
 from humanverse.models.pose.pose_decode import (
+    COCO_WHOLEBODY_FLIP_INDICES,
     box_center_scale,
     crop_persons,
     crop_to_image,
@@ -27,7 +28,11 @@ KeypointFn = Callable[[np.ndarray], np.ndarray]
 
 
 def crop_all(
-    images: list[np.ndarray], boxes: list[np.ndarray], input_size: tuple[int, int], padding: float
+    images: list[np.ndarray],
+    boxes: list[np.ndarray],
+    input_size: tuple[int, int],
+    padding: float,
+    crop: Callable = crop_persons,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Centers, scales and uint8 crops of every box of every image, and which image each crop belongs to."""
     centers, scales, crops, owner = [], [], [], []
@@ -38,7 +43,7 @@ def crop_all(
         c, s = box_center_scale(b, padding, input_size)
         centers.append(c)
         scales.append(s)
-        crops.append(crop_persons(image, c, s, input_size))
+        crops.append(crop(image, c, s, input_size))
         owner += [i] * len(b)
     if not owner:
         empty = np.zeros((0, 2), dtype=np.float32)
@@ -84,13 +89,20 @@ def estimate_poses(
     padding: float = 1.25,
     flip_test: bool = False,
     batch_size: int = 16,
+    codec: Literal["msra", "udp"] = "msra",
+    flip_indices=COCO_WHOLEBODY_FLIP_INDICES,
 ) -> list[np.ndarray]:
     """Keypoints per image: a list of (persons x K x 3) arrays [x, y, score] in original-image pixels.
 
     Crops of all images are pooled so that a model batch can hold persons of several images; with flip test
-    each chunk carries its mirrored crops in the same forward call.
+    each chunk carries its mirrored crops in the same forward call. codec "msra" is ViTPose's geometry
+    (pose_decode), "udp" Sapiens2's (models/sapiens/pose_udp.py); flip_indices is the model's left/right swap.
     """
-    centers_all, scales_all, crops, owner = crop_all(images, boxes, input_size, padding)
+    from humanverse.models.sapiens.pose_udp import crop_persons_udp, decode_heatmaps_udp
+
+    udp = codec == "udp"
+    crop = crop_persons_udp if udp else crop_persons
+    centers_all, scales_all, crops, owner = crop_all(images, boxes, input_size, padding, crop)
     if len(owner) == 0:
         return split_by_image(np.zeros((0, 0, 3), dtype=np.float32), owner, len(images))
     x = normalize_crops(crops)
@@ -100,9 +112,12 @@ def estimate_poses(
         if flip_test:
             both = heatmap_fn(np.concatenate([chunk, np.ascontiguousarray(chunk[..., ::-1])]))
             plain, mirrored = both[: len(chunk)], both[len(chunk) :]
-            heatmaps.append((plain + flip_back(mirrored)) * 0.5)
+            heatmaps.append((plain + flip_back(mirrored, flip_indices, shift=not udp)) * 0.5)
         else:
             heatmaps.append(heatmap_fn(chunk))
-    xy, scores = decode_heatmaps(np.concatenate(heatmaps), centers_all, scales_all, input_size)
+    if udp:
+        xy, scores = decode_heatmaps_udp(np.concatenate(heatmaps), centers_all, scales_all)
+    else:
+        xy, scores = decode_heatmaps(np.concatenate(heatmaps), centers_all, scales_all, input_size)
     kps = np.concatenate([xy, scores[..., None]], axis=-1)
     return split_by_image(kps, owner, len(images))
