@@ -59,8 +59,9 @@ class Heartbeat:
 class ReadTasks:
     """TaskSpec -> TaskPayload with the chunk's rows; a chunk that cannot be read fails its task only."""
 
-    def __init__(self, column_map: dict[str, str], dataset: str | None, retries: int, namespace: str | None = None):
-        self.column_map, self.dataset, self.retries = column_map, dataset, retries
+    def __init__(self, column_map: dict[str, str], dataset: str | None, retries: int, namespace: str | None = None,
+                 max_bytes: int | None = None):
+        self.column_map, self.dataset, self.retries, self.max_bytes = column_map, dataset, retries, max_bytes
         self.heartbeat = Heartbeat(namespace)
 
     def __call__(self, batch) -> dict:
@@ -74,7 +75,7 @@ class ReadTasks:
         started = time.perf_counter()
         for attempt in range(self.retries + 1):
             try:
-                task.samples = reader_for(spec.input_format, self.column_map, self.dataset).read(spec)
+                task.samples = reader_for(spec.input_format, self.column_map, self.dataset, self.max_bytes).read(spec)
                 task.failed = None
                 break
             except Exception as exc:  # noqa: BLE001
@@ -155,13 +156,20 @@ class WriteShards:
         rows = {"task_id": [], "stats": [], "failed": []}
         for task in _tasks(batch):
             self.heartbeat.enter(task.task_id, "write")
+            stats = None
+            if not task.failed:
+                try:
+                    stats = self.write_shard(self.output, task)
+                except Exception as exc:  # noqa: BLE001 - reported like any other failed task
+                    task.failed = f"write: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
             if task.failed:
                 report = {"task_id": task.task_id, "error": task.failed, "spec": task.spec.__dict__}
-                atomic.write_bytes(failed_report_path(self.output, task.task_id), json.dumps(report, indent=1).encode())
+                atomic.write_bytes(failed_report_path(self.output, task.task_id),
+                                   json.dumps(report, indent=1, default=str).encode())
                 rows["stats"].append(json.dumps(task.summary()))
                 rows["failed"].append(task.failed.splitlines()[0])
             else:
-                rows["stats"].append(json.dumps(self.write_shard(self.output, task)))
+                rows["stats"].append(json.dumps(stats))
                 rows["failed"].append("")
             rows["task_id"].append(task.task_id)
             self.heartbeat.leave()

@@ -10,7 +10,6 @@ import pytest
 import urllib3.util.connection
 from pydantic import ValidationError
 
-from humanverse.sources import url_guard
 from humanverse.sources.download import DownloadConfig, Downloader, robots_tag_opts_out
 from tests.support.http_server import HTML_PAGE, TINY_PNG, LocalHTTPServer
 
