@@ -197,7 +197,7 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
         source_info = _metadata_inventory(image.info)
         icc = image.info.get("icc_profile")
         exif = image.getexif() if cfg.keep_metadata and exif_error is None else None
-    # the source image is closed here: the rotation below copies only the RGB output
+        image.close()  # frees the pixels now (leaving `with` only closes the file): below, only `rgb` is alive
     exif_transposed = orientation in _ORIENT
     if exif_transposed:
         try:
@@ -220,13 +220,19 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
         if stripped is not None:
             jpeg, removed = stripped.data, stripped.removed
         else:
+            # a JPEG source's metadata is listed from its segments (Pillow drops an ICC profile of many chunks)
+            segments = strip_jpeg_metadata(data, max_icc_bytes=-1) if header.format == "JPEG" else None
+            if segments is not None:
+                source_info, icc = segments.removed, segments.icc_profile
             carried_icc = _icc_for_rgb(icc, header.mode, cfg)
             if exif is not None:
                 exif[ExifTags.Base.Orientation] = 1  # the pixels are upright now
             jpeg = encode_jpeg(rgb, cfg.jpeg_quality, icc_profile=carried_icc,
                                exif=exif.tobytes() if exif is not None and len(exif) else None)
             removed = {k: v for k, v in source_info.items() if not (cfg.keep_metadata and k == "exif")}
-            if icc and carried_icc is None:
+            if carried_icc is not None:
+                removed.pop("icc_profile", None)
+            elif icc:
                 removed["icc_profile"] = len(icc)
     except MemoryError:
         return None, "out_of_memory"
