@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from humanverse.pipeline import funnel, run_manifest
-from humanverse.report.rejected_images import local_image_bytes
+from humanverse.report.rejected_images import local_image_bytes, named_local_inputs
 from humanverse.shards import atomic
 from humanverse.shards.records import SIDECAR_SCHEMA
 
@@ -65,13 +65,14 @@ def collect(output: str, samples: int = 24, per_reason: int = 6, seed: int = 0) 
     task_ids = [s["task_id"] for s in stats]
     sidecar = read_sidecars(output, task_ids)
     rng = random.Random(seed)
+    run = run_manifest.read_run_json(output)
     return RunData(
         output=output,
-        run=run_manifest.read_run_json(output),
+        run=run,
         summary=funnel.totals(stats),
         sidecar=sidecar,
         kept=read_kept_samples(output, sidecar, samples, rng),
-        rejected=rejected_examples(sidecar, per_reason, rng),
+        rejected=rejected_examples(sidecar, per_reason, rng, named_local_inputs(run)),
         rejected_totals=_reason_counts(sidecar),
     )
 
@@ -105,8 +106,13 @@ def read_kept_samples(output: str, sidecar: pa.Table, n: int, rng: random.Random
     return [found[r["key"]] for r in chosen if r["key"] in found]
 
 
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+"""Shard members larger than this are not read into the report (a shard is data too)."""
+
+
 def _tar_members(tar_url: str, keys: set[str]):
-    """(key, {suffix: bytes}) for the wanted keys, streaming the tar once (works on object stores too)."""
+    """(key, {suffix: bytes}) for the wanted keys, streaming the tar once (works on object stores too);
+    members over MAX_MEMBER_BYTES by their header are skipped unread."""
     current, files = None, {}
     with fsspec.open(tar_url, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
         for member in tar:
@@ -117,14 +123,15 @@ def _tar_members(tar_url: str, keys: set[str]):
                 if current in keys:
                     yield current, files
                 current, files = key, {}
-            if key in keys:
+            if key in keys and member.size <= MAX_MEMBER_BYTES:
                 handle = tar.extractfile(member)
-                files[suffix] = handle.read() if handle else b""
+                files[suffix] = handle.read(member.size) if handle else b""
         if current in keys:
             yield current, files
 
 
-def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random) -> dict[str, list[RejectedExample]]:
+def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random,
+                      named_inputs: dict[str, str] | None = None) -> dict[str, list[RejectedExample]]:
     rows = [r for r in sidecar.select(["key", "status", "stage", "reason", "url", "source_id", "input", "row"])
             .to_pylist() if r["status"] != "ok"]
     grouped: dict[str, list[dict]] = defaultdict(list)
@@ -135,7 +142,7 @@ def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random) ->
         picked = rng.sample(grouped[label], min(per_reason, len(grouped[label])))
         out[label] = [
             RejectedExample(r["key"], r["status"], r["stage"], r["reason"], r["url"], r["source_id"],
-                            local_image_bytes(r["url"], r["input"], r["row"]))
+                            local_image_bytes(r["input"], r["row"], named_inputs or {}))
             for r in sorted(picked, key=lambda r: r["key"])
         ]
     return out
