@@ -106,16 +106,18 @@ def sidecar_table(rows: list[dict[str, Any]], extra: list[dict[str, Any]]) -> pa
     return table
 
 
-_INT32 = range(-(2**31), 2**31)
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 
 def _int32(v) -> int | None:
     """A declared size as int32, or None for anything else (3e9, 2**62, NaN, inf, '12px', a list)."""
+    if v is None or isinstance(v, bool):
+        return None
     try:
-        number = None if v is None or isinstance(v, bool) else int(v)
+        number = int(v)
     except (TypeError, ValueError, OverflowError):
         return None
-    return number if number in _INT32 else None
+    return number if _INT32_MIN <= number <= _INT32_MAX else None
 
 
 def _float(v) -> float | None:
