@@ -98,7 +98,10 @@ def resolve_host(host: str, timeout: float = math.inf, resolver: Resolver | None
         raise URLRefused(BAD_URL) from answer
     if isinstance(answer, BaseException):
         raise URLRefused(DNS_ERROR, transient=True) from answer
-    addresses = sorted(set(answer))
+    try:  # in the resolver's order (its preference), each once; anything not an address is a DNS failure
+        addresses = list(dict.fromkeys(str(ipaddress.ip_address(a)) for a in answer))
+    except (TypeError, ValueError) as error:
+        raise URLRefused(DNS_ERROR) from error
     if not addresses:
         raise URLRefused(DNS_ERROR, transient=True)
     return addresses
