@@ -26,8 +26,8 @@ def timed(fn, repeat: int) -> float:
 
 
 def bench_pose(repeat: int, image: np.ndarray) -> None:
-    from humanverse.annotators.pose_mmpose import build_mmpose_model
-    from humanverse.annotators.pose_topdown import estimate_poses
+    from humanverse.models.pose.pose_mmpose import build_mmpose_model
+    from humanverse.models.pose.pose_topdown import estimate_poses
 
     model = build_mmpose_model("vitpose-h")
 
@@ -45,7 +45,7 @@ def bench_pose(repeat: int, image: np.ndarray) -> None:
 
 
 def bench_dense(name: str, model: torch.nn.Module, repeat: int, image: np.ndarray, mean, std, mode, out) -> None:
-    from humanverse.annotators.dense_io import back_to_images, to_square_batch
+    from humanverse.models.dense.dense_io import back_to_images, to_square_batch
 
     @torch.inference_mode()
     def run():
@@ -71,13 +71,13 @@ def main() -> None:
     if "midas" in only:
         from transformers import DPTForDepthEstimation
 
-        from humanverse.annotators.dpt_midas import dpt_config
+        from humanverse.models.dense.dpt_midas import dpt_config
 
         m = DPTForDepthEstimation(dpt_config("dpt-hybrid")).eval()
         bench_dense("MiDaS DPT-hybrid (transformers)", m, args.repeat, image, 0.5, 0.5, "stretch",
                     lambda o: o.predicted_depth[:, None])
     if "omnidata" in only:
-        from humanverse.annotators.dpt_hybrid import DPTHybrid
+        from humanverse.models.dense.dpt_hybrid import DPTHybrid
 
         for task, ch, mean, std in (("depth", 1, 0.5, 0.5), ("normal", 3, 0.0, 1.0)):
             bench_dense(f"Omnidata DPT-hybrid {task}", DPTHybrid("dpt-hybrid", ch).eval(), args.repeat, image,

@@ -32,16 +32,16 @@ def main() -> None:
 
     import torch
 
-    from humanverse.filters.clip_scores import (
+    from humanverse.models.clip.demo_weights import build_demo_weights
+    from humanverse.stages.clip_scores import (
         AestheticConfig,
         ClipConfig,
         ClipScoresConfig,
         CLIPScoreStage,
         NSFWConfig,
-        build_demo_weights,
-    )
-    from humanverse.pipeline.sample import Sample
-    from humanverse.pipeline.stage import Resources
+        )
+    from humanverse.core.sample import Sample
+    from humanverse.core.stage import Resources
 
     models_dir = Path(args.models_dir or tempfile.mkdtemp(prefix="bench-clip-"))
 
@@ -58,7 +58,8 @@ def main() -> None:
 
     if not (models_dir / f"clip-{args.arch}").exists():
         started = time.perf_counter()
-        build_demo_weights(models_dir, config(1))
+        cfg = config(1)
+        build_demo_weights(models_dir, cfg.clip.weights, cfg.clip.arch, cfg.aesthetic.weights, cfg.nsfw.weights)
         print(f"wrote random {args.arch} weights to {models_dir} in {time.perf_counter() - started:.1f} s")
 
     rng = np.random.default_rng(0)

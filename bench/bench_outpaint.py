@@ -34,7 +34,7 @@ def build_full_size_pipeline():
     )
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from humanverse.annotators.sd_inpaint import clip_tokenizer_offline
+    from humanverse.models.inpaint.sd_inpaint import clip_tokenizer_offline
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
@@ -107,12 +107,12 @@ def main() -> None:
 
     import torch
 
-    from humanverse.annotators.outpaint_canvas import (
+    from humanverse.imaging.outpaint_canvas import (
         Canvas,
         new_area_mask,
         pad_to_canvas,
     )
-    from humanverse.annotators.sd_inpaint import SdInpainter, model_size, use_scheduler
+    from humanverse.models.inpaint.sd_inpaint import SdInpainter, model_size, use_scheduler
 
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()

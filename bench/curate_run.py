@@ -70,8 +70,8 @@ def main() -> None:
         os.environ[key] = value  # set before ray.init: the local raylet and its workers inherit it
     common.quiet_libraries()
     from humanverse.config import resolve
-    from humanverse.pipeline import curate as curate_mod
-    from humanverse.pipeline.stage_plan import build_stage_groups
+    from humanverse.engine import curate as curate_mod
+    from humanverse.stages.plan import build_stage_groups
 
     cfg = resolve(args.preset, None, args.overrides)
     if args.only_fetch:

@@ -30,7 +30,7 @@ def main() -> None:
     meta = torch.device("meta")
     out = {}
 
-    from humanverse.annotators.yolo_person import offline_ultralytics
+    from humanverse.models.detect.yolo_person import offline_ultralytics
 
     offline_ultralytics()
     from ultralytics.nn.tasks import DetectionModel
@@ -43,15 +43,15 @@ def main() -> None:
     clip = open_clip.create_model("ViT-L-14-quickgelu", pretrained=None).visual.eval()  # open_clip calls .to()
     out["CLIP ViT-L/14 224x224"] = count(clip, torch.zeros(1, 3, 224, 224))
 
-    from humanverse.annotators.pose_mmpose import build_mmpose_model
+    from humanverse.models.pose.pose_mmpose import build_mmpose_model
 
     pose = build_mmpose_model("vitpose-h").eval()  # mmengine builds on the CPU
     out["ViTPose-H 256x192 (one crop, one forward)"] = count(pose._forward, torch.zeros(1, 3, 256, 192))
 
     from transformers import DPTForDepthEstimation
 
-    from humanverse.annotators.dpt_hybrid import DPTHybrid
-    from humanverse.annotators.dpt_midas import dpt_config
+    from humanverse.models.dense.dpt_hybrid import DPTHybrid
+    from humanverse.models.dense.dpt_midas import dpt_config
 
     with meta:
         midas = DPTForDepthEstimation(dpt_config("dpt-hybrid")).eval()

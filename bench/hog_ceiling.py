@@ -23,7 +23,7 @@ def _detect_loop(args: tuple[list[str], int]) -> float:
     import numpy as np
     from PIL import Image
 
-    from humanverse.annotators.hog_person import HogPersonDetector
+    from humanverse.models.detect.hog_person import HogPersonDetector
 
     paths, images = args
     cv2.setNumThreads(1)

@@ -34,8 +34,8 @@ CLIP_DIR, AESTHETIC_DIR, NSFW_DIR = "clip", "aesthetic", "nsfw"
 
 def clip_scores_config(batch_size: int = 16, threads: int = 2):
     """The aesthetic + NSFW stage's config pointing at the random ViT-L/14 weights under the models dir."""
-    from humanverse.filters.clip_scores import AestheticConfig, ClipConfig, ClipScoresConfig, NSFWConfig
-    from humanverse.pipeline.stage import Resources
+    from humanverse.stages.clip_scores import AestheticConfig, ClipConfig, ClipScoresConfig, NSFWConfig
+    from humanverse.core.stage import Resources
 
     return ClipScoresConfig(
         clip=ClipConfig(weights=CLIP_DIR, resources=Resources(num_cpus=threads, threads=threads, batch_size=batch_size)),
@@ -47,7 +47,7 @@ def clip_scores_config(batch_size: int = 16, threads: int = 2):
 def build_yolo(target: Path, arch: str = YOLO_ARCH) -> Path:
     """yolo_person.build_demo_weights, plus COCO class names: YoloPersonDetector checks that class 0 is
     'person', and a model built from a .yaml names its classes '0'..'79'."""
-    from humanverse.annotators.yolo_person import offline_ultralytics
+    from humanverse.models.detect.yolo_person import offline_ultralytics
 
     offline_ultralytics()
     from ultralytics import YOLO
@@ -63,12 +63,15 @@ def build_yolo(target: Path, arch: str = YOLO_ARCH) -> Path:
 
 
 def _builders(root: Path):
-    from humanverse.annotators import dpt_midas, omnidata, pose_mmpose
+    from humanverse.models.dense import omnidata
+    from humanverse.models.dense import dpt_midas
+    from humanverse.models.pose import pose_mmpose
 
     def clip():
-        from humanverse.filters.clip_scores import build_demo_weights
+        from humanverse.models.clip.demo_weights import build_demo_weights
 
-        build_demo_weights(root, clip_scores_config())
+        cfg = clip_scores_config()
+        build_demo_weights(root, cfg.clip.weights, cfg.clip.arch, cfg.aesthetic.weights, cfg.nsfw.weights)
 
     return [
         (YOLO, lambda: build_yolo(root / YOLO)),

@@ -24,7 +24,7 @@ import models as bench_models
 
 
 def read_samples(parquet: Path) -> list:
-    from humanverse.pipeline import planner
+    from humanverse.engine import planner
     from humanverse.sources.inputs import reader_for
 
     plan = planner.plan([str(parquet)], "auto", {}, 10**6, None)
@@ -105,7 +105,7 @@ def main() -> None:
     common.quiet_libraries()
     only = set(args.only.split(","))
 
-    from humanverse.pipeline.stage_plan import build_stage_groups
+    from humanverse.stages.plan import build_stage_groups
 
     cfg = configs.e2e_config(args.models_dir, rows_per_task=1000, batch=args.batch)
     groups = {g.name: g for g in build_stage_groups(cfg, allow_private_urls=True)}
@@ -123,7 +123,7 @@ def main() -> None:
                                "OpenCV HOG people detector, 640 px long side; the e2e detector"))
     people = advance(detect, fetched, args.batch)
     if "yolo" in only:
-        from humanverse.annotators.person_detect import PersonDetectStage
+        from humanverse.stages.detect import PersonDetectStage
 
         yolo = PersonDetectStage(configs.yolo_detect_config(args.models_dir, args.batch).detect, str(args.models_dir))
         results.append(measure("detect (YOLO11x, 640)", [yolo], fetched, args.batch, args.runs,

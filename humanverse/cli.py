@@ -6,13 +6,11 @@ import argparse
 import logging
 import sys
 
-from rich.console import Console
-
 from humanverse import config as config_mod
 from humanverse.console import make_console
 from humanverse.sources.inputs import FORMATS
 
-EXIT_OK, EXIT_FAILED_TASKS, EXIT_USAGE, EXIT_STALLED = 0, 1, 2, 3
+from humanverse.engine.run import EXIT_STALLED, EXIT_USAGE, run_curate
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
@@ -33,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(c)
     c.add_argument("--input-format", choices=FORMATS, default=None, help="default: the config's input.format (auto)")
     c.add_argument("--address", default=None, help="Ray cluster address (default: an embedded local Ray)")
+    c.add_argument("--engine", choices=("ray", "local"), default="ray",
+                   help="ray (default) or local: every task in this process, no Ray (tests, debugging one task)")
     c.add_argument("--force", action="store_true", help="resume even though the config or the inputs changed")
     c.add_argument("--allow-private-urls", action="store_true", help="allow loopback/private addresses (tests, demos)")
     c.add_argument("--retry-failed", action="store_true",
@@ -50,17 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train the bundled two-stage model on curated shards")
     train_sub = t.add_subparsers(dest="model", required=True)
     from humanverse.report.inspect_cli import add_inspect_parser
-    from humanverse.train.lsd_cli import add_train_lsd_parser
-    from humanverse.train.refiner_cli import add_train_refiner_parser
-    from humanverse.train.sample_cli import add_sample_parser
+    from humanverse.train.common.cli import add_train_parsers
+    from humanverse.train.sampling.cli import add_sample_parser
 
-    add_train_lsd_parser(train_sub)
-    add_train_refiner_parser(train_sub)
+    add_train_parsers(train_sub)
     t.set_defaults(func=cmd_train)
     add_sample_parser(sub)
     add_inspect_parser(sub)
 
-    from humanverse.models_cli import add_models_parser
+    from humanverse.models.cli import add_models_parser
 
     add_models_parser(sub)
     return parser
@@ -72,18 +70,10 @@ def cmd_curate(args) -> int:
     if args.input_format:
         overrides.append(f"input.format={args.input_format}")
     cfg = config_mod.resolve(args.preset, args.config, overrides)
+    if args.engine == "local" and args.address:
+        raise ValueError("--address names a Ray cluster; it cannot be combined with --engine local")
     return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
-                      args.retry_failed)
-
-
-def run_curate(cfg, inputs, output, address, force, allow_private_urls, console: Console, retry_failed=False) -> int:
-    from humanverse.pipeline.curate import curate
-    from humanverse.pipeline.report import print_summary
-
-    result = curate(cfg, inputs, output, address=address, force=force,
-                    allow_private_urls=allow_private_urls, console=console, retry_failed=retry_failed)
-    print_summary(result, cfg.demo, make_console())
-    return EXIT_OK if result.ok else EXIT_FAILED_TASKS
+                      args.retry_failed, args.engine)
 
 
 def cmd_demo(args) -> int:
@@ -101,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     # Trainers report steps, checkpoints and resumes at INFO; curation reports through its own console.
     chatty = args.verbose or args.command in ("train", "sample")
     logging.basicConfig(level=logging.INFO if chatty else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from humanverse.model_files import MissingModelFiles
-    from humanverse.pipeline.curate import StallError
-    from humanverse.pipeline.run_manifest import ResumeRefused
+    from humanverse.models.files import MissingModelFiles
+    from humanverse.engine.stall_guard import StallError
+    from humanverse.shards.run_manifest import ResumeRefused
 
     try:
         return args.func(args)

@@ -10,33 +10,28 @@ import hashlib
 import json
 from importlib import resources as pkg_resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from humanverse.annotators.depth_stage import DepthConfig
-from humanverse.annotators.normal_stage import NormalConfig
-from humanverse.annotators.outpaint_stage import OutpaintConfig
-from humanverse.annotators.person_detect import DetectConfig
-from humanverse.annotators.pose_stage import PoseConfig
-from humanverse.config_base import Section, apply_override
-from humanverse.filters.clip_scores import (
+from humanverse.stages.depth import DepthConfig
+from humanverse.stages.normal import NormalConfig
+from humanverse.stages.outpaint import OutpaintConfig
+from humanverse.stages.detect import DetectConfig
+from humanverse.stages.pose import PoseConfig
+from humanverse.config_base import ConfigError, Section, apply_overrides, load_yaml, validate
+from humanverse.stages.clip_scores import (
     AestheticConfig,
     ClipConfig,
     ClipScoresConfig,
     NSFWConfig,
 )
-from humanverse.filters.metadata import MetadataFilterConfig
-from humanverse.filters.person_rule import PersonRuleConfig
-from humanverse.filters.resolution import ResolutionConfig
+from humanverse.stages.metadata import MetadataFilterConfig
+from humanverse.stages.person_rule import PersonRuleConfig
+from humanverse.stages.resolution import ResolutionConfig
 from humanverse.imaging.decode import DecodeConfig
-from humanverse.pipeline.stage import Resources
+from humanverse.core.stage import Resources
 from humanverse.sources.download import DownloadConfig
-
-
-class ConfigError(ValueError):
-    pass
 
 
 class InputConfig(Section):
@@ -117,43 +112,15 @@ def preset_names() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml") and not p.name.startswith("train_"))
 
 
-def load_preset(name: str) -> dict[str, Any]:
+def preset_path(name: str) -> Path:
     path = pkg_resources.files("humanverse") / "presets" / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(preset_names())}")
-    return yaml.safe_load(path.read_text()) or {}
-
-
-def load_yaml(path: str | Path) -> dict[str, Any]:
-    data = yaml.safe_load(Path(path).read_text())
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    for item in overrides:
-        try:
-            apply_override(data, item)
-        except ValueError as exc:
-            raise ConfigError(f"--set: {exc}") from None
-    return data
-
-
-def build(data: dict[str, Any], model: type[Section] = CurateConfig):
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            lines.append(f"  {where}: {msg}")
-        raise ConfigError("invalid config:\n" + "\n".join(lines)) from None
+    return Path(str(path))
 
 
 def resolve(preset: str | None, config_file: str | None, overrides: list[str]) -> CurateConfig:
     if bool(preset) == bool(config_file):
         raise ConfigError("give exactly one of --preset NAME or --config FILE.yaml")
-    data = load_preset(preset) if preset else load_yaml(config_file)
-    return build(apply_overrides(data, overrides or []))
+    data = load_yaml(preset_path(preset) if preset else config_file)
+    return validate(CurateConfig, apply_overrides(data, overrides or []))

@@ -64,7 +64,7 @@ def write_demo_parquet(images: list[Path], serve_dir: Path, base_url: str, targe
 
 
 def run_demo(output: str, image_folders: list[str], overrides: list[str], force: bool) -> int:
-    from humanverse.cli import run_curate
+    from humanverse.engine.run import run_curate
 
     console = make_console(stderr=True)
     images = collect_images(image_folders)

@@ -17,7 +17,7 @@ os.environ["HUMANVERSE_CACHE"] = tempfile.mkdtemp(prefix="humanverse-test-cache-
 @pytest.fixture(scope="session")
 def ray_local():
     """One embedded local Ray (loopback only) for the whole session; curate() reuses it."""
-    from humanverse.pipeline import ray_runtime
+    from humanverse.engine import ray_runtime
 
     ray_runtime.local_ray_env()
     ray_runtime.init(None, num_cpus=2)
@@ -42,15 +42,16 @@ def laion_input(tmp_path, image_server):
 
 
 @pytest.fixture(scope="session")
-def curated_output(tmp_path_factory, image_server, ray_local):
-    """A real `curate` run (demo preset, 4 rows per task) of the LAION-format input; treat it as read-only."""
+def curated_output(tmp_path_factory, image_server):
+    """A real `curate` run (demo preset, 4 rows per task, local executor) of the LAION-format input; treat it
+    as read-only."""
     from humanverse import config
-    from humanverse.pipeline.curate import curate
+    from humanverse.engine.curate import curate
 
     root = tmp_path_factory.mktemp("curated")
     parquet = write_laion_parquet(root / "part-00000.parquet", image_server, repeat=2)
     cfg = config.resolve("demo", None, ["input.rows_per_task=4"])
-    result = curate(cfg, [parquet], str(root / "out"), allow_private_urls=True)
+    result = curate(cfg, [parquet], str(root / "out"), allow_private_urls=True, engine="local")
     assert result.ok and result.summary["counts"]["ok"] >= 1, result.summary
     return str(root / "out")
 

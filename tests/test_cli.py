@@ -1,4 +1,5 @@
-"""The real `humanverse` console script, run as a user would, including a kill -9 mid-run."""
+"""The real `humanverse` console script, run as a user would, including a kill -9 mid-run (on the local
+executor: what it checks is the atomic writer and resume, which are the same on Ray)."""
 
 import json
 import os
@@ -16,11 +17,14 @@ from tests.support.laion_input import laion_rows  # noqa: F401 - shared row buil
 from tests.support.http_server import LocalHTTPServer
 
 HV = [sys.executable, "-m", "humanverse.cli"]
+# The console script, failing if Ray was imported: `--engine local` must never need it.
+HV_NO_RAY = [sys.executable, "-c", "import sys; from humanverse.cli import main; rc = main(sys.argv[1:]); "
+             "assert 'ray' not in sys.modules, 'ray was imported'; sys.exit(rc)"]
 
 
-def run(args, **kw):
+def run(args, command=HV, **kw):
     env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
-    return subprocess.run(HV + args, capture_output=True, text=True, env=env, timeout=600, **kw)
+    return subprocess.run(command + args, capture_output=True, text=True, env=env, timeout=600, **kw)
 
 
 def write_parquet(path, rows):
@@ -54,8 +58,9 @@ def test_failed_tasks_exit_nonzero_and_are_named(tmp_path):
         broken = tmp_path / "broken.pt"
         broken.write_bytes(b"nope")
         r = run(["curate", "--input", p, "--output", str(tmp_path / "out"), "--preset", "demo", "--allow-private-urls",
-                 "--set", "detect.backend=ultralytics", "--set", f"detect.weights={broken}", "--set", "run.task_retries=0"])
-    assert r.returncode == 1
+                 "--engine", "local", "--set", "detect.backend=ultralytics", "--set", f"detect.weights={broken}",
+                 "--set", "run.task_retries=0"], command=HV_NO_RAY)
+    assert r.returncode == 1, r.stderr[-2000:]
     assert "00000-00000" in r.stdout and "failed/00000-00000.json" in r.stdout
 
 
@@ -67,7 +72,7 @@ def test_kill_9_mid_run_leaves_only_complete_files_and_resumes(tmp_path):
         p = write_parquet(tmp_path / "in.parquet", rows)
         out = tmp_path / "out"
         args = ["curate", "--input", p, "--output", str(out), "--preset", "demo", "--allow-private-urls",
-                "--set", "input.rows_per_task=2", "--set", "fetch.download.max_in_flight=1"]
+                "--engine", "local", "--set", "input.rows_per_task=2", "--set", "fetch.download.max_in_flight=1"]
         env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
         proc = subprocess.Popen(HV + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
@@ -97,3 +102,12 @@ def test_kill_9_mid_run_leaves_only_complete_files_and_resumes(tmp_path):
     for name in done_before:  # complete tasks were not rewritten
         tar = name.replace(".stats.json", ".tar")
         assert (out / "shards" / tar).stat().st_mtime_ns == mtimes[tar]
+
+
+def test_engine_local_refuses_a_cluster_address(tmp_path, capsys):
+    from humanverse.cli import main
+
+    rc = main(["curate", "--input", "x.parquet", "--output", str(tmp_path / "o"), "--preset", "demo",
+               "--engine", "local", "--address", "ray://head:10001"])
+    assert rc == 2 and "--engine local" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -2,7 +2,7 @@
 beside its depth and normal maps when the shard has them.
 
 Drawing happens at thumbnail size (boxes and keypoints scaled down first), so lines stay visible however
-large the original photo is. The skeleton comes from humanverse.annotators.visualize: mmpose's own
+large the original photo is. The skeleton comes from humanverse.report.visualize: mmpose's own
 visualiser and COCO-WholeBody metainfo when mmpose is installed.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from humanverse.annotators.visualize import depth_colormap, draw_pose, normal_map
+from humanverse.report.visualize import depth_colormap, draw_pose, normal_map
 from humanverse.report.inspect import KeptSample
 from humanverse.report.thumbnails import (
     decode_untrusted,

@@ -17,7 +17,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from humanverse.pipeline import funnel, run_manifest
+from humanverse.shards import funnel
+from humanverse.shards import run_manifest
 from humanverse.report.rejected_images import local_image_bytes, named_local_inputs
 from humanverse.shards import atomic
 from humanverse.shards.records import SIDECAR_SCHEMA

@@ -7,7 +7,7 @@ import argparse
 from rich.table import Table
 
 from humanverse.console import make_console
-from humanverse.pipeline.funnel import funnel_table
+from humanverse.shards.funnel import funnel_table
 from humanverse.shards import atomic
 
 

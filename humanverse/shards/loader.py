@@ -6,7 +6,7 @@ decoded to tensors, with shards split across DataLoader workers and distributed 
     loader = DataLoader(ShardDataset("out/shards/*.tar"), batch_size=8, num_workers=4, collate_fn=collate_samples)
 
 This is the general reader (finite, in order, every member decoded as stored). Training streams resampled,
-cropped batches through humanverse.train.shard_data instead. Depth goes through decode_depth16:
+cropped batches through humanverse.train.common.shard_data instead. Depth goes through decode_depth16:
 webdataset's stock "pil" decoder would turn the 16-bit PNG into 8-bit RGB.
 """
 
@@ -24,23 +24,7 @@ import webdataset as wds
 from PIL import Image
 
 from humanverse.shards.encoding import decode_depth16, decode_normal
-
-
-def shard_urls(spec: str | Iterable[str]) -> list[str]:
-    """A glob (any fsspec URL), a webdataset brace pattern, or a list of either, as sorted shard URLs."""
-    specs = [spec] if isinstance(spec, str) else list(spec)
-    urls: list[str] = []
-    for item in specs:
-        for expanded in wds.shardlists.expand_urls(item):
-            if any(c in expanded for c in "*?["):
-                fs, _ = fsspec.core.url_to_fs(expanded)
-                protocol = fs.protocol[0] if isinstance(fs.protocol, (list, tuple)) else fs.protocol
-                urls += [m if protocol in ("file", "local") else f"{protocol}://{m}" for m in sorted(fs.glob(expanded))]
-            else:
-                urls.append(expanded)
-    if not urls:
-        raise FileNotFoundError(f"no shards match {spec!r}")
-    return urls
+from humanverse.sources.globs import expand
 
 
 def decode_member(suffix: str, data: bytes) -> Any:
@@ -78,7 +62,7 @@ class ShardDataset(torch.utils.data.IterableDataset):
 
     def __init__(self, shards: str | Iterable[str], decode: bool = True):
         super().__init__()
-        self.urls = shard_urls(shards)
+        self.urls = expand(shards, what="shards", must_exist=False)
         self.decode = decode
 
     def __iter__(self) -> Iterator[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from humanverse.pipeline.sample import Sample
+from humanverse.core.sample import Sample
 
 # Typed up front so every shard's sidecar has the same schema and all-null columns never turn into
 # arrow's null type (which breaks reading a directory of sidecars as one table).

@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import webdataset as wds
 
-from humanverse.pipeline.sample import ERROR, OK, REJECTED
-from humanverse.pipeline.task import TaskPayload
+from humanverse.core.sample import ERROR, OK, REJECTED
+from humanverse.core.task import TaskPayload
 from humanverse.shards import atomic
 from humanverse.shards.records import sample_json, sidecar_row, sidecar_table
 from humanverse.sources.keys import check_key, check_member_suffix

@@ -11,8 +11,8 @@ import os
 
 import fsspec
 
-from humanverse.pipeline.sample import Sample
-from humanverse.pipeline.task import TaskSpec
+from humanverse.core.sample import Sample
+from humanverse.core.task import TaskSpec
 from humanverse.sources.keys import sample_key
 from humanverse.sources.local_files import TOO_LARGE, FileRefused, read_capped
 

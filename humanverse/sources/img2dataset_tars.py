@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import fsspec
 
-from humanverse.pipeline.sample import Sample
-from humanverse.pipeline.task import TaskSpec
+from humanverse.core.sample import Sample
+from humanverse.core.task import TaskSpec
 from humanverse.sources.keys import sample_key
 from humanverse.sources.local_files import TOO_LARGE
 from humanverse.sources.metadata_values import clean_cell, clean_text

@@ -1,4 +1,4 @@
-"""Turning --input arguments into a sorted list of input files, each with its format and reader."""
+"""Each input file's format and reader (sources/globs.py turns --input patterns into the files)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,6 @@ from humanverse.sources.img2dataset_tars import Img2DatasetTarReader
 from humanverse.sources.parquet_urls import ParquetURLReader
 
 FORMATS = ("auto", "laion", "coyo", "img2dataset", "folder")
-
-
-def expand(patterns: list[str]) -> list[str]:
-    """Expand globs through fsspec; keep the protocol; sort for a stable task numbering."""
-    found: list[str] = []
-    for pattern in patterns:
-        fs, _ = fsspec.core.url_to_fs(pattern)
-        protocol = fs.protocol[0] if isinstance(fs.protocol, (list, tuple)) else fs.protocol
-        matches = fs.glob(pattern) if any(c in pattern for c in "*?[") else ([pattern] if fs.exists(pattern) else [])
-        if not matches:
-            raise FileNotFoundError(f"--input {pattern!r} matched nothing")
-        for m in matches:
-            found.append(m if protocol in ("file", "local") or "://" in m else f"{protocol}://{m}")
-    return sorted(dict.fromkeys(found))
 
 
 def detect_format(path: str, requested: str) -> str:

@@ -7,8 +7,8 @@ from typing import Any
 import fsspec
 import pyarrow.parquet as pq
 
-from humanverse.pipeline.sample import Sample
-from humanverse.pipeline.task import TaskSpec
+from humanverse.core.sample import Sample
+from humanverse.core.task import TaskSpec
 from humanverse.sources import columns
 from humanverse.sources.keys import sample_key
 from humanverse.sources.metadata_values import clean_row

@@ -12,7 +12,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from humanverse.shards.encoding import decode_depth16
-from humanverse.shards.loader import ShardDataset, collate_samples, shard_urls
+from humanverse.shards.loader import ShardDataset, collate_samples
+from humanverse.sources.globs import expand
 
 
 def kept_keys(output: str) -> set[str]:
@@ -50,8 +51,8 @@ def test_members_decode_to_contract_tensors(curated_output):
 
 def test_shard_urls_expand_globs_and_braces(curated_output):
     base = f"{curated_output}/shards"
-    assert shard_urls(f"{base}/*.tar") == shard_urls(f"{base}/00000-0000{{0..2}}.tar")
-    assert shard_urls([f"{base}/00000-00001.tar"]) == [f"{base}/00000-00001.tar"]
+    assert expand(f"{base}/*.tar") == expand(f"{base}/00000-0000{{0..2}}.tar")
+    assert expand([f"{base}/00000-00001.tar"]) == [f"{base}/00000-00001.tar"]
 
 
 def test_undecoded_samples_are_raw_bytes(curated_output):

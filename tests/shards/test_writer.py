@@ -8,8 +8,8 @@ import pytest
 import webdataset as wds
 from PIL import Image
 
-from humanverse.pipeline.sample import Sample
-from humanverse.pipeline.task import TaskPayload, TaskSpec
+from humanverse.core.sample import Sample
+from humanverse.core.task import TaskPayload, TaskSpec
 from humanverse.shards import atomic
 from humanverse.shards.encoding import encode_depth16
 from humanverse.shards.writer import shard_paths, write_shard

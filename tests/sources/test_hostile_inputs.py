@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from humanverse.pipeline.task import TaskSpec
+from humanverse.core.task import TaskSpec
 from humanverse.sources.image_folder import MAX_CAPTION_BYTES, ImageFolderReader
 from humanverse.sources.img2dataset_tars import Img2DatasetTarReader
 from humanverse.sources.keys import check_key, check_member_suffix

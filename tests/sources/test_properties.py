@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from humanverse.filters.metadata import MetadataFilter, MetadataFilterConfig
-from humanverse.pipeline.task import TaskPayload, TaskSpec
+from humanverse.stages.metadata import MetadataFilter, MetadataFilterConfig
+from humanverse.core.task import TaskPayload, TaskSpec
 from humanverse.shards.writer import write_shard
 from humanverse.sources.download import DownloadConfig, Downloader
 from humanverse.sources.parquet_urls import ParquetURLReader

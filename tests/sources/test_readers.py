@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from humanverse.pipeline.planner import plan
-from humanverse.pipeline.task import TaskSpec
+from humanverse.engine.planner import plan
+from humanverse.core.task import TaskSpec
 from humanverse.sources import columns, inputs
 from humanverse.sources.image_folder import ImageFolderReader
 from humanverse.sources.img2dataset_tars import Img2DatasetTarReader

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from humanverse.train.config import load_config
-from humanverse.train.lsd_config import LSDConfig
+from humanverse.train.common.config import load_config
+from humanverse.train.lsd.config import LSDConfig
 from tests.train.shard_factory import write_shards
 
 

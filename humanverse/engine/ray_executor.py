@@ -1,0 +1,45 @@
+"""The Ray executor: every pending task streamed through the stage groups on Ray Data, one dataset row per
+task, one actor pool per group (sized by the group's resources), then written by one writer actor."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from contextlib import contextmanager
+
+from humanverse.core.group import StageGroup
+from humanverse.core.task import TaskSpec
+from humanverse.engine import ray_runtime
+from humanverse.engine.progress import ProgressBoardActor
+from humanverse.engine.ray_ops import BOARD_NAME, ReadTasks, StageGroupWorker, WriteShards
+from humanverse.engine.stall_guard import iter_with_stall_guard
+
+
+@contextmanager
+def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str, console, address: str | None):
+    import ray
+
+    where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
+    console.print(f"running on {where}")
+    namespace = f"humanverse-{uuid.uuid4().hex[:8]}"
+    board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
+    ray.get(board.snapshot.remote())  # registered before any worker looks it up
+    retries = cfg.run.task_retries
+    ds = ray.data.from_items([dataclasses.asdict(spec) for spec in pending], override_num_blocks=len(pending))
+    ds = ds.map_batches(
+        ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace,
+                                        cfg.fetch.download.max_bytes),
+        batch_size=1, compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25,
+    )
+    for group in groups:
+        res = group.resources
+        ds = ds.map_batches(
+            StageGroupWorker, fn_constructor_args=(group, retries, namespace), batch_size=1,
+            compute=ray.data.ActorPoolStrategy(size=res.actors), num_cpus=res.num_cpus, num_gpus=res.num_gpus,
+        )
+    ds = ds.map_batches(WriteShards, fn_constructor_args=(output, namespace), batch_size=1,
+                        compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
+    try:
+        yield iter_with_stall_guard(ds.iter_rows(), lambda: ray.get(board.snapshot.remote()), cfg.run.stall_timeout_s)
+    finally:
+        ray.kill(board)

@@ -1,0 +1,142 @@
+"""`humanverse models list | check | download`: what the presets need, whether it is here, and fetching it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+from rich.table import Table
+
+from humanverse.console import make_console
+from humanverse.models.files import MissingModelFiles, locate, models_dir
+from humanverse.models.registry import REGISTRY, ModelEntry
+from humanverse.shards import atomic
+
+LOCK_FILE = "models.lock.json"
+
+
+def add_models_parser(sub) -> None:
+    m = sub.add_parser("models", help="list, check or download the published weights the presets need")
+    m.add_argument("action", choices=["list", "check", "download"])
+    m.add_argument("--models-dir", default=None, help="default: $HUMANVERSE_MODELS or ~/.cache/humanverse/models")
+    m.add_argument("--preset", default=None, help="only the models this preset needs (humanverse, train_lsd, ...)")
+    m.add_argument("--pin", action="store_true", help="with check: record the sha256 of every file found")
+    m.add_argument("--name", action="append", default=[], help="only these models (repeatable)")
+    m.set_defaults(func=cmd_models)
+
+
+def selected(preset: str | None, names: list[str]) -> list[ModelEntry]:
+    entries = [e for e in REGISTRY if (preset is None or preset in e.presets) and (not names or e.name in names)]
+    unknown = set(names) - {e.name for e in REGISTRY}
+    if unknown:
+        raise ValueError(f"unknown model(s): {', '.join(sorted(unknown))}")
+    return entries
+
+
+def files_of(entry: ModelEntry, root: Path) -> list[Path]:
+    """The entry's files on disk; raises MissingModelFiles naming what is not there."""
+    path = locate(entry.spec, list(entry.files), root)
+    return [path / f for f in entry.files] if entry.files else [path]
+
+
+def check(entries: list[ModelEntry], root: Path, pin: bool) -> list[dict]:
+    from humanverse.models.weights_digest import sha256_file
+
+    lock_path = root / LOCK_FILE
+    lock = json.loads(lock_path.read_text()) if lock_path.exists() else {}
+    report = []
+    for entry in entries:
+        try:
+            paths = files_of(entry, root)
+        except MissingModelFiles as exc:
+            report.append({"name": entry.name, "status": "missing", "detail": str(exc)})
+            continue
+        status, detail = "ok", []
+        for p in paths:
+            digest = sha256_file(p)
+            key = f"{entry.name}/{p.name}"
+            expected = entry.sha256.get(p.name) or lock.get(key)
+            if expected and expected != digest:
+                status = "mismatch"
+                detail.append(f"{p.name}: sha256 {digest[:12]}… expected {expected[:12]}…")
+            else:
+                detail.append(f"{p.name}: sha256 {digest[:12]}…" + ("" if expected else " (not pinned)"))
+            if pin:
+                lock[key] = digest
+        report.append({"name": entry.name, "status": status, "detail": "; ".join(detail)})
+    if pin:
+        root.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(str(lock_path), json.dumps(lock, indent=1, sort_keys=True).encode())
+    return report
+
+
+def download(entry: ModelEntry, root: Path, console) -> str:
+    """Fetch one entry; returns what happened. Needs a network (never used by tests against a hub)."""
+    if entry.download is None:
+        return f"not downloadable non-interactively: {entry.notes or entry.source}"
+    if entry.download.startswith("hf:"):
+        from huggingface_hub import snapshot_download
+
+        repo = entry.download[3:]
+        if entry.spec.startswith("hf:"):
+            return f"in the HF cache at {snapshot_download(repo)}"
+        return f"saved to {snapshot_download(repo, local_dir=str(root / entry.spec))}"
+    target = root / entry.spec / entry.files[0] if entry.files else root / entry.spec
+    fetch_url(entry.download, target, console)
+    return f"saved to {target}"
+
+
+def fetch_url(url: str, target: Path, console) -> None:
+    """Stream a large file to disk with progress, rate and ETA; published atomically when complete."""
+    import requests
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with requests.get(url, stream=True, timeout=(10, 60), allow_redirects=True) as r:
+        r.raise_for_status()
+        total = int(r.headers.get("Content-Length") or 0) or None
+        columns = (TextColumn(target.name), BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console) as progress, atomic.staged_file(str(target)) as tmp:
+            bar = progress.add_task("download", total=total)
+            with open(tmp, "wb") as f:
+                for chunk in r.iter_content(1 << 20):
+                    f.write(chunk)
+                    progress.update(bar, advance=len(chunk))
+
+
+def cmd_models(args) -> int:
+    console = make_console()
+    root = models_dir(args.models_dir)
+    entries = selected(args.preset, args.name)
+    if args.action == "list":
+        table = Table(title=f"models (directory: {root})")
+        for col in ("name", "role", "where the code looks", "files", "source", "licence", "presets"):
+            table.add_column(col)
+        for e in entries:
+            table.add_row(e.name, e.role, e.spec, ", ".join(e.files) or "(the path itself)", e.source, e.licence,
+                          ", ".join(e.presets))
+        console.print(table)
+        console.print("The demo preset needs none of these: it builds tiny untrained models offline.")
+        return 0
+    if args.action == "check":
+        report = check(entries, root, args.pin)
+        table = Table(title=f"models check: {root}")
+        for col in ("name", "status", "detail"):
+            table.add_column(col)
+        for row in report:
+            colour = {"ok": "green", "missing": "red", "mismatch": "red"}[row["status"]]
+            table.add_row(row["name"], f"[{colour}]{row['status']}[/{colour}]", row["detail"])
+        console.print(table)
+        bad = [r for r in report if r["status"] != "ok"]
+        if bad:
+            console.print(f"{len(bad)} model(s) missing or changed: `humanverse models download` where a network "
+                          "exists, or copy the published files into the models directory.")
+        return 1 if bad else 0
+    failures = 0
+    for e in entries:
+        try:
+            console.print(f"{e.name}: {download(e, root, console)}")
+        except Exception as exc:  # noqa: BLE001 - report every model, then fail
+            failures += 1
+            console.print(f"[red]{e.name}: download failed[/red]: {exc}")
+    return 1 if failures else 0

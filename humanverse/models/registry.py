@@ -1,0 +1,103 @@
+"""The model registry: every model a preset needs, where it is published, its licence and its files.
+
+Nothing here downloads at run time. `humanverse models check` verifies a models directory (and, once
+pinned, that every file still has the sha256 it had when pinned); `humanverse models download` fetches
+what can be fetched non-interactively where a network exists. Published hashes are not copied in here
+unless their authors publish them: a first `check --pin` records them in MODELS_DIR/models.lock.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    role: str
+    spec: str
+    """Where the code looks: a path under the models directory, or hf:org/name in the HF cache."""
+    files: tuple[str, ...]
+    """Files that must exist (relative to spec when spec is a folder; empty when spec is the file)."""
+    source: str
+    licence: str
+    download: str | None = None
+    """A direct URL (single file) or hf:org/name; None when the authors only share an interactive link."""
+    presets: tuple[str, ...] = ("humanverse",)
+    notes: str = ""
+    sha256: dict[str, str] = field(default_factory=dict)
+
+
+REGISTRY: tuple[ModelEntry, ...] = (
+    ModelEntry(
+        "yolo11x", "person detection", "yolo11x.pt", (),
+        "Ultralytics YOLO11 release assets (github.com/ultralytics/assets)", "AGPL-3.0",
+        download="https://github.com/ultralytics/assets/releases/download/v8.3.0/yolo11x.pt",
+    ),
+    ModelEntry(
+        "clip-vit-l-14-openai", "aesthetic + NSFW embeddings", "hf:timm/vit_large_patch14_clip_224.openai",
+        ("open_clip_model.safetensors",), "OpenAI CLIP ViT-L/14 in open_clip's layout (Hugging Face)", "MIT",
+        download="hf:timm/vit_large_patch14_clip_224.openai",
+    ),
+    ModelEntry(
+        "laion-aesthetic-v2", "aesthetic score (1-10)", "improved-aesthetic-predictor",
+        ("sac+logos+ava1-l14-linearMSE.pth",), "github.com/christophschuhmann/improved-aesthetic-predictor",
+        "Apache-2.0",
+        download="https://github.com/christophschuhmann/improved-aesthetic-predictor/raw/main/"
+                 "sac%2Blogos%2Bava1-l14-linearMSE.pth",
+    ),
+    ModelEntry(
+        "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.pth",),
+        "github.com/LAION-AI/CLIP-based-NSFW-Detector: the PyTorch port attached to its issue #7 "
+        "(clip_autokeras_binary_nsfw.zip); from the Keras model, `python -m humanverse.models.clip.nsfw_keras_convert`",
+        "MIT",
+        notes="unzip clip_autokeras_binary_nsfw.zip and place the .pth here",
+    ),
+    ModelEntry(
+        "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.pth", (),
+        "github.com/ViTAE-Transformer/ViTPose README, COCO-WholeBody ViTPose-H (authors' OneDrive)", "Apache-2.0",
+        notes="shared through an interactive OneDrive link: download it by hand",
+    ),
+    ModelEntry(
+        "dpt-hybrid-midas", "depth (primary)", "hf:Intel/dpt-hybrid-midas", ("config.json",),
+        "Intel DPT-hybrid MiDaS 3.0 (Hugging Face)", "Apache-2.0", download="hf:Intel/dpt-hybrid-midas",
+    ),
+    ModelEntry(
+        "omnidata-depth-v2", "depth (second)", "omnidata/omnidata_dpt_depth_v2.ckpt", (),
+        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models", "see upstream (EPFL-VILAB)",
+        notes="the authors' download script fetches it; place it here",
+    ),
+    ModelEntry(
+        "omnidata-normal-v2", "surface normals", "omnidata/omnidata_dpt_normal_v2.ckpt", (),
+        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models", "see upstream (EPFL-VILAB)",
+        notes="the authors' download script fetches it; place it here",
+    ),
+    ModelEntry(
+        "sd-2-inpainting", "outpainting truncated people", "stable-diffusion-2-inpainting",
+        ("model_index.json",), "Stability AI (Hugging Face: stabilityai/stable-diffusion-2-inpainting)",
+        "CreativeML Open RAIL++-M",
+        download="hf:stabilityai/stable-diffusion-2-inpainting",
+    ),
+    ModelEntry(
+        "sd-2-base", "stage-1 LSD initialisation", "stable-diffusion-2-base", ("model_index.json",),
+        "Stability AI (Hugging Face: stabilityai/stable-diffusion-2-base)", "CreativeML Open RAIL++-M",
+        download="hf:stabilityai/stable-diffusion-2-base", presets=("train_lsd",),
+    ),
+    ModelEntry(
+        "openclip-vit-h-14", "stage-1 text encoder", "open_clip_vit_h14_laion2b_s32b_b79k",
+        ("open_clip_pytorch_model.bin",), "LAION (Hugging Face: laion/CLIP-ViT-H-14-laion2B-s32B-b79K)", "MIT",
+        download="hf:laion/CLIP-ViT-H-14-laion2B-s32B-b79K", presets=("train_lsd",),
+    ),
+    ModelEntry(
+        "sdxl-base-1.0", "stage-2 refiner base", "stable-diffusion-xl-base-1.0", ("model_index.json",),
+        "Stability AI (Hugging Face: stabilityai/stable-diffusion-xl-base-1.0)", "CreativeML Open RAIL++-M",
+        download="hf:stabilityai/stable-diffusion-xl-base-1.0", presets=("train_refiner",),
+    ),
+)
+
+
+def by_name(name: str) -> ModelEntry:
+    for entry in REGISTRY:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"unknown model {name!r}; known: {', '.join(e.name for e in REGISTRY)}")

@@ -1,0 +1,42 @@
+"""The decode stage: header check, then a safe decode to upright RGB; the raw bytes are dropped after."""
+
+from __future__ import annotations
+
+from humanverse.imaging.decode import DecodeConfig, decode_image
+from humanverse.core.sample import Sample
+from humanverse.core.stage import Resources, Stage
+
+
+class DecodeStage(Stage):
+    name = "decode"
+
+    def __init__(self, cfg: DecodeConfig, resources: Resources):
+        super().__init__(resources)
+        self.cfg = cfg
+
+    def process(self, batch: list[Sample]) -> None:
+        for sample in batch:
+            decoded, reason = decode_image(sample.image_bytes or b"", self.cfg)
+            sample.image_bytes = None
+            if decoded is None:
+                if reason in REJECT_REASONS:
+                    sample.reject(self.name, reason)
+                else:
+                    sample.fail(self.name, reason, transient=reason in TRANSIENT_REASONS)
+                continue
+            # Pixels travel as the JPEG; when the JPEG was re-encoded, its pixels (not the source's) are
+            # what every later stage sees, so annotations match {key}.jpg exactly.
+            sample.set_decoded(decoded.jpeg, decoded.rgb if decoded.jpeg_is_original else None)
+            sample.width, sample.height = decoded.width, decoded.height
+            sample.info["decode"] = {
+                "source_format": decoded.source_format,
+                "source_mode": decoded.source_mode,
+                "exif_transposed": decoded.exif_transposed,
+                "metadata_removed": decoded.metadata_removed or {},
+            }
+
+
+# Policy rejections (the bytes are a fine image we do not want); anything else is an error row.
+REJECT_REASONS = {"too_many_pixels", "too_large_side", "metadata_too_large", "zero_size", "unsupported_format"}
+# A worker short of memory may well decode the same bytes on a retry.
+TRANSIENT_REASONS = {"out_of_memory"}

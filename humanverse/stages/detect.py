@@ -1,0 +1,70 @@
+"""The person-detection stage: boxes for every decoded image, from YOLO (real preset) or HOG (demo)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from humanverse.config_base import Section
+from humanverse.models.files import locate
+from humanverse.core.sample import Sample
+from humanverse.core.stage import Resources, Stage
+
+
+class DetectConfig(Section):
+    backend: Literal["ultralytics", "hog"] = "ultralytics"
+    weights: str = "yolo11x.pt"
+    """ultralytics .pt checkpoint: a path, or a name under the models directory."""
+    conf: float = Field(0.35, ge=0, le=1)
+    """Minimum box score (YOLO confidence, or the HOG SVM margin for the hog backend)."""
+    imgsz: int = Field(640, ge=32)
+    resources: Resources = Resources(num_cpus=1, batch_size=8)
+
+
+class PersonDetectStage(Stage):
+    name = "detect"
+
+    def __init__(self, cfg: DetectConfig, models_dir: str | None = None):
+        super().__init__(cfg.resources)
+        self.cfg = cfg
+        self.models_dir = models_dir
+        self.detector = None
+
+    def weight_checks(self):
+        return [] if self.cfg.backend == "hog" else [self._weights]
+
+    def _weights(self):
+        return locate(self.cfg.weights, [], self.models_dir)
+
+    def setup(self) -> None:
+        device = self.use_device()
+        if self.cfg.backend == "hog":
+            from humanverse.models.detect.hog_person import HogPersonDetector
+
+            self.detector = HogPersonDetector(min_score=self.cfg.conf, max_side=self.cfg.imgsz)
+        else:
+            from humanverse.models.detect.yolo_person import YoloPersonDetector
+
+            self.detector = YoloPersonDetector(self._weights(), self.cfg.conf, self.cfg.imgsz, device)
+
+    def process(self, batch: list[Sample]) -> None:
+        detections = self.detector.detect([s.image for s in batch])
+        for sample, found in zip(batch, detections):
+            area = float(sample.width * sample.height)
+            sample.persons = [
+                {
+                    "box": [round(v, 2) for v in box],
+                    "score": round(score, 4),
+                    "area_frac": round((box[2] - box[0]) * (box[3] - box[1]) / area, 5),
+                }
+                for box, score in sorted(found, key=lambda d: -d[1])
+            ]
+            self.record_models(sample, "detect")
+
+    def model_ids(self) -> dict[str, str]:
+        if self.cfg.backend == "hog":
+            import cv2
+
+            return {"detect": f"opencv-hog-default-people-detector@{cv2.__version__}"}
+        return {"detect": f"ultralytics:{self._weights().name}"}

@@ -1,0 +1,178 @@
+"""Stream contract shards (DESIGN §5) into aligned training samples: image, caption, pose map, depth, normal.
+
+Both training stages read shards through this module. It is an infinite, resampled stream (shards drawn
+with replacement, then split by node and by DataLoader worker), because at LAION scale an "epoch" has no
+meaning and a resampled stream never hangs waiting for the one slow shard. Depth is decoded with our 16-bit
+decoder: webdataset's "pil" decoder would quietly turn it into 8-bit RGB. A sample that lacks an
+annotation is skipped and counted per reason; every sample carries its worker's running counts so the main
+process can report them without any cross-process plumbing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import random
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import webdataset as wds
+from PIL import Image
+
+from humanverse.shards.encoding import decode_depth16, decode_normal
+from humanverse.sources.globs import expand
+from humanverse.train.common.config import DataConfig
+from humanverse.train.common.joint_crop import crop_keypoints, crop_resize, random_crop_box
+from humanverse.train.common.pose_render import NUM_KEYPOINTS, render_pose
+
+log = logging.getLogger(__name__)
+
+REQUIRED_MEMBERS = ("jpg", "json", "depth.png", "normal.png")
+
+
+class SkipSample(Exception):
+    """A sample that cannot be trained on; the message is the reason it is counted under."""
+
+
+def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> dict[str, Any]:
+    """One raw webdataset sample (member name -> bytes) to aligned float tensors at cfg.resolution.
+
+    Returns image in [-1, 1] (3xHxW), pose in [0, 1] (3xHxW), depth in [0, 1] (1xHxW), normal in [-1, 1]
+    (3xHxW), caption and key, plus SDXL's micro-conditioning: original_size (h, w of the source image) and
+    crop_top_left (y, x of the crop in the source image scaled to the output size), which the refiner feeds
+    its base model as SDXL was trained. Raises SkipSample when something the trainer needs is missing or broken.
+    """
+    missing = [name for name in REQUIRED_MEMBERS if name not in raw]
+    if missing:
+        raise SkipSample(f"missing_{missing[0].replace('.png', '')}")
+    try:
+        meta = json.loads(raw["json"])
+    except (ValueError, UnicodeDecodeError):
+        raise SkipSample("bad_json") from None
+    persons = meta.get("persons")
+    if not persons:
+        raise SkipSample("no_persons")
+    try:
+        keypoints = [np.asarray(p["keypoints"], dtype=np.float32).reshape(NUM_KEYPOINTS, 3) for p in persons]
+    except (KeyError, ValueError, TypeError):
+        raise SkipSample("bad_keypoints") from None
+
+    try:
+        with Image.open(io.BytesIO(raw["jpg"])) as im:
+            if im.width * im.height > cfg.max_image_pixels:
+                raise SkipSample("too_many_pixels")
+            image = np.asarray(im.convert("RGB"))
+        depth = decode_depth16(raw["depth.png"])
+        normal = decode_normal(raw["normal.png"])
+    except SkipSample:
+        raise
+    except Exception:  # noqa: BLE001 - any undecodable member makes the sample unusable, not the run
+        raise SkipSample("decode_error") from None
+
+    height, width = image.shape[:2]
+    # Keypoints are in original-image pixels; the image in the shard may have been stored at another size.
+    src_w, src_h = meta.get("width", width), meta.get("height", height)
+    if (src_w, src_h) != (width, height):
+        scale = np.array([width / src_w, height / src_h, 1.0], dtype=np.float32)
+        keypoints = [kp * scale for kp in keypoints]
+    if depth.shape != (height, width):
+        depth = _resize(depth, width, height)
+    if normal.shape[:2] != (height, width):
+        normal = _resize(normal, width, height)
+
+    box = random_crop_box(width, height, cfg.crop_scale, cfg.crop_ratio, rng)
+    size = cfg.resolution
+    image = crop_resize(image, box, size)
+    depth = crop_resize(depth, box, size)
+    normal = crop_resize(normal, box, size)
+    keypoints = [crop_keypoints(kp, box, size) for kp in keypoints]
+    pose = render_pose(keypoints, size, size, score_threshold=cfg.keypoint_score_threshold)
+
+    caption = raw.get("txt", b"")
+    caption = caption.decode("utf-8", errors="replace") if isinstance(caption, bytes) else str(caption)
+    return {
+        "key": raw["__key__"],
+        "caption": caption.strip(),
+        "image": torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0,
+        "pose": torch.from_numpy(pose).permute(2, 0, 1).float() / 255.0,
+        "depth": torch.from_numpy(np.ascontiguousarray(depth))[None].float(),
+        "normal": torch.from_numpy(np.ascontiguousarray(normal)).permute(2, 0, 1).float(),
+        "original_size": torch.tensor([src_h, src_w], dtype=torch.float32),
+        "crop_top_left": torch.tensor([box.y0 * size / box.height, box.x0 * size / box.width], dtype=torch.float32),
+    }
+
+
+def _resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
+    return cv2.resize(array, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+class ShardStream(torch.utils.data.IterableDataset):
+    """An endless stream of decoded samples from shards; safe with many DataLoader workers and many nodes."""
+
+    def __init__(self, shards: str | list[str], cfg: DataConfig, seed: int = 0):
+        super().__init__()
+        self.urls = expand(shards, what="--data", must_exist=False)
+        self.cfg = cfg
+        self.seed = seed
+
+    def _raw_samples(self, seed: int) -> wds.DataPipeline:
+        return wds.DataPipeline(
+            # Each (node, worker) draws its own shard sequence; the splitters then keep streams disjoint.
+            wds.ResampledShards(self.urls, seed=seed, deterministic=True),
+            wds.split_by_node,
+            wds.split_by_worker,
+            wds.tarfile_to_samples(handler=wds.warn_and_continue),
+            wds.shuffle(self.cfg.shuffle_buffer, rng=random.Random(seed)),
+        )
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        worker = torch.utils.data.get_worker_info()
+        worker_id = worker.id if worker is not None else 0
+        rank = wds.utils.pytorch_worker_info()[0]
+        seed = self.seed * 100_003 + rank * 1000 + worker_id
+        rng = random.Random(seed)
+        skipped: Counter[str] = Counter()
+        for raw in self._raw_samples(seed):
+            try:
+                sample = decode_sample(raw, self.cfg, rng)
+            except SkipSample as why:
+                skipped[str(why)] += 1
+                if sum(skipped.values()) in (1, 10, 100, 1000) or sum(skipped.values()) % 10_000 == 0:
+                    log.warning("worker %d skipped %d samples so far: %s", worker_id, sum(skipped.values()),
+                                dict(skipped))
+                continue
+            sample["worker"] = rank * 1000 + worker_id
+            sample["skipped"] = sum(skipped.values())
+            yield sample
+
+
+class SkipTally:
+    """Total samples skipped across all workers, from the running counts each sample carries."""
+
+    def __init__(self) -> None:
+        self._latest: dict[int, int] = {}
+
+    def update(self, batch: dict[str, Any]) -> int:
+        for worker, skipped in zip(batch["worker"].tolist(), batch["skipped"].tolist()):
+            self._latest[worker] = max(self._latest.get(worker, 0), skipped)
+        return self.total
+
+    @property
+    def total(self) -> int:
+        return sum(self._latest.values())
+
+
+def make_dataloader(shards: str | list[str], cfg: DataConfig, seed: int) -> torch.utils.data.DataLoader:
+    """Not passed through accelerator.prepare: the stream already splits itself by node and worker."""
+    return torch.utils.data.DataLoader(
+        ShardStream(shards, cfg, seed=seed),
+        batch_size=cfg.batch_size,
+        num_workers=cfg.num_workers,
+        persistent_workers=cfg.num_workers > 0,
+        pin_memory=torch.cuda.is_available(),
+    )
