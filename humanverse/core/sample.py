@@ -78,6 +78,9 @@ class Sample:
     """Extra tar members by suffix, already encoded: {"depth.png": b"...", "normal.png": b"..."}."""
     columns: dict[str, Any] = field(default_factory=dict)
     """Extra parquet-only columns (e.g. a CLIP embedding)."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Per-sample seconds (e.g. fetch): summed into the shard's stats, never written into the sample, so
+    rerunning the same input writes byte-identical shards."""
     canvas: Any = None
     """While outpainted (between the outpaint and outpaint_restore stages): an OutpaintState holding the
     original pixels, the canvas geometry and the annotators' raw dense maps. `image` then holds the canvas."""

@@ -34,7 +34,8 @@ def run_tasks(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: st
     heartbeat = heartbeat or LocalHeartbeat(ProgressBoardActor())
     runners = [GroupRunner(group, retries, heartbeat) for group in groups]
     for spec in pending:
-        task = read_task(spec, cfg.input.column_map, cfg.input.dataset, retries, heartbeat)
+        task = read_task(spec, cfg.input.column_map, cfg.input.dataset, retries, heartbeat,
+                         cfg.fetch.download.max_bytes)
         for runner in runners:
             task = runner.run(task)
         heartbeat.enter(task.task_id, "write")

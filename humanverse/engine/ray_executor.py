@@ -27,7 +27,8 @@ def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str
     retries = cfg.run.task_retries
     ds = ray.data.from_items([dataclasses.asdict(spec) for spec in pending], override_num_blocks=len(pending))
     ds = ds.map_batches(
-        ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace),
+        ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace,
+                                        cfg.fetch.download.max_bytes),
         batch_size=1, compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25,
     )
     for group in groups:

@@ -51,14 +51,15 @@ class Heartbeat:
 
 
 class ReadTasks:
-    def __init__(self, column_map: dict[str, str], dataset: str | None, retries: int, namespace: str | None = None):
-        self.column_map, self.dataset, self.retries = column_map, dataset, retries
+    def __init__(self, column_map: dict[str, str], dataset: str | None, retries: int, namespace: str | None = None,
+                 max_bytes: int | None = None):
+        self.column_map, self.dataset, self.retries, self.max_bytes = column_map, dataset, retries, max_bytes
         self.heartbeat = Heartbeat(namespace)
 
     def __call__(self, batch) -> dict:
         columns = list(batch)
         specs = [TaskSpec(**{c: _plain(batch[c][i]) for c in columns}) for i in range(len(batch["task_id"]))]
-        return _out([read_task(s, self.column_map, self.dataset, self.retries, self.heartbeat) for s in specs])
+        return _out([read_task(s, self.column_map, self.dataset, self.retries, self.heartbeat, self.max_bytes) for s in specs])
 
 
 class StageGroupWorker:

@@ -33,8 +33,9 @@ def worker_name() -> str:
 
 
 def read_task(spec: TaskSpec, column_map: dict[str, str], dataset: str | None, retries: int,
-              heartbeat=NoBoard()) -> TaskPayload:
-    """TaskSpec -> TaskPayload with the chunk's rows; a chunk that cannot be read fails its task only."""
+              heartbeat=NoBoard(), max_bytes: int | None = None) -> TaskPayload:
+    """TaskSpec -> TaskPayload with the chunk's rows; a chunk that cannot be read fails its task only.
+    max_bytes caps each image read from a local input (tar member, folder file): the download cap."""
     task = TaskPayload(spec)
     heartbeat.enter(spec.task_id, "read")
     started = time.perf_counter()
@@ -43,7 +44,7 @@ def read_task(spec: TaskSpec, column_map: dict[str, str], dataset: str | None, r
         task.failed = f"read: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
         task.attempts["read"] = attempt + 1
 
-    ok, samples = with_retries(lambda: reader_for(spec.input_format, column_map, dataset).read(spec), retries, failed)
+    ok, samples = with_retries(lambda: reader_for(spec.input_format, column_map, dataset, max_bytes).read(spec), retries, failed)
     if ok:
         task.samples, task.failed = samples, None
     task.stage_seconds["read"] = time.perf_counter() - started
@@ -96,12 +97,21 @@ class GroupRunner:
 
 
 def publish_task(output: str, task: TaskPayload, write_shard) -> dict:
-    """Write a finished task as its shard, or a failed one as OUT/failed/<task>.json; the result row."""
+    """Write a finished task as its shard, or a failed one as OUT/failed/<task>.json; the result row.
+    A shard write that raises (a value the writer cannot store) fails its task the same way, so the
+    run goes on and the task is reported and retried like any other failure."""
+    stats = None
+    if not task.failed:
+        try:
+            stats = write_shard(output, task)
+        except Exception as exc:  # noqa: BLE001 - reported like any other failed task
+            task.failed = f"write: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"
     if task.failed:
         report = {"task_id": task.task_id, "error": task.failed, "spec": task.spec.__dict__}
-        atomic.write_bytes(failed_report_path(output, task.task_id), json.dumps(report, indent=1).encode())
+        atomic.write_bytes(failed_report_path(output, task.task_id),
+                           json.dumps(report, indent=1, default=str).encode())
         return {"task_id": task.task_id, "stats": json.dumps(task.summary()), "failed": task.failed.splitlines()[0]}
-    return {"task_id": task.task_id, "stats": json.dumps(write_shard(output, task)), "failed": ""}
+    return {"task_id": task.task_id, "stats": json.dumps(stats), "failed": ""}
 
 
 def failed_report_path(output: str, task_id: str) -> str:

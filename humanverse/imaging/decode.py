@@ -21,6 +21,17 @@ Reason codes returned instead of an image (``REASONS``):
 - ``unsupported_mode``: a pixel mode we have no RGB conversion for.
 - ``out_of_memory``: the decoder could not allocate; retrying later may succeed.
 
+Memory: at most about 8 bytes per output pixel plus a constant (measured in
+tests/imaging/test_bomb_memory.py over the hostile corpus). The decoded image (up to 4 bytes per pixel in
+Pillow) and the RGB output (3) are the only full-size buffers alive at once: conversions, compositing and
+scaling run in strips of rows, the source image is closed before the EXIF rotation copies the output, and
+the JPEG is encoded from the output.
+
+Privacy: a JPEG that passes through keeps its entropy-coded data byte for byte, but its EXIF, XMP, IPTC,
+comments, thumbnails and trailing bytes are removed by rewriting marker segments (jpeg_metadata.py); a
+re-encoded image carries none of them. `metadata_removed` records what was taken out;
+`keep_metadata: true` keeps the original bytes as they are.
+
 Global Pillow state is never touched (no ``LOAD_TRUNCATED_IMAGES``, ``MAX_IMAGE_PIXELS`` or
 ``MAX_TEXT_CHUNK`` changes, no ``warnings.catch_warnings``, which swaps process-wide filters and is
 not thread-safe): other code in the worker relies on Pillow's defaults, and every call here works
@@ -35,10 +46,11 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, features
+from PIL import ExifTags, Image, UnidentifiedImageError, features
 from pydantic import Field, field_validator
 
 from humanverse.config_base import Section
+from humanverse.imaging.jpeg_metadata import StrippedJpeg, strip_jpeg_metadata
 
 REASONS = (
     "not_an_image",
@@ -72,6 +84,27 @@ _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 _CONVERTIBLE_MODES = frozenset({"1", "L", "P", "RGB", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"})
 _ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
 
+STRIP_PIXELS = 1 << 20
+"""Pixels converted at a time: bounds the temporaries of a mode conversion, whatever the image size."""
+
+# EXIF orientation -> the numpy view of the stored pixels that shows them upright (as ImageOps.exif_transpose)
+_ORIENT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2),
+    6: lambda a: a.transpose(1, 0, 2)[:, ::-1],
+    7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
+    8: lambda a: a.transpose(1, 0, 2)[::-1],
+}
+# image.info entries that describe how to show the pixels, not who or where: not reported as removed
+_PRESENTATION_INFO = frozenset({
+    "dpi", "jfif", "jfif_version", "jfif_unit", "jfif_density", "adobe", "adobe_transform", "progressive",
+    "progression", "transparency", "gamma", "duration", "loop", "background", "version", "extension",
+    "compression", "aspect", "interlace", "srgb", "chromaticity", "disposal", "blend", "default_image",
+    "bbox", "timestamp", "icc_profile",
+})
+
 
 class DecodeConfig(Section):
     """Limits applied to every downloaded image; checked on the header, before any pixel is decoded."""
@@ -80,6 +113,12 @@ class DecodeConfig(Section):
     max_side: int = Field(16384, ge=1)
     jpeg_quality: int = Field(95, ge=1, le=100)
     keep_original_jpeg: bool = True
+    keep_metadata: bool = Field(
+        False, description="keep EXIF/XMP/IPTC/comments/trailing bytes of pass-through JPEGs (privacy: off)"
+    )
+    max_icc_bytes: int = Field(
+        128 * 1024, ge=0, description="larger ICC colour profiles are dropped (kept ones travel with the image)"
+    )
 
     @field_validator("max_pixels")
     @classmethod
@@ -119,7 +158,10 @@ class DecodedImage:
     exif_transposed: bool
     animated: bool  # the file has more than one frame; rgb is the first
     jpeg_is_original: bool = False
+    """The JPEG's image data is the source's, byte for byte (its metadata segments may have been removed)."""
     exif_error: str | None = None  # the EXIF block could not be read; the image was left unrotated
+    metadata_removed: dict[str, int] | None = None
+    """Metadata of the source that the stored JPEG does not carry, kind -> bytes."""
 
 
 def read_header(data: bytes, cfg: DecodeConfig) -> tuple[HeaderInfo | None, str | None]:
@@ -142,16 +184,8 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
             return None, _load_failure_reason(error)
 
         orientation, exif_error = _exif_orientation(image)
-        upright, exif_transposed = image, False
-        if orientation not in (None, 1):
-            try:
-                upright = ImageOps.exif_transpose(image)
-                exif_transposed = True
-            except Exception as error:
-                exif_error = _describe(error)
-
         try:
-            rgb = to_rgb_uint8(upright)
+            rgb = to_rgb_uint8(image)
         except MemoryError:
             return None, "out_of_memory"
         except Exception:
@@ -160,17 +194,46 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
             return None, "unsupported_mode"
 
         animated = _is_animated(image, header)
+        source_info = _metadata_inventory(image.info)
+        icc = image.info.get("icc_profile")
+        exif = image.getexif() if cfg.keep_metadata and exif_error is None else None
+        image.close()  # frees the pixels now (leaving `with` only closes the file): below, only `rgb` is alive
+    exif_transposed = orientation in _ORIENT
+    if exif_transposed:
+        try:
+            rgb = np.ascontiguousarray(_ORIENT[orientation](rgb))
+        except MemoryError:
+            return None, "out_of_memory"
 
-    reuse_original = (
+    stripped = None
+    if (
         cfg.keep_original_jpeg
         and header.format == "JPEG"
         and header.mode == "RGB"
         and orientation == 1
         and exif_error is None
         and jpeg_frame_marker(data) in _PORTABLE_JPEG_FRAMES
-    )
+    ):
+        stripped = StrippedJpeg(data) if cfg.keep_metadata else strip_jpeg_metadata(data, cfg.max_icc_bytes)
+    reuse_original = stripped is not None
     try:
-        jpeg = data if reuse_original else encode_jpeg(rgb, cfg.jpeg_quality)
+        if stripped is not None:
+            jpeg, removed = stripped.data, stripped.removed
+        else:
+            # a JPEG source's metadata is listed from its segments (Pillow drops an ICC profile of many chunks)
+            segments = strip_jpeg_metadata(data, max_icc_bytes=-1) if header.format == "JPEG" else None
+            if segments is not None:
+                source_info, icc = segments.removed, segments.icc_profile
+            carried_icc = _icc_for_rgb(icc, header.mode, cfg)
+            if exif is not None:
+                exif[ExifTags.Base.Orientation] = 1  # the pixels are upright now
+            jpeg = encode_jpeg(rgb, cfg.jpeg_quality, icc_profile=carried_icc,
+                               exif=exif.tobytes() if exif is not None and len(exif) else None)
+            removed = {k: v for k, v in source_info.items() if not (cfg.keep_metadata and k == "exif")}
+            if carried_icc is not None:
+                removed.pop("icc_profile", None)
+            elif icc:
+                removed["icc_profile"] = len(icc)
     except MemoryError:
         return None, "out_of_memory"
     return (
@@ -185,6 +248,7 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
             animated=animated,
             jpeg_is_original=reuse_original,
             exif_error=exif_error,
+            metadata_removed=removed,
         ),
         None,
     )
@@ -198,24 +262,65 @@ def to_rgb_uint8(image: Image.Image) -> np.ndarray | None:
     hide dark content. 16-bit samples use the full 0..65535 scale their format defines, so a dark
     16-bit photo stays dark; 32-bit integer (I) and float (F) images have no defined scale and are
     stretched from their finite min..max to 0..255. Nothing is clipped.
+
+    The output is filled a strip of rows at a time, so no full-size temporary exists besides it.
     """
     mode = image.mode
     if mode in _SIXTEEN_BIT_MODES or mode in ("I", "F"):
         return _high_bit_depth_to_rgb(image)
     if mode in _ALPHA_MODES or _has_transparency(image):
-        rgba = image.convert("LA").convert("RGBA") if mode == "La" else image.convert("RGBA")
-        return _composite_on_white(np.asarray(rgba))
-    if mode in _CONVERTIBLE_MODES:
-        rgb = image if mode == "RGB" else image.convert("RGB")
-        return np.array(rgb, dtype=np.uint8)
-    return None
+        def strip_rgb(strip: Image.Image) -> np.ndarray:
+            rgba = strip.convert("LA").convert("RGBA") if mode == "La" else strip.convert("RGBA")
+            return _composite_on_white(np.asarray(rgba))
+    elif mode in _CONVERTIBLE_MODES:
+        def strip_rgb(strip: Image.Image) -> np.ndarray:
+            return np.asarray(strip if mode == "RGB" else strip.convert("RGB"))
+    else:
+        return None
+    return _by_strips(image, strip_rgb)
 
 
-def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
-    """Encode an upright RGB array as the `{key}.jpg` member (no EXIF, so no reader can re-rotate it)."""
+def _strips(width: int, height: int):
+    rows = max(1, STRIP_PIXELS // max(width, 1))
+    for top in range(0, height, rows):
+        yield top, min(height, top + rows)
+
+
+def _by_strips(image: Image.Image, strip_rgb) -> np.ndarray:
+    width, height = image.size
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    for top, bottom in _strips(width, height):
+        out[top:bottom] = strip_rgb(image.crop((0, top, width, bottom)))
+    return out
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int, icc_profile: bytes | None = None, exif: bytes | None = None) -> bytes:
+    """Encode an upright RGB array as the `{key}.jpg` member. It carries no EXIF (so no reader can
+    re-rotate it) unless given one, and an ICC profile only when given."""
     buffer = io.BytesIO()
-    Image.fromarray(rgb, mode="RGB").save(buffer, format="JPEG", quality=quality)
+    extra = {k: v for k, v in (("icc_profile", icc_profile), ("exif", exif)) if v}
+    Image.fromarray(rgb, mode="RGB").save(buffer, format="JPEG", quality=quality, **extra)
     return buffer.getvalue()
+
+
+def _icc_for_rgb(icc: bytes | None, source_mode: str, cfg: DecodeConfig) -> bytes | None:
+    """The source's ICC profile when it still describes the output: an RGB profile of an RGB source."""
+    if not icc or not isinstance(icc, bytes) or len(icc) > cfg.max_icc_bytes and not cfg.keep_metadata:
+        return None
+    if source_mode not in ("RGB", "RGBA", "RGBX", "RGBa", "P", "PA") or icc[16:20] != b"RGB ":
+        return None
+    return icc
+
+
+def _metadata_inventory(info: dict) -> dict[str, int]:
+    """Metadata entries Pillow found in the source (EXIF, XMP, comments, PNG text, ...), name -> bytes."""
+    found = {}
+    for name, value in info.items():
+        if name in _PRESENTATION_INFO or not isinstance(name, str):
+            continue
+        if isinstance(value, (bytes, str)):
+            found[name] = len(value)
+    return found
 
 
 def jpeg_frame_marker(data: bytes) -> int | None:
@@ -412,33 +517,50 @@ def _has_transparency(image: Image.Image) -> bool:
 
 
 def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
-    """Blend RGBA onto an opaque white background, rounding to nearest."""
-    colour = rgba[..., :3].astype(np.uint32)
-    alpha = rgba[..., 3:4].astype(np.uint32)
+    """Blend RGBA onto an opaque white background, rounding to nearest (fits uint16: at most 65152)."""
+    colour = rgba[..., :3].astype(np.uint16)
+    alpha = rgba[..., 3:4].astype(np.uint16)
     blended = (colour * alpha + 255 * (255 - alpha) + 127) // 255
     return blended.astype(np.uint8)
 
 
 def _high_bit_depth_to_rgb(image: Image.Image) -> np.ndarray:
-    """16-bit on its full scale, I/F stretched over their finite range; colour-key transparency kept."""
-    values = np.asarray(image)
-    if image.mode in _SIXTEEN_BIT_MODES:
-        gray = ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-    else:
-        gray = _stretch_to_uint8(values.astype(np.float64))
-    rgb = np.repeat(gray[..., None], 3, axis=2)
+    """16-bit on its full scale, I/F stretched over their finite range; colour-key transparency kept.
+    Two passes over strips (range, then scaling), so no float64 copy of the whole image exists."""
+    width, height = image.size
     transparent_value = image.info.get("transparency")
-    if isinstance(transparent_value, (int, float)) and not isinstance(transparent_value, bool):
-        rgb[values == transparent_value] = 255
-    return rgb
+    keyed = isinstance(transparent_value, (int, float)) and not isinstance(transparent_value, bool)
+    sixteen = image.mode in _SIXTEEN_BIT_MODES
+
+    def strip_values(top: int, bottom: int) -> np.ndarray:
+        return np.asarray(image.crop((0, top, width, bottom)))
+
+    low = high = None
+    if not sixteen:
+        for top, bottom in _strips(width, height):
+            values = strip_values(top, bottom).astype(np.float64)
+            finite = values[np.isfinite(values)]
+            if finite.size:
+                low = finite.min() if low is None else min(low, finite.min())
+                high = finite.max() if high is None else max(high, finite.max())
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    for top, bottom in _strips(width, height):
+        values = strip_values(top, bottom)
+        if sixteen:
+            gray = ((values.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        else:
+            gray = _stretch_to_uint8(values.astype(np.float64), low, high)
+        out[top:bottom] = gray[..., None]
+        if keyed:
+            out[top:bottom][values == transparent_value] = 255
+    return out
 
 
-def _stretch_to_uint8(values: np.ndarray) -> np.ndarray:
-    """Linear min..max to 0..255 over finite values; NaN and -inf go to 0, +inf to 255."""
+def _stretch_to_uint8(values: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+    """Linear low..high (the finite range) to 0..255; NaN and -inf go to 0, +inf to 255."""
     finite = np.isfinite(values)
-    if not finite.any():
+    if low is None:
         return np.where(values == np.inf, 255, 0).astype(np.uint8)
-    low, high = values[finite].min(), values[finite].max()
     span = high - low
     scaled = (values - low) * (255.0 / span) if span > 0 else np.zeros_like(values)
     scaled = np.where(finite, scaled, np.where(values == np.inf, 255.0, 0.0))

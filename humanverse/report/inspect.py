@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from humanverse.shards import funnel
 from humanverse.shards import run_manifest
 from humanverse.report.dedup_section import collect_dedup
-from humanverse.report.rejected_images import local_image_bytes
+from humanverse.report.rejected_images import local_image_bytes, named_local_inputs
 from humanverse.report.tar_members import tar_members
 from humanverse.shards import atomic
 from humanverse.shards.records import SIDECAR_SCHEMA
@@ -83,13 +83,14 @@ def collect(output: str, samples: int = 24, per_reason: int = 6, seed: int = 0) 
     task_ids = [s["task_id"] for s in stats]
     sidecar = read_sidecars(output, task_ids)
     rng = random.Random(seed)
+    run = run_manifest.read_run_json(output)
     return RunData(
         output=output,
-        run=run_manifest.read_run_json(output),
+        run=run,
         summary=funnel.totals(stats),
         sidecar=sidecar,
         kept=read_kept_samples(output, sidecar, samples, rng),
-        rejected=rejected_examples(sidecar, per_reason, rng),
+        rejected=rejected_examples(sidecar, per_reason, rng, named_local_inputs(run)),
         rejected_totals=_reason_counts(sidecar),
         dedup=collect_dedup(output),
     )
@@ -124,7 +125,8 @@ def read_kept_samples(output: str, sidecar: pa.Table, n: int, rng: random.Random
     return [found[r["key"]] for r in chosen if r["key"] in found]
 
 
-def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random) -> dict[str, list[RejectedExample]]:
+def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random,
+                      named_inputs: dict[str, str] | None = None) -> dict[str, list[RejectedExample]]:
     rows = [r for r in sidecar.select(["key", "status", "stage", "reason", "url", "source_id", "input", "row"])
             .to_pylist() if r["status"] != "ok"]
     grouped: dict[str, list[dict]] = defaultdict(list)
@@ -135,7 +137,7 @@ def rejected_examples(sidecar: pa.Table, per_reason: int, rng: random.Random) ->
         picked = rng.sample(grouped[label], min(per_reason, len(grouped[label])))
         out[label] = [
             RejectedExample(r["key"], r["status"], r["stage"], r["reason"], r["url"], r["source_id"],
-                            local_image_bytes(r["url"], r["input"], r["row"]))
+                            local_image_bytes(r["input"], r["row"], named_inputs or {}))
             for r in sorted(picked, key=lambda r: r["key"])
         ]
     return out

@@ -1,11 +1,13 @@
-"""Pixels for rejected rows, only where the source image can be read locally.
+"""Pixels for rejected rows, only from the inputs the user named on the command line.
 
 Rejected rows keep no pixels in the tar (DESIGN §3). For an audit we still want to look at some of them,
-but the report never downloads: LAION/COYO URLs are untrusted internet data (DESIGN §9), and a report
-should not depend on links that rot. So a thumbnail is shown when the row came from
-  - a local image folder input (`input` is a folder, `row` indexes its sorted image list),
-  - a local img2dataset tar (`row` is the sample's position in the tar),
-  - a `file://` URL;
+but the report never follows a location named *inside* an input row: a `file:///etc/...` URL in a parquet
+row, or the `url` of an img2dataset json, is data written by whoever made the input, and a report that
+read it would publish a thumbnail of a local file. It never downloads either (DESIGN §9). So a thumbnail
+is shown only when the row came from a local input listed in run.json's `inputs` (what the user passed to
+--input), read through the same capped readers as curation:
+  - an image folder (`row` indexes its sorted image list; regular files only, capped);
+  - an img2dataset tar (`row` is the sample's position in the tar; members capped by their header size);
 otherwise the report lists the URL and reason only.
 """
 
@@ -13,27 +15,36 @@ from __future__ import annotations
 
 import functools
 import tarfile
-from pathlib import Path
 
 from humanverse.sources.image_folder import list_images
+from humanverse.sources.img2dataset_tars import iter_tar_samples
+from humanverse.sources.local_files import FileRefused, read_capped
 
 MAX_BYTES = 50 * 1024 * 1024
-_IMAGE_SUFFIXES = ("jpg", "jpeg", "png", "webp")
 
 
-def local_image_bytes(url: str | None, input_path: str | None, row: int | None) -> bytes | None:
+def named_local_inputs(run: dict | None) -> dict[str, str]:
+    """path -> format of the local inputs a run was started with (from run.json)."""
+    inputs = (run or {}).get("inputs") or []
+    return {
+        str(i["path"]): str(i.get("format"))
+        for i in inputs
+        if isinstance(i, dict) and isinstance(i.get("path"), str) and "://" not in i["path"]
+    }
+
+
+def local_image_bytes(input_path: str | None, row: int | None, named_inputs: dict[str, str]) -> bytes | None:
+    """The image of input row `row` of `input_path`, if that is a local input the user named; else None."""
+    if input_path is None or row is None or row < 0 or input_path not in named_inputs or "://" in input_path:
+        return None  # remote inputs are not read either: a report never downloads
+    fmt = named_inputs[input_path]
     try:
-        if url and url.startswith("file://"):
-            return _read_capped(Path(url[len("file://"):]))
-        if input_path is None or row is None or "://" in input_path:
-            return None
-        source = Path(input_path)
-        if source.is_dir():
-            images = _folder_images(str(source))
-            return _read_capped(Path(images[row])) if 0 <= row < len(images) else None
-        if source.suffix == ".tar" and source.is_file():
-            return _tar_image(str(source), row)
-    except OSError:
+        if fmt == "folder":
+            images = _folder_images(input_path)
+            return read_capped(images[row], MAX_BYTES) if row < len(images) else None
+        if fmt == "img2dataset":
+            return _tar_image(input_path, row)
+    except (FileRefused, OSError, tarfile.TarError):
         return None
     return None
 
@@ -43,25 +54,11 @@ def _folder_images(folder: str) -> list[str]:
     return list_images(folder)
 
 
-def _read_capped(path: Path) -> bytes | None:
-    if not path.is_file() or path.stat().st_size > MAX_BYTES:
-        return None
-    return path.read_bytes()
-
-
 def _tar_image(tar_path: str, row: int) -> bytes | None:
-    """The image of the row-th sample (samples are runs of members sharing a basename, in tar order)."""
-    index, current = -1, None
-    with tarfile.open(tar_path, "r|*") as tar:
-        for member in tar:
-            if not member.isfile() or "." not in member.name.rsplit("/", 1)[-1]:
-                continue
-            stem, ext = member.name.rsplit("/", 1)[-1].split(".", 1)
-            if stem != current:
-                current, index = stem, index + 1
-            if index > row:
-                return None
-            if index == row and ext.lower() in _IMAGE_SUFFIXES and member.size <= MAX_BYTES:
-                handle = tar.extractfile(member)
-                return handle.read() if handle else None
+    for index, sample in iter_tar_samples(tar_path, MAX_BYTES, wanted=lambda i: i == row):
+        if index == row:
+            ext = sample.image_ext
+            return sample.files.get(ext) if ext else None
+        if index > row:
+            break
     return None

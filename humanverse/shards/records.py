@@ -74,16 +74,16 @@ def sidecar_row(sample: Sample, members: list[str]) -> dict[str, Any]:
         "reason": sample.reason,
         "stage": sample.stage,
         "transient": sample.transient,
-        "dataset": src.get("dataset"),
-        "url": src.get("url"),
-        "source_id": src.get("source_id"),
-        "input": src.get("input"),
+        "dataset": _str(src.get("dataset")),
+        "url": _str(src.get("url")),
+        "source_id": _str(src.get("source_id")),
+        "input": _str(src.get("input")),
         "row": src.get("row"),
-        "caption": sample.caption,
+        "caption": _str(sample.caption),
         "width": sample.width,
         "height": sample.height,
-        "declared_width": _int(m.get("width")),
-        "declared_height": _int(m.get("height")),
+        "declared_width": _int32(m.get("width")),
+        "declared_height": _int32(m.get("height")),
         "meta_punsafe": _float(m.get("punsafe")),
         "meta_pwatermark": _float(m.get("pwatermark")),
         "meta_aesthetic": _float(m.get("aesthetic")),
@@ -110,18 +110,36 @@ def sidecar_table(rows: list[dict[str, Any]], extra: list[dict[str, Any]]) -> pa
     return table
 
 
-def _int(v) -> int | None:
-    try:
-        return None if v is None else int(v)
-    except (TypeError, ValueError):
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _int32(v) -> int | None:
+    """A declared size as int32, or None for anything else (3e9, 2**62, NaN, inf, '12px', a list)."""
+    if v is None or isinstance(v, bool):
         return None
+    try:
+        number = int(v)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if _INT32_MIN <= number <= _INT32_MAX else None
 
 
 def _float(v) -> float | None:
     try:
-        return None if v is None else float(v)
-    except (TypeError, ValueError):
+        return None if v is None or isinstance(v, bool) else float(v)
+    except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _str(v) -> str | None:
+    """Readers hand over str or None; anything else (a bug upstream) is written as text, not a crash."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return v if v.isascii() else v.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> '?'
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "replace")
+    return str(v)
 
 
 def _plain(value: Any) -> Any:

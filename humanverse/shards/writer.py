@@ -1,6 +1,8 @@
 """Writes one task as one shard: {task_id}.tar, {task_id}.parquet, then {task_id}.stats.json (the marker).
 
 Every input row is in the parquet with its status and reason; only ok samples go into the tar.
+The same input and config give byte-identical tars and parquets: members carry a fixed mtime, and
+per-sample timings go to the stats (which also hold wall-clock times and are not reproducible).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from humanverse.core.sample import ERROR, OK, REJECTED
 from humanverse.core.task import TaskPayload
 from humanverse.shards import atomic
 from humanverse.shards.records import sample_json, sidecar_row, sidecar_table
-from humanverse.sources.keys import check_key
+from humanverse.sources.keys import check_key, check_member_suffix
+
+MEMBER_MTIME = 0
+"""Every tar member's mtime (the epoch): a rerun writes the same bytes."""
 
 
 def shard_paths(output: str, task_id: str) -> dict[str, str]:
@@ -32,7 +37,7 @@ def write_shard(output: str, task: TaskPayload) -> dict[str, Any]:
     rows, extra = [], []
     n_written = 0
     with atomic.staged_file(paths["tar"]) as tmp:
-        with open(tmp, "wb") as stream, wds.TarWriter(stream, encoder=False) as tar:
+        with open(tmp, "wb") as stream, wds.TarWriter(stream, encoder=False, mtime=MEMBER_MTIME) as tar:
             for sample in task.samples:
                 members: list[str] = []
                 if sample.status == OK:
@@ -42,9 +47,9 @@ def write_shard(output: str, task: TaskPayload) -> dict[str, Any]:
                     n_written += 1
                 rows.append(sidecar_row(sample, members))
                 extra.append(sample.columns)
-    table = sidecar_table(rows, extra)
-    buf = io.BytesIO()
-    pq.write_table(table, buf)
+        # built before the tar is published: a row the sidecar cannot hold leaves no orphan tar behind
+        buf = io.BytesIO()
+        pq.write_table(sidecar_table(rows, extra), buf)
     atomic.write_bytes(paths["parquet"], buf.getvalue())
     task.stage_seconds["write"] = time.perf_counter() - started
     stats = shard_stats(task, n_written)
@@ -63,8 +68,9 @@ def _tar_record(sample) -> dict[str, Any]:
         "json": json.dumps(sample_json(sample)).encode("utf-8"),
     }
     for suffix, data in sample.members.items():
-        if "/" in suffix or suffix.startswith(".") or suffix in record:
-            raise ValueError(f"sample {key}: bad member suffix {suffix!r}")
+        if suffix in record:
+            raise ValueError(f"sample {key}: member suffix {suffix!r} is taken")
+        check_member_suffix(suffix)
         record[suffix] = data
     return record
 
@@ -88,6 +94,20 @@ def shard_stats(task: TaskPayload, n_written: int) -> dict[str, Any]:
         "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
         "stages": task.counters,
         "stage_seconds": {k: round(v, 4) for k, v in task.stage_seconds.items()},
+        "sample_seconds": _timing_summary(task),
         "source": {"input": task.spec.input_path, "start": task.spec.start, "stop": task.spec.stop},
         "finished_at": time.time(),
     }
+
+
+def _timing_summary(task: TaskPayload) -> dict[str, dict[str, float]]:
+    """Per-sample timings (e.g. each URL's fetch) as count / total / max per kind."""
+    summary: dict[str, dict[str, float]] = {}
+    for sample in task.samples:
+        for kind, seconds in sample.timings.items():
+            entry = summary.setdefault(kind, {"count": 0, "total": 0.0, "max": 0.0})
+            entry["count"] += 1
+            entry["total"] += seconds
+            entry["max"] = max(entry["max"], seconds)
+    return {k: {"count": v["count"], "total": round(v["total"], 3), "max": round(v["max"], 3)}
+            for k, v in sorted(summary.items())}

@@ -10,19 +10,28 @@ How the pieces fit:
   adapter. Session.send would read every redirect response's body into memory with no size cap (even
   with allow_redirects=False, to build Response.next); the loop closes them unread, and it is the one
   obvious place where every hop's URL meets the guard and the deadline.
-- The connection pools re-check the address actually connected to, which defeats a DNS answer that
-  changes between the guard's lookup and urllib3's own (rebinding).
+- Connections go only to the addresses the guard resolved and checked for this hop (no second lookup, so
+  no DNS answer can change in between: rebinding), at most max_addresses of them, and the socket's peer is
+  checked again once connected.
 - urllib3's Retry retries transient failures with exponential backoff inside one hop.
 - A per-URL wall-clock budget (total_timeout_s) bounds connect, waiting, retries, backoff sleeps, redirect
   hops and the body together. urllib3 has no per-call hook that reaches its retries and timeouts, but a
   fetch runs start to end on one thread, so they read the deadline from a thread-local `_FetchClock`.
-  The guard's own DNS lookup (getaddrinfo) has no timeout to shrink and is outside that bound.
+  Socket timeouts bound each read, not a server that sends one byte just before each would expire (a
+  status line or headers trickled forever), so a watchdog thread shuts the socket down when the deadline
+  passes during the TLS handshake or while the headers are read. The guard's DNS lookup runs inside the
+  same deadline (url_guard.resolve_host).
 """
 
 from __future__ import annotations
 
+import heapq
+import http.client
+import itertools
+import logging
 import math
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -50,10 +59,12 @@ from urllib3.exceptions import (
     ResponseError,
     SSLError,
 )
-from urllib3.util import Retry, Timeout
+from urllib3.util import Retry, Timeout, parse_url
 
 from humanverse.config_base import Section
-from humanverse.sources.url_guard import URLGuard, URLRefused
+from humanverse.sources.url_guard import BAD_URL, DNS_ERROR, Resolver, URLGuard, URLRefused
+
+log = logging.getLogger(__name__)
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 """Statuses urllib3 retries; every other 4xx is the server's final answer."""
@@ -69,8 +80,12 @@ BAD_ENCODING = "bad_encoding"
 OPTED_OUT = "opted_out"
 TOO_MANY_REDIRECTS = "too_many_redirects"
 EMPTY_BODY = "empty_body"
-BAD_URL = "bad_url"
-DNS_ERROR = "dns_error"
+BAD_REDIRECT = "bad_redirect"
+BAD_HEADERS = "bad_headers"
+"""Headers over http.client's limits (line length, count) or unparseable: the server's final answer."""
+INCOMPLETE_BODY = "incomplete_body"
+"""The connection closed before Content-Length bytes arrived."""
+INTERNAL_ERROR = "internal_error"
 
 
 class DownloadConfig(Section):
@@ -86,6 +101,9 @@ class DownloadConfig(Section):
     max_bytes: int = Field(32 * 1024**2, gt=0, description="larger bodies are abandoned as too_large")
     max_in_flight: int = Field(32, ge=1, le=1024, description="concurrent requests per Downloader")
     max_redirects: int = Field(5, ge=0, le=30, description="more hops than this is too_many_redirects")
+    max_addresses: int = Field(
+        3, ge=1, le=16, description="addresses of one host tried per connection attempt (in resolver order)"
+    )
     user_agent: str = Field("humanverse/0.1 (+dataset curation; honours X-Robots-Tag noai)", min_length=1)
     respect_opt_out: bool = Field(True, description="skip responses whose X-Robots-Tag says noai / noimageai")
     allow_private_urls: bool = Field(False, description="allow loopback/private addresses (tests); never metadata")
@@ -138,20 +156,86 @@ class _FetchClock(threading.local):
     """The wall-clock deadline of the fetch running on this thread (infinite outside a fetch)."""
 
     deadline: float = math.inf
+    addresses: dict[str, list[str]] | None = None
+    """host -> the addresses the guard checked for the current hop: the only ones connected to."""
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
     @contextmanager
     def running_until(self, deadline: float) -> Iterator[None]:
-        self.deadline = deadline
+        self.deadline, self.addresses = deadline, {}
         try:
             yield
         finally:
-            self.deadline = math.inf
+            self.deadline, self.addresses = math.inf, None
 
 
 _clock = _FetchClock()
+
+
+class _SocketWatchdog:
+    """Shuts a socket down when its fetch's deadline passes while a read is blocked on it.
+
+    One daemon thread for the process, sleeping until the earliest registered deadline. shutdown() (not
+    close(), which does not wake a reader blocked in another thread) makes the pending recv return at once.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, socket.socket]] = []
+        self._live: set[int] = set()
+        self._ids = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sock: socket.socket | None, deadline: float) -> int | None:
+        if sock is None or math.isinf(deadline):
+            return None
+        token = next(self._ids)
+        with self._cond:
+            heapq.heappush(self._heap, (deadline, token, sock))
+            self._live.add(token)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="humanverse-fetch-watchdog", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        return token
+
+    def release(self, token: int | None) -> None:
+        if token is not None:
+            with self._cond:
+                self._live.discard(token)
+
+    @contextmanager
+    def watching(self, sock: socket.socket | None) -> Iterator[None]:
+        token = self.watch(sock, _clock.deadline)
+        try:
+            yield
+        finally:
+            self.release(token)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                while self._heap and self._heap[0][1] not in self._live:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                deadline, token, sock = self._heap[0]
+                wait = deadline - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                self._live.discard(token)
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed
+
+
+_watchdog = _SocketWatchdog()
 
 
 class _WallClockExceeded(Exception):
@@ -192,6 +276,8 @@ class _DeadlineRetry(Retry):
     RETRY_AFTER_STATUS_CODES = frozenset({429, 503})  # urllib3 adds 413; no other 4xx is retried
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+        if error is not None and _is_malformed_response(error):  # a server's final answer: never retried
+            raise MaxRetryError(_pool, url, error) from error
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
         if retry._delay_before_next(response) >= _clock.remaining():
             status = getattr(response, "status", None)
@@ -215,27 +301,81 @@ class _DeadlineRetry(Retry):
         return self.get_backoff_time()
 
 
-def _peer_checked_pools(guard: URLGuard) -> dict[str, type[HTTPConnectionPool]]:
-    """urllib3 pool classes whose connections check the address they actually connected to.
+def _open_connection(address: str, port: int, timeout: float, source_address, options) -> socket.socket:
+    """A TCP connection to one literal address (what urllib3's create_connection does per address)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        for option in options or ():
+            sock.setsockopt(*option)
+        sock.settimeout(timeout)
+        if source_address:
+            sock.bind(source_address)
+        sock.connect((address, port))
+        return sock
+    except BaseException:
+        sock.close()
+        raise
 
-    The guard resolves the host before the request and urllib3 resolves it again to connect; a DNS answer
-    that changes in between would slip a private address past the first check. The socket's peer cannot.
+
+def _peer_checked_pools(guard: URLGuard, max_addresses: int) -> dict[str, type[HTTPConnectionPool]]:
+    """urllib3 pool classes whose connections go only to guard-checked addresses, within the deadline.
+
+    - Addresses: the ones the guard resolved and checked for this hop (looked up again through the guard
+      only if the hop's host is spelled differently here), at most `max_addresses`, each with the connect
+      timeout shrunk to what is left of the fetch, so a host resolving to many dead addresses costs one
+      deadline, not addresses x connect timeout.
+    - The socket's peer is checked once more after connecting (defence in depth).
+    - The TLS handshake and the status line and headers are read under the deadline watchdog.
     """
 
-    class PeerChecked:
+    class GuardedConnect:
         def _new_conn(self):
-            sock = super()._new_conn()
-            try:
-                guard.check_address(sock.getpeername()[0])
-            except URLRefused:
-                sock.close()
-                raise
-            return sock
+            host = self._dns_host.strip("[]")
+            addresses = (_clock.addresses or {}).get(host)
+            if addresses is None:
+                addresses = guard.resolve(host, max(0.0, _clock.remaining()))
+            last_error: BaseException | None = None
+            for address in addresses[:max_addresses]:
+                guard.check_address(address)
+                left = _clock.remaining()
+                if left <= 0:
+                    last_error = TimeoutError("the fetch's total_timeout_s ran out while connecting")
+                    break
+                timeout = left if self.timeout is None else min(self.timeout, left)
+                try:
+                    sock = _open_connection(
+                        address, self.port, max(_MIN_CONNECT_TIMEOUT_S, timeout), self.source_address,
+                        self.socket_options,
+                    )
+                except OSError as error:
+                    last_error = error
+                    continue
+                try:
+                    guard.check_address(sock.getpeername()[0])
+                except (URLRefused, OSError):
+                    sock.close()
+                    raise
+                self._connect_watch = _watchdog.watch(sock, _clock.deadline)  # the TLS handshake, if any
+                return sock
+            if last_error is None or isinstance(last_error, TimeoutError):
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out ({last_error})")
+            raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}") from last_error
 
-    class PeerCheckedHTTPConnection(PeerChecked, HTTPConnection):
+        def connect(self):
+            try:
+                return super().connect()
+            finally:
+                _watchdog.release(self.__dict__.pop("_connect_watch", None))
+
+        def getresponse(self):
+            with _watchdog.watching(self.sock):
+                return super().getresponse()
+
+    class PeerCheckedHTTPConnection(GuardedConnect, HTTPConnection):
         pass
 
-    class PeerCheckedHTTPSConnection(PeerChecked, HTTPSConnection):
+    class PeerCheckedHTTPSConnection(GuardedConnect, HTTPSConnection):
         pass
 
     class PeerCheckedHTTPPool(HTTPConnectionPool):
@@ -250,13 +390,13 @@ def _peer_checked_pools(guard: URLGuard) -> dict[str, type[HTTPConnectionPool]]:
 class _PeerCheckedAdapter(HTTPAdapter):
     """requests' adapter, with connection pools that refuse a connection whose peer the guard refuses."""
 
-    def __init__(self, guard: URLGuard, retry: Retry, pool_size: int):
-        self._guard = guard  # set first: HTTPAdapter.__init__ calls init_poolmanager
+    def __init__(self, guard: URLGuard, retry: Retry, pool_size: int, max_addresses: int):
+        self._guard, self._max_addresses = guard, max_addresses  # set first: __init__ calls init_poolmanager
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=retry)
 
     def init_poolmanager(self, *args, **kwargs) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _peer_checked_pools(self._guard)
+        self.poolmanager.pool_classes_by_scheme = _peer_checked_pools(self._guard, self._max_addresses)
 
 
 def _causes(error: BaseException) -> Iterator[BaseException]:
@@ -273,6 +413,15 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
         todo.extend(e for e in nested if isinstance(e, BaseException))
 
 
+def _is_malformed_response(error: BaseException) -> bool:
+    """Headers over http.client's limits or unparseable, or a body shorter than announced. A server that
+    closes an idle keep-alive connection (RemoteDisconnected) is not one: that is a transient race."""
+    causes = list(_causes(error))
+    if any(isinstance(c, (http.client.RemoteDisconnected, ConnectionError)) for c in causes):
+        return False
+    return any(isinstance(c, http.client.HTTPException) for c in causes)
+
+
 def classify_failure(error: BaseException) -> tuple[str, bool]:
     """(reason code, transient) for an exception raised while fetching one URL."""
     causes = list(_causes(error))
@@ -283,6 +432,12 @@ def classify_failure(error: BaseException) -> tuple[str, bool]:
     for cause in causes:
         if isinstance(cause, URLRefused):
             return cause.reason, cause.transient
+    if _clock.remaining() <= 0:
+        return TIMEOUT, True  # whatever broke, it broke because the watchdog or the deadline cut it
+    if has(http.client.IncompleteRead):
+        return INCOMPLETE_BODY, False
+    if _is_malformed_response(error):
+        return BAD_HEADERS, False
     if has(_WallClockExceeded, ReadTimeoutError, requests.Timeout, TimeoutError) or any(
         isinstance(c, ConnectTimeoutError) and not isinstance(c, NewConnectionError) for c in causes
     ):
@@ -312,9 +467,9 @@ class Downloader:
     adapter; nothing is stored between URLs, so no cookie or credential travels from one site to another.
     """
 
-    def __init__(self, config: DownloadConfig | None = None):
+    def __init__(self, config: DownloadConfig | None = None, resolver: Resolver | None = None):
         self.config = config = config or DownloadConfig()
-        self.guard = URLGuard.from_strings(config.allow_private_urls, config.trusted_networks)
+        self.guard = URLGuard.from_strings(config.allow_private_urls, config.trusted_networks, resolver)
         retry = _DeadlineRetry(
             total=config.retries,
             connect=config.retries,
@@ -326,7 +481,7 @@ class Downloader:
             backoff_factor=config.backoff_s,
             raise_on_status=False,  # after the last retry, hand back the 503 itself
         )
-        adapter = _PeerCheckedAdapter(self.guard, retry, pool_size=config.max_in_flight)
+        adapter = _PeerCheckedAdapter(self.guard, retry, config.max_in_flight, config.max_addresses)
         session = requests.Session()
         session.trust_env = False  # never attach the user's .netrc credentials to arbitrary URLs
         session.headers.update(
@@ -344,7 +499,8 @@ class Downloader:
         self._closed = False
 
     def fetch(self, url: str) -> FetchResult:
-        """Fetch one URL. Per-URL problems come back as a FetchResult with a reason; this never raises for them."""
+        """Fetch one URL. Every per-URL problem comes back as a FetchResult with a reason: this never raises
+        (an exception nobody classified becomes internal_error:<type>, logged, so a bug costs one row)."""
         if self._closed:
             raise RuntimeError("Downloader is closed")
         with self._slots:
@@ -352,9 +508,14 @@ class Downloader:
             with _clock.running_until(started + self.config.total_timeout_s):
                 try:
                     result = self._fetch(url)
-                except Exception as error:  # noqa: BLE001 - classify_failure re-raises what it does not know
-                    reason, transient = classify_failure(error)
-                    result = FetchResult(url, reason=reason, transient=transient)
+                except Exception as error:  # noqa: BLE001 - every URL ends as a row
+                    try:
+                        reason, transient = classify_failure(error)
+                    except Exception:  # noqa: BLE001
+                        log.warning("unclassified fetch failure on %.200r", url, exc_info=True)
+                        reason, transient = f"{INTERNAL_ERROR}:{type(error).__name__}", False
+                    result = FetchResult(url if isinstance(url, str) else repr(url)[:200], reason=reason,
+                                         transient=transient)
             result.seconds = time.monotonic() - started
             return result
 
@@ -380,16 +541,27 @@ class Downloader:
         """Follow up to max_redirects redirects, checking the guard and the deadline before every hop."""
         timeout = _DeadlineTimeout(connect=self.config.connect_timeout_s, read=self.config.read_timeout_s)
         hop_url = url
-        for _hop in range(self.config.max_redirects + 1):
-            self.guard.check_url(hop_url)
+        for hop in range(self.config.max_redirects + 1):
             if _clock.remaining() <= 0:
                 raise _WallClockExceeded
-            request = self._session.prepare_request(requests.Request("GET", hop_url))
+            try:
+                addresses = self.guard.check_url(hop_url, timeout=_clock.remaining())
+                request = self._session.prepare_request(requests.Request("GET", hop_url))
+            except (URLRefused, requests.RequestException, ValueError, UnicodeError) as error:
+                if hop and (not isinstance(error, URLRefused) or error.reason == BAD_URL):
+                    return FetchResult(url, reason=BAD_REDIRECT, final_url=None)
+                raise
+            _clock.addresses = {parse_url(hop_url).host.strip("[]"): addresses}
             with self._adapter.send(request, stream=True, timeout=timeout) as response:
-                target = self._session.get_redirect_target(response)
+                try:
+                    target = self._session.get_redirect_target(response)
+                    if target is not None:
+                        hop_url = urljoin(response.url, requote_uri(target))
+                except (ValueError, UnicodeError) as error:  # 'http://[::1', raw non-UTF-8 bytes, ...
+                    log.debug("unusable redirect from %s: %s", url, error)
+                    return FetchResult(url, reason=BAD_REDIRECT, http_status=response.status_code)
                 if target is None:
                     return self._take(url, response)
-                hop_url = urljoin(response.url, requote_uri(target))
             # leaving `with` closes the redirect response unread: its body is never wanted
         return FetchResult(url, reason=TOO_MANY_REDIRECTS, http_status=response.status_code, final_url=hop_url)
 

@@ -26,11 +26,13 @@ def detect_format(path: str, requested: str) -> str:
     raise ValueError(f"cannot tell the format of {path!r}; pass --input-format")
 
 
-def reader_for(fmt: str, column_map: dict[str, str], dataset: str | None):
+def reader_for(fmt: str, column_map: dict[str, str], dataset: str | None, max_bytes: int | None = None):
+    """max_bytes caps each image read from a local input (tar member, folder file): the download cap."""
+    caps = {} if max_bytes is None else {"max_bytes": max_bytes}
     if fmt in ("laion", "coyo", "auto"):
         return ParquetURLReader(fmt, column_map, dataset)
     if fmt == "img2dataset":
-        return Img2DatasetTarReader(dataset)
+        return Img2DatasetTarReader(dataset, **caps)
     if fmt == "folder":
-        return ImageFolderReader(dataset)
+        return ImageFolderReader(dataset, **caps)
     raise ValueError(f"unknown input format {fmt!r}; one of {FORMATS}")

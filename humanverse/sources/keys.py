@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_SAFE = re.compile(r"^[A-Za-z0-9_-]+$")
+_SAFE = re.compile(r"[A-Za-z0-9_-]+")
+_SAFE_SUFFIX = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 
 
 def task_id(input_index: int, chunk: int) -> str:
@@ -17,6 +18,14 @@ def sample_key(input_index: int, row: int) -> str:
 
 
 def check_key(key: str) -> str:
-    if not _SAFE.match(key):
+    """fullmatch: `$` would also match before a trailing newline, so 'ok\\n' would pass."""
+    if not isinstance(key, str) or not _SAFE.fullmatch(key):
         raise ValueError(f"unsafe sample key {key!r}")
     return key
+
+
+def check_member_suffix(suffix: str) -> str:
+    """A tar member suffix such as 'depth.png': dot-separated words, no '/', NUL or '..'."""
+    if not isinstance(suffix, str) or not _SAFE_SUFFIX.fullmatch(suffix):
+        raise ValueError(f"unsafe member suffix {suffix!r}")
+    return suffix

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import fsspec
@@ -12,6 +11,7 @@ from humanverse.core.sample import Sample
 from humanverse.core.task import TaskSpec
 from humanverse.sources import columns
 from humanverse.sources.keys import sample_key
+from humanverse.sources.metadata_values import clean_row
 
 
 class ParquetURLReader:
@@ -41,25 +41,28 @@ class ParquetURLReader:
             index = spec.start + offset
             if not spec.selects(index):
                 continue
-            meta = {canonical: _clean(row.get(col)) for canonical, col in mapping.items()}
+            meta, problems = clean_row(mapping, row)
             url = meta.pop("url", None)
             caption = meta.pop("caption", None) or ""
             source_id = meta.pop("source_id", None)
-            samples.append(
-                Sample(
-                    key=sample_key(spec.input_index, index),
-                    task_id=spec.task_id,
-                    source={
-                        "dataset": self.dataset or fmt,
-                        "url": url,
-                        "source_id": None if source_id is None else str(source_id),
-                        "input": spec.input_path,
-                        "row": index,
-                    },
-                    caption=str(caption),
-                    meta=meta,
-                )
+            sample = Sample(
+                key=sample_key(spec.input_index, index),
+                task_id=spec.task_id,
+                source={
+                    "dataset": self.dataset or fmt,
+                    "url": url,
+                    "source_id": source_id,
+                    "input": spec.input_path,
+                    "row": index,
+                },
+                caption=caption,
+                meta=meta,
             )
+            if problems:
+                sample.info["metadata_problems"] = problems
+            if mapping["url"] in problems:  # nothing to fetch: the row's own error
+                sample.fail("read", f"bad_metadata:{mapping['url']}")
+            samples.append(sample)
         return samples
 
 
@@ -79,8 +82,3 @@ def _read_range(pf: pq.ParquetFile, cols: list[str], start: int, stop: int) -> l
             break
     return out
 
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value

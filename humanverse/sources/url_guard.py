@@ -13,9 +13,12 @@ here is the host connected to (no parser differential).
 from __future__ import annotations
 
 import ipaddress
+import math
+import queue
 import socket
-from collections.abc import Iterable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 
 from urllib3.exceptions import LocationParseError
@@ -52,6 +55,14 @@ _PERMANENT_DNS_ERRORS = frozenset(
 )
 
 
+Resolver = Callable[[str], list[str]]
+"""host -> its addresses (strings); raises socket.gaierror like getaddrinfo. Tests plug in their own."""
+
+MAX_PENDING_LOOKUPS = 64
+"""DNS lookups allowed to hang at once (each on its own daemon thread); more wait, inside their deadline."""
+_pending_lookups = threading.BoundedSemaphore(MAX_PENDING_LOOKUPS)
+
+
 class URLRefused(Exception):
     """A URL that must not be fetched, with the reason code that goes into the sample's row."""
 
@@ -61,22 +72,60 @@ class URLRefused(Exception):
         self.transient = transient
 
 
-def resolve_host(host: str) -> list[str]:
+def system_resolver(host: str) -> list[str]:
+    """getaddrinfo's answer for `host`, as address strings."""
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
+
+
+def resolve_host(host: str, timeout: float = math.inf, resolver: Resolver | None = None) -> list[str]:
     """Every address `host` resolves to (a literal IP resolves to itself without a DNS query).
 
+    getaddrinfo has no timeout of its own, so the lookup runs on a daemon thread and is abandoned after
+    `timeout` seconds (a transient dns_error); the thread ends when the system resolver gives up.
     "No such host" is permanent; any other resolver failure (EAI_AGAIN under load, SERVFAIL) is transient,
     so `--retry-failed` re-attempts it.
     """
     try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        raise URLRefused(DNS_ERROR, transient=error.errno not in _PERMANENT_DNS_ERRORS) from error
-    except ValueError as error:  # UnicodeError from IDNA encoding, embedded NUL
-        raise URLRefused(BAD_URL) from error
-    addresses = sorted({str(info[4][0]) for info in infos})
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        pass
+    if "\x00" in host:
+        raise URLRefused(BAD_URL)
+    answer = _bounded_call(resolver or system_resolver, host, timeout)
+    if isinstance(answer, socket.gaierror):
+        raise URLRefused(DNS_ERROR, transient=answer.errno not in _PERMANENT_DNS_ERRORS) from answer
+    if isinstance(answer, (ValueError, UnicodeError)):  # IDNA encoding, over-long labels
+        raise URLRefused(BAD_URL) from answer
+    if isinstance(answer, BaseException):
+        raise URLRefused(DNS_ERROR, transient=True) from answer
+    try:  # in the resolver's order (its preference), each once; anything not an address is a DNS failure
+        addresses = list(dict.fromkeys(str(ipaddress.ip_address(a)) for a in answer))
+    except (TypeError, ValueError) as error:
+        raise URLRefused(DNS_ERROR) from error
     if not addresses:
         raise URLRefused(DNS_ERROR, transient=True)
     return addresses
+
+
+def _bounded_call(resolver: Resolver, host: str, timeout: float):
+    """resolver(host), or the exception it raised; a TimeoutError when it takes longer than `timeout`."""
+    if timeout <= 0 or not _pending_lookups.acquire(timeout=min(timeout, threading.TIMEOUT_MAX)):
+        return TimeoutError(f"DNS lookup of {host!r} not started in time")
+    answers: queue.SimpleQueue = queue.SimpleQueue()
+
+    def lookup() -> None:
+        try:
+            answers.put(resolver(host))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller
+            answers.put(error)
+        finally:
+            _pending_lookups.release()
+
+    threading.Thread(target=lookup, name="humanverse-dns", daemon=True).start()
+    try:
+        return answers.get(timeout=min(timeout, threading.TIMEOUT_MAX))
+    except queue.Empty:
+        return TimeoutError(f"DNS lookup of {host!r} took over {timeout:.1f} s")
 
 
 def _as_address(ip: str | IPAddress) -> IPAddress:
@@ -130,10 +179,15 @@ class URLGuard:
     """Lift the private-address rule entirely (tests opt in to loopback this way)."""
     trusted_networks: tuple[IPNetwork, ...] = ()
     """Private networks fetched from anyway, e.g. an in-house image mirror; everything else stays refused."""
+    resolver: Resolver | None = field(default=None, compare=False)
+    """How hosts are resolved (None: the system's getaddrinfo); a hook for tests and custom DNS."""
 
     @classmethod
-    def from_strings(cls, allow_private: bool = False, trusted_networks: Iterable[str] = ()) -> URLGuard:
-        return cls(allow_private, tuple(ipaddress.ip_network(n, strict=False) for n in trusted_networks))
+    def from_strings(
+        cls, allow_private: bool = False, trusted_networks: Iterable[str] = (), resolver: Resolver | None = None
+    ) -> URLGuard:
+        networks = tuple(ipaddress.ip_network(n, strict=False) for n in trusted_networks)
+        return cls(allow_private, networks, resolver)
 
     def address_allowed(self, ip: str | IPAddress) -> bool:
         addr = _as_address(ip)
@@ -147,8 +201,16 @@ class URLGuard:
         if not self.address_allowed(ip):
             raise URLRefused(BLOCKED_ADDRESS)
 
-    def check_url(self, url: str) -> None:
-        """Raise URLRefused (bad_url, dns_error or blocked_address) unless `url` may be fetched.
+    def resolve(self, host: str, timeout: float = math.inf) -> list[str]:
+        """The host's addresses, each one checked: URLRefused when any is refused or the lookup fails."""
+        addresses = resolve_host(host, timeout, self.resolver)
+        for address in addresses:
+            self.check_address(address)
+        return addresses
+
+    def check_url(self, url: str, timeout: float = math.inf) -> list[str]:
+        """Raise URLRefused (bad_url, dns_error or blocked_address) unless `url` may be fetched; else return
+        the host's addresses, which are the only ones the downloader then connects to.
 
         ANY refused address refuses the URL: the connector may pick any of them.
         """
@@ -156,15 +218,14 @@ class URLGuard:
             raise URLRefused(BAD_URL)
         try:
             parsed = parse_url(url)
-        except (LocationParseError, ValueError) as error:
+        except (LocationParseError, ValueError, UnicodeError) as error:
             raise URLRefused(BAD_URL) from error
         host = (parsed.host or "").strip("[]")
         if parsed.scheme not in FETCHABLE_SCHEMES or not host:
             raise URLRefused(BAD_URL)
         if host.rstrip(".").lower() in METADATA_HOSTNAMES:
             raise URLRefused(BLOCKED_ADDRESS)
-        for address in resolve_host(host):
-            self.check_address(address)
+        return self.resolve(host, timeout)
 
     def refusal(self, url: str) -> str | None:
         """The reason code why `url` must not be fetched, or None when it may be."""

@@ -35,6 +35,7 @@ class DecodeStage(Stage):
                 "source_format": decoded.source_format,
                 "source_mode": decoded.source_mode,
                 "exif_transposed": decoded.exif_transposed,
+                "metadata_removed": decoded.metadata_removed or {},
             }
 
 

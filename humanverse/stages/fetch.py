@@ -22,7 +22,8 @@ class FetchStage(Stage):
         todo = [s for s in batch if s.image_bytes is None]
         results = self.downloader.fetch_many([s.source.get("url") for s in todo])
         for sample, result in zip(todo, results):
-            sample.info["http"] = {"status": result.http_status, "seconds": round(result.seconds, 3)}
+            sample.info["http"] = {"status": result.http_status}
+            sample.timings["fetch"] = result.seconds
             if result.reason is not None:
                 sample.fail(self.name, result.reason, transient=result.transient)
             else:

@@ -221,12 +221,15 @@ def test_exif_orientation_lands_upright(orientation, red_corner):
     assert not decoded.jpeg_is_original  # the original would need a reader that honours EXIF
 
 
-def test_orientation_one_keeps_the_original_bytes():
+def test_orientation_one_keeps_the_original_image_data_without_its_exif():
     data = jpeg_with_orientation(red_top_left(), 1)
     decoded = decode_ok(data)
     assert not decoded.exif_transposed
-    assert decoded.jpeg_is_original and decoded.jpeg == data
+    assert decoded.jpeg_is_original and decoded.metadata_removed == {"exif": 36}
+    assert b"Exif\x00" not in decoded.jpeg and decoded.jpeg.endswith(data[-200:])
     assert is_red(decoded.rgb[0, 0])
+    kept = decode_ok(data, DecodeConfig(keep_metadata=True))  # the old behaviour, on request
+    assert kept.jpeg_is_original and kept.jpeg == data
 
 
 def test_out_of_range_orientation_is_recorded_and_not_applied():
@@ -588,7 +591,12 @@ def test_realdata_people_all_decode(path):
     if path.name == "imageio_rommel.jpg":  # EXIF orientation 6, stored 3072 x 2304
         assert decoded.exif_transposed and (decoded.width, decoded.height) == (2304, 3072)
     if header.format == "JPEG" and header.mode == "RGB" and not decoded.exif_transposed:
-        assert decoded.jpeg_is_original and decoded.jpeg == data
+        assert decoded.jpeg_is_original
+        if decoded.metadata_removed:  # metadata segments gone, pixels identical
+            with Image.open(io.BytesIO(data)) as a, Image.open(io.BytesIO(decoded.jpeg)) as b:
+                assert np.array_equal(np.asarray(a), np.asarray(b))
+        else:
+            assert decoded.jpeg == data
 
 
 def test_reasons_do_not_change_after_ultralytics_patches_pillow():

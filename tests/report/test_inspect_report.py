@@ -106,12 +106,11 @@ def test_chromium_renders_report_with_no_broken_image(report, tmp_path):
     assert int(found.group(1)) >= 8 and int(found.group(2)) == 0
 
 
-def test_rejected_thumbnails_only_from_local_sources(tmp_path):
+def test_rejected_thumbnails_only_from_named_local_inputs(tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
     Image.new("RGB", (64, 48), (200, 10, 10)).save(folder / "b.png")
     Image.new("RGB", (64, 48), (10, 200, 10)).save(folder / "a.jpg")
-    assert Image.open(io.BytesIO(local_image_bytes(None, str(folder), 0))).getpixel((5, 5))[1] > 150  # a.jpg
     tar_path = tmp_path / "00000.tar"
     with tarfile.open(tar_path, "w") as tar:
         for name, data in (("s0.txt", b"x"), ("s0.jpg", (folder / "a.jpg").read_bytes()),
@@ -119,7 +118,42 @@ def test_rejected_thumbnails_only_from_local_sources(tmp_path):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    assert local_image_bytes("http://example.invalid/x.jpg", str(tar_path), 1) == (folder / "b.png").read_bytes()
-    assert local_image_bytes(f"file://{folder / 'b.png'}", None, None) == (folder / "b.png").read_bytes()
-    assert local_image_bytes("http://127.0.0.1:1/a.jpg", "/data/in.parquet", 0) is None
-    assert local_image_bytes(None, "s3://bucket/images", 0) is None
+    named = {str(folder): "folder", str(tar_path): "img2dataset", "/data/in.parquet": "laion"}
+    assert Image.open(io.BytesIO(local_image_bytes(str(folder), 0, named))).getpixel((5, 5))[1] > 150  # a.jpg
+    assert local_image_bytes(str(tar_path), 1, named) == (folder / "b.png").read_bytes()
+    assert local_image_bytes("/data/in.parquet", 0, named) is None
+    assert local_image_bytes(str(folder), 0, {}) is None  # a folder the run was not started with
+    assert local_image_bytes("s3://bucket/images", 0, {"s3://bucket/images": "folder"}) is None
+
+
+def test_report_never_reads_a_location_named_inside_an_input_row(tmp_path):
+    """F3: a file:// URL in a parquet row (or an img2dataset json's url) must not become a thumbnail."""
+    import random
+
+    import pyarrow as pa
+
+    from humanverse.report.inspect import rejected_examples
+    from humanverse.shards.records import SIDECAR_SCHEMA
+
+    secret = tmp_path / "secret.png"
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(secret)
+    rows = [{"key": f"k{i}", "task_id": "00000-00000", "status": "error", "stage": "fetch", "reason": "bad_url",
+             "url": url, "input": str(tmp_path / "in.parquet"), "row": i}
+            for i, url in enumerate([f"file://{secret}", f"file:{secret}", str(secret)])]
+    sidecar = pa.Table.from_pylist(rows, schema=SIDECAR_SCHEMA)
+    examples = rejected_examples(sidecar, 6, random.Random(0))
+    assert [e.image for e in examples["error:fetch:bad_url"]] == [None, None, None]
+
+
+def test_inspect_reads_shard_members_under_a_cap(tmp_path, monkeypatch):
+    from humanverse.report import tar_members as tar_members_mod
+
+    tar_path = tmp_path / "t.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        for name, size in (("k1.jpg", 10), ("k1.depth.png", 5000), ("k1.json", 2)):
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tar.addfile(info, io.BytesIO(bytes(size)))
+    monkeypatch.setattr(tar_members_mod, "MAX_MEMBER_BYTES", 100)
+    found = dict(tar_members_mod.tar_members(str(tar_path), {"k1"}))
+    assert set(found["k1"]) == {"jpg", "json"}

@@ -67,7 +67,7 @@ def test_shard_contract(tmp_path):
 def test_unsafe_member_names_refused(tmp_path):
     t = task_with(1)
     t.samples[0].members["../evil"] = b"x"
-    with pytest.raises(ValueError, match="bad member suffix"):
+    with pytest.raises(ValueError, match="member suffix"):
         write_shard(str(tmp_path), t)
     t = task_with(1)
     t.samples[0].key = "../../etc"

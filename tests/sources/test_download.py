@@ -10,7 +10,6 @@ import pytest
 import urllib3.util.connection
 from pydantic import ValidationError
 
-from humanverse.sources import url_guard
 from humanverse.sources.download import DownloadConfig, Downloader, robots_tag_opts_out
 from tests.support.http_server import HTML_PAGE, TINY_PNG, LocalHTTPServer
 
@@ -244,12 +243,23 @@ def test_redirect_from_a_trusted_host_into_loopback_is_refused(server):
         assert server.hits("img/bus.jpg") == before
 
 
+def test_connections_go_only_to_the_checked_addresses(server):
+    # one lookup per hop, through the guard; a second answer (rebinding) is never asked for
+    answers = iter([["127.0.0.1"], ["93.184.216.34"]])
+    with Downloader(fast_config(), resolver=lambda host: next(answers)) as downloader:
+        result = downloader.fetch(f"http://rebind.example:{server.port}/img/bus.jpg")
+    assert result.ok and result.data == (ASSETS / "bus.jpg").read_bytes()
+
+
 def test_dns_rebinding_is_caught_at_connect(server, monkeypatch):
-    # the guard's lookup says "public", but the connection lands on loopback
-    monkeypatch.setattr(url_guard, "resolve_host", lambda host: ["93.184.216.34"])
+    # the guard's lookup says "public", but the network delivers the connection to loopback
+    from humanverse.sources import download
+
+    real_open = download._open_connection
+    monkeypatch.setattr(download, "_open_connection", lambda address, port, *rest: real_open("127.0.0.1", port, *rest))
     before = server.hits("img/bus.jpg")
-    with Downloader(fast_config(allow_private_urls=False)) as downloader:
-        result = downloader.fetch(f"http://localhost:{server.port}/img/bus.jpg")
+    with Downloader(fast_config(allow_private_urls=False), resolver=lambda host: ["93.184.216.34"]) as downloader:
+        result = downloader.fetch(f"http://public.example:{server.port}/img/bus.jpg")
     assert (result.reason, result.transient) == ("blocked_address", False)
     assert server.hits("img/bus.jpg") == before
 

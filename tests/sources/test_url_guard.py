@@ -130,9 +130,9 @@ def test_metadata_hostnames_refused_without_resolving(monkeypatch):
 
 def test_any_private_answer_refuses_the_host(monkeypatch):
     answers = {"mixed.example": ["93.184.216.34", "10.0.0.7"], "public.example": ["93.184.216.34", "2606:4700::1"]}
-    monkeypatch.setattr(url_guard, "resolve_host", lambda host: answers[host])
-    assert URLGuard().refusal("http://mixed.example/a.jpg") == "blocked_address"
-    assert URLGuard().refusal("https://public.example/a.jpg") is None
+    guard = URLGuard(resolver=lambda host: answers[host])
+    assert guard.refusal("http://mixed.example/a.jpg") == "blocked_address"
+    assert guard.refusal("https://public.example/a.jpg") is None
 
 
 @pytest.mark.parametrize(("errno", "transient"), [(socket.EAI_NONAME, False), (socket.EAI_AGAIN, True)])
