@@ -1,41 +1,30 @@
 """The exported stage-1 model as a diffusers pipeline: caption embeddings (+ optional pose) -> RGB, depth, normal.
 
-`humanverse export` writes this module, inlined with the expert-branch UNet and the joint denoising loop, as
-EXPORT/pipeline_hyperhuman_lsd.py; a diffusers user imports it with get_class_from_dynamic_module and builds
-the pipeline with `HyperHumanLSDPipeline.from_export(EXPORT)`. The text encoder is an open_clip text tower
-(no diffusers/transformers class), so the pipeline takes prompt embeddings (B, 77, width); `text_encoder`
-and `tokenizer` are optional callables (tokens = tokenizer(list of str); states = text_encoder(tokens)).
+`humanverse export` writes this module, inlined with the joint denoising loop, as EXPORT/pipeline_hyperhuman_lsd.py
+next to a model_index.json naming it, so `DiffusionPipeline.from_pretrained(EXPORT, custom_pipeline=EXPORT,
+trust_remote_code=True)` builds it (the UNet class comes from unet/expert_branch_unet.py the same way).
+The text encoder is an open_clip text tower (no diffusers/transformers class), so the pipeline takes prompt
+embeddings (B, 77, width); `text_encoder` and `tokenizer` are optional callables
+(tokens = tokenizer(list of str); states = text_encoder(tokens)).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
-from diffusers import AutoencoderKL, DDIMScheduler, DiffusionPipeline
+from diffusers import DiffusionPipeline
 
 from humanverse.train.lsd.joint_denoise import decode_joint, denoise_joint
-from humanverse.train.lsd.model import ExpertBranchUNet
 
 
 class HyperHumanLSDPipeline(DiffusionPipeline):
     """HyperHuman latent structural diffusion (stage 1): one expert-branch UNet denoises RGB, depth and normal
     latents together at one timestep, conditioned on text and a pose-skeleton latent."""
 
-    def __init__(self, unet, vae, scheduler, latent_stats: dict, text_encoder=None, tokenizer=None):
+    def __init__(self, unet, vae, scheduler, latent_stats: dict | None = None, text_encoder=None, tokenizer=None):
         super().__init__()
         self.register_modules(unet=unet, vae=vae, scheduler=scheduler)
-        self.latent_stats, self.text_encoder, self.tokenizer = latent_stats, text_encoder, tokenizer
-
-    @classmethod
-    def from_export(cls, export_dir, **kwargs) -> "HyperHumanLSDPipeline":
-        """Components from an export folder: unet/, vae/, scheduler/, latent_stats.json."""
-        root = Path(export_dir)
-        return cls(unet=ExpertBranchUNet.from_pretrained(root / "unet", local_files_only=True).eval(),
-                   vae=AutoencoderKL.from_pretrained(root / "vae", local_files_only=True).eval(),
-                   scheduler=DDIMScheduler.from_pretrained(root / "scheduler", local_files_only=True),
-                   latent_stats=json.loads((root / "latent_stats.json").read_text()), **kwargs)
+        self.register_to_config(latent_stats=latent_stats)  # model_index.json carries it; save_pretrained keeps it
+        self.text_encoder, self.tokenizer = text_encoder, tokenizer
 
     def _embed(self, prompt: list[str]) -> torch.Tensor:
         if self.text_encoder is None or self.tokenizer is None:
@@ -77,4 +66,4 @@ class HyperHumanLSDPipeline(DiffusionPipeline):
         negative = None if negative_prompt_embeds is None else negative_prompt_embeds.to(self.device, dtype)
         latents = denoise_joint(self.unet, self.scheduler, pose, prompt_embeds.to(self.device, dtype), negative,
                                 num_inference_steps, guidance_scale, guidance_rescale, generator)
-        return decode_joint(self.vae, self.latent_stats, latents)
+        return decode_joint(self.vae, self.config.latent_stats, latents)
