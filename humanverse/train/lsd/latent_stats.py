@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from humanverse.shards import atomic
+from humanverse.train.lsd.joint_denoise import from_rgb_scale
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,7 @@ class LatentStats:
         return (latents - mean) / std * rgb_std + rgb_mean
 
     def denormalize(self, name: str, latents: torch.Tensor) -> torch.Tensor:
-        if name == "rgb":
-            return latents
-        mean, std = self._shape(name, latents)
-        rgb_mean, rgb_std = self._shape("rgb", latents)
-        return (latents - rgb_mean) / rgb_std * std + mean
+        return from_rgb_scale(self.to_dict(), name, latents)
 
     def to_dict(self) -> dict:
         return {"mean": self.mean, "std": self.std}

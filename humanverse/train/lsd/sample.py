@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from humanverse.train.common.checkpoints import read_state, resolve_resume
 from humanverse.train.lsd.latent_stats import LatentStats
 from humanverse.train.lsd.components import Stage1Frozen, encode_text, load_frozen
 from humanverse.train.lsd.config import LSDConfig
+from humanverse.train.lsd.joint_denoise import decode_joint, denoise_joint
 from humanverse.train.lsd.model import ExpertBranchUNet
 from humanverse.train.common.noise_schedule import sampling_scheduler
 
@@ -73,13 +73,6 @@ def no_pose_latent(model: Stage1Model, batch: int, size: int | None = None) -> t
     return torch.zeros(batch, model.frozen.vae.config.latent_channels, size // scale, size // scale)
 
 
-def _rescale_guidance(guided: torch.Tensor, conditional: torch.Tensor, factor: float) -> torch.Tensor:
-    """Match the guided prediction's std to the conditional one's (fixes over-exposure at SNR 0)."""
-    dims = list(range(1, guided.ndim))
-    rescaled = guided * (conditional.std(dim=dims, keepdim=True) / guided.std(dim=dims, keepdim=True))
-    return factor * rescaled + (1 - factor) * guided
-
-
 @torch.no_grad()
 def sample_lsd(
     model: Stage1Model,
@@ -103,40 +96,11 @@ def sample_lsd(
             raise ValueError("one pose map per prompt")
         pose_latent = frozen.vae.encode(pose_maps.to(device, dtype) * 2 - 1).latent_dist.mode()
         pose_latent = pose_latent * frozen.vae.config.scaling_factor
-    use_cfg = guidance_scale != 1.0
     context = encode_text(frozen, prompts, device).to(dtype)
-    if use_cfg:
+    negative = None
+    if guidance_scale != 1.0:
         negative = encode_text(frozen, [negative_prompt] * len(prompts), device).to(dtype)
-        context = torch.cat([negative, context])
-        pose_latent = torch.cat([pose_latent, pose_latent])
-
-    scheduler = sampling_scheduler()
-    scheduler.set_timesteps(num_inference_steps, device=device)
-    shape = (len(prompts), unet.config.latent_channels, *pose_latent.shape[-2:])
-    latents = {
-        name: torch.randn(shape, generator=generator, dtype=torch.float32).to(device, dtype)
-        for name in unet.branches
-    }
-    for t in scheduler.timesteps:
-        inputs = {k: torch.cat([v, v]) if use_cfg else v for k, v in latents.items()}
-        predicted = unet(inputs, pose_latent, t.expand(shape[0] * (2 if use_cfg else 1)), context)
-        for name, v in predicted.items():
-            if use_cfg:
-                uncond, cond = v.chunk(2)
-                v = uncond + guidance_scale * (cond - uncond)
-                if guidance_rescale > 0:
-                    v = _rescale_guidance(v, cond, guidance_rescale)
-            latents[name] = scheduler.step(v, t, latents[name]).prev_sample
-
-    latents = {name: model.stats.denormalize(name, z) for name, z in latents.items()}
-    decoded = {
-        name: frozen.vae.decode(z / frozen.vae.config.scaling_factor).sample.float().clamp(-1, 1)
-        for name, z in latents.items()
-    }
-    normal = F.normalize(decoded["normal"], dim=1, eps=1e-6)
-    return Stage1Output(
-        rgb=(decoded["rgb"] + 1) / 2,
-        depth=((decoded["depth"].mean(dim=1, keepdim=True)) + 1) / 2,
-        normal=normal,
-        latents=latents,
-    )
+    latents = denoise_joint(unet, sampling_scheduler(), pose_latent, context, negative, num_inference_steps,
+                            guidance_scale, guidance_rescale, generator)
+    out = decode_joint(frozen.vae, model.stats.to_dict(), latents)
+    return Stage1Output(rgb=out["rgb"], depth=out["depth"], normal=out["normal"], latents=out["latents"])

@@ -122,6 +122,43 @@ result["stats"] = latent_stats
     assert got["prediction_type"] == "v_prediction" and set(got["stats"]["mean"]) == {"rgb", "depth", "normal"}
 
 
+def test_lsd_pipeline_export_samples_like_humanverse(trained_runs, tmp_path):
+    """The exported DiffusionPipeline, run with diffusers only, gives humanverse's own sampler output for the same
+    seed, with a pose image and with "no pose" (zero pose latent)."""
+    from humanverse.train.lsd.components import encode_text
+    from humanverse.train.lsd.sample import load_stage1, sample_lsd
+
+    export = tmp_path / "lsd-export"
+    assert export_main(["--run", str(trained_runs / "lsd"), "--output", str(export)]) == 0
+    model = load_stage1(trained_runs / "lsd")
+    size = model.cfg.data.resolution
+    pose = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(1))
+    settings = {"num_inference_steps": 3, "guidance_scale": 4.0, "guidance_rescale": 0.7}
+    expected = {}
+    for name, pose_maps in (("pose", pose), ("no_pose", None)):
+        out = sample_lsd(model, ["a person waving"], pose_maps, generator=torch.Generator().manual_seed(7), size=size,
+                         **settings)
+        expected[name] = {"rgb": out.rgb, "depth": out.depth, "normal": out.normal, **out.latents}
+    with torch.no_grad():
+        inputs = {"embeds": encode_text(model.frozen, ["a person waving"], "cpu"),
+                  "negative": encode_text(model.frozen, [""], "cpu"), "pose": pose, "size": size, "settings": settings}
+    use = """
+result = {}
+for name, pose_image in (("pose", inputs["pose"]), ("no_pose", None)):
+    out = pipe(prompt_embeds=inputs["embeds"], negative_prompt_embeds=inputs["negative"], pose_image=pose_image,
+               height=inputs["size"], generator=torch.Generator().manual_seed(7), **inputs["settings"])
+    result[name] = {"rgb": out["rgb"], "depth": out["depth"], "normal": out["normal"], **out["latents"]}
+result["pipeline_class"] = [type(pipe).__name__, type(pipe).__mro__[1].__name__, type(pipe.unet).__name__]
+"""
+    got = _run_fresh(tmp_path, export, inputs, use)
+    assert got["pipeline_class"] == ["HyperHumanLSDPipeline", "DiffusionPipeline", "ExpertBranchUNet"]
+    for name in ("pose", "no_pose"):
+        assert set(got[name]) == set(expected[name])
+        for key, value in expected[name].items():
+            torch.testing.assert_close(got[name][key], value, atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(expected["pose"]["rgb"], expected["no_pose"]["rgb"])  # the pose reaches the output
+
+
 def test_checkpoint_folders_refuse_the_wrong_class(trained_runs):
     checkpoint = latest_checkpoint(trained_runs / "refiner")
     with pytest.raises(ValueError, match="humanverse StructureControlNet"):
