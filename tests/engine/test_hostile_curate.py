@@ -10,7 +10,6 @@ download cap to the readers, is checked on Ray in test_task_runner_hostile.py.""
 import json
 import os
 import shutil
-from pathlib import Path
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -19,12 +18,12 @@ import pytest
 import webdataset as wds
 
 from humanverse.cli import main
-from tests.sources.test_hostile_inputs import png_bytes, sparse_tar
+from tests.sources.test_hostile_inputs import sparse_tar
 from tests.support.hostile_server import HostileServer, unresponsive_addresses
 from tests.support.http_server import LocalHTTPServer
 from tests.support.private_jpeg import SERIAL, with_private_metadata
+from tests.support.realdata import PEOPLE
 
-PEOPLE = Path("/work/shared/realdata/people")
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600),
               pytest.mark.skipif(not PEOPLE.exists(), reason="shared real photos not present")]
 N_PHOTOS = 6

@@ -5,9 +5,10 @@ import struct
 import subprocess
 import sys
 import zlib
-from pathlib import Path
 
 import pytest
+
+from tests.support.realdata import BAD
 
 pytestmark = pytest.mark.reliability
 
@@ -38,7 +39,7 @@ def png_header_bomb(width: int, height: int) -> bytes:
 def test_bombs_rejected_from_header_with_bounded_memory(tmp_path):
     files = [tmp_path / "bomb.png"]
     files[0].write_bytes(png_header_bomb(60000, 60000))  # 3.6 Gpx: ~10 GiB if decoded as RGB
-    shared = Path("/work/shared/realdata/bad")
+    shared = BAD
     files += [shared / n for n in ("pillow_decompression_bomb.gif",
                                    "pillow_png_decompression_dos.png") if (shared / n).exists()]
     out = subprocess.run([sys.executable, "-c", PROBE, *map(str, files)], capture_output=True, text=True, timeout=120)

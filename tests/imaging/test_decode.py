@@ -27,9 +27,9 @@ from humanverse.imaging.decode import (
     read_header,
     to_rgb_uint8,
 )
+from tests.support.realdata import REALDATA
 
 CFG = DecodeConfig()
-REALDATA = Path("/work/shared/realdata")
 BAD_DIR = REALDATA / "bad"
 PEOPLE_DIR = REALDATA / "people"
 

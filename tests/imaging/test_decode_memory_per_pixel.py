@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.realdata import BAD
+
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
 SIDE = 8000  # 64,000,000 pixels: DecodeConfig.max_pixels exactly, so the header check lets them through
 BYTES_PER_PIXEL = 8
 CONSTANT_MIB = 24
-SHARED_BAD = Path("/work/shared/realdata/bad")
+SHARED_BAD = BAD
 
 PROBE = r'''
 import json, resource, sys, io

@@ -2,7 +2,6 @@
 oversized ICC profile and trailing bytes, losslessly; a re-encoded one carries none of them either."""
 
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,9 @@ from PIL import ExifTags, Image
 from humanverse.imaging.decode import DecodeConfig, decode_image
 from humanverse.imaging.jpeg_metadata import strip_jpeg_metadata
 from tests.support.private_jpeg import SERIAL, TRAILING, fake_icc, icc_segments, with_private_metadata
+from tests.support.realdata import PEOPLE
 
-KIT_PHOTO = Path("/work/shared/realdata/people/coco_000000000785.jpg")
+KIT_PHOTO = PEOPLE / "coco_000000000785.jpg"
 pytestmark = pytest.mark.skipif(not KIT_PHOTO.exists(), reason="shared real photos not present")
 PRIVATE_STRINGS = (b"Exif\x00", SERIAL.encode(), b"Jane Doe", b"Private Lane", b"ICC_PROFILE", TRAILING)
 

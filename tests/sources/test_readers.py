@@ -12,6 +12,7 @@ from humanverse.sources import columns, inputs
 from humanverse.sources.image_folder import ImageFolderReader
 from humanverse.sources.img2dataset_tars import Img2DatasetTarReader
 from humanverse.sources.parquet_urls import ParquetURLReader
+from tests.support.realdata import METADATA
 
 
 def laion_parquet(path, n, row_group_size=4):
@@ -69,7 +70,7 @@ def test_user_column_map(tmp_path):
 
 
 def test_real_laion_and_coyo_rows():
-    real = "/work/shared/realdata/metadata"
+    real = str(METADATA)
     import os
 
     if not os.path.isdir(real):

@@ -16,10 +16,9 @@ from PIL import Image, ImageDraw, ImageOps
 
 from humanverse.dedup.fingerprint import fingerprints
 from humanverse.imaging.decode import DecodeConfig, decode_image
+from tests.support.realdata import PEOPLE
 
-KIT = Path("/work/shared/realdata/people")
-if not KIT.is_dir():  # a checkout beside shared/ (CI's layout)
-    KIT = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "people"
+KIT = PEOPLE
 HARD_PAIR = ("mmpose_rtmpose_human-pose.jpeg", "coco_000000000785.jpg")  # a real 28% crop, not derived
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif"}
 

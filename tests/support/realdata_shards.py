@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 import webdataset as wds
 from PIL import Image, ImageOps
+from tests.support.realdata import PEOPLE
 
-REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
-PEOPLE = Path("/work/shared/realdata/people") if not (REALDATA / "people").is_dir() else REALDATA / "people"
 COCO17_FILES = ("mmpose_coco_test_coco.json", "mmpose_ochuman_test_ochuman.json", "mmpose_humanart_test_humanart.json")
 
 
