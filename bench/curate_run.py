@@ -71,7 +71,7 @@ def main() -> None:
     common.quiet_libraries()
     from humanverse.config import resolve
     from humanverse.engine import curate as curate_mod
-    from humanverse.stages.plan import build_stage_groups
+    from humanverse.plan import build_stage_groups
 
     cfg = resolve(args.preset, None, args.overrides)
     if args.only_fetch:

@@ -81,7 +81,7 @@ def single_person_photos(cfg, limit: int) -> list[Path]:
     import numpy as np
 
     from humanverse.core.sample import Sample
-    from humanverse.stages.plan import build_stage_groups
+    from humanverse.plan import build_stage_groups
 
     groups = {g.name: g for g in build_stage_groups(cfg, allow_private_urls=True)}
     stages = groups["detect"].stages + (groups["clip_scores"].stages if "clip_scores" in groups else [])

@@ -105,7 +105,7 @@ def main() -> None:
     common.quiet_libraries()
     only = set(args.only.split(","))
 
-    from humanverse.stages.plan import build_stage_groups
+    from humanverse.plan import build_stage_groups
 
     cfg = configs.e2e_config(args.models_dir, rows_per_task=1000, batch=args.batch)
     groups = {g.name: g for g in build_stage_groups(cfg, allow_private_urls=True)}

@@ -2,8 +2,8 @@
 subpackages (top-level modules count as their own node), the contract in core/ imports nothing of
 humanverse but the config base, and Ray is imported only inside engine/.
 
-Every import counts, including those inside functions: a lazy import is still a dependency. Imports under
-`if TYPE_CHECKING:` do not: they exist only for the type checker, never at run time.
+Every import counts, including those inside functions (a lazy import is still a dependency) and those under
+`if TYPE_CHECKING:` (a reader still has to know the other package to follow the code).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def imports_by_module() -> dict[str, set[str]]:
     for path in PACKAGE.rglob("*.py"):
         module = _module_of(path)
         names: set[str] = set()
-        for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -49,16 +49,6 @@ def imports_by_module() -> dict[str, set[str]]:
                 names.update(f"{base}.{alias.name}" for alias in node.names)
         found[module] = names
     return found
-
-
-def _runtime_nodes(tree: ast.AST):
-    """Every node except those under `if TYPE_CHECKING:`."""
-    for node in ast.iter_child_nodes(tree):
-        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING":
-            yield from (n for child in node.orelse for n in [child, *_runtime_nodes(child)])
-            continue
-        yield node
-        yield from _runtime_nodes(node)
 
 
 def subpackage_graph() -> dict[str, set[str]]:

@@ -22,7 +22,7 @@ from humanverse.engine.task_runner import failed_report_path
 from humanverse.model_provenance import provenance_line
 from humanverse.models.demo_weights import ensure_demo_models
 from humanverse.shards import atomic, funnel, run_manifest
-from humanverse.stages.plan import build_stage_groups
+from humanverse.plan import build_stage_groups
 
 
 ENGINES = ("ray", "local")

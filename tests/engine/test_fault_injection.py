@@ -14,7 +14,7 @@ from humanverse.engine.curate import curate
 from humanverse.engine.stall_guard import StallError
 from humanverse.core.stage import Resources, Stage
 from humanverse.core.group import StageGroup
-from humanverse.stages.plan import build_stage_groups
+from humanverse.plan import build_stage_groups
 
 pytestmark = pytest.mark.reliability
 

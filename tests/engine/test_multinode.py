@@ -24,7 +24,7 @@ DRIVER = textwrap.dedent('''
     from humanverse import config
     from humanverse.engine import curate as curate_mod
     from humanverse.core.stage import Resources, Stage
-    from humanverse.stages.plan import build_stage_groups
+    from humanverse.plan import build_stage_groups
 
     address, parquet, out, witness = sys.argv[1:5]
 

@@ -9,7 +9,7 @@ import sys
 
 from humanverse.config import resolve
 from humanverse.models.demo_weights import ensure_demo_models
-from humanverse.stages.plan import build_stage_groups
+from humanverse.plan import build_stage_groups
 
 HEAVY = ("torch", "webdataset", "open_clip", "ultralytics", "mmpose", "diffusers", "mediapipe")
 CHILD = (

@@ -16,7 +16,7 @@ from humanverse import config as cfgmod
 from humanverse.engine import curate as curate_mod
 from humanverse.engine.curate import curate
 from humanverse.core.stage import Resources, Stage
-from humanverse.stages.plan import build_stage_groups
+from humanverse.plan import build_stage_groups
 
 pytestmark = pytest.mark.reliability
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -1,8 +1,8 @@
-"""stages/plan.py: the order, the grouping and the switches, as a newcomer reads them in the table."""
+"""plan.py: the order, the grouping and the switches, as a newcomer reads them in the table."""
 
 from humanverse.config import resolve
 from humanverse.models.demo_weights import ensure_demo_models
-from humanverse.stages.plan import build_stage_groups, plan
+from humanverse.plan import build_stage_groups, plan
 
 
 def layout(*overrides):

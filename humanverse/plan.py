@@ -21,8 +21,7 @@ filter, before anything is downloaded (rows without the column pass on to the CL
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from humanverse.config import CurateConfig
 from humanverse.core.group import StageGroup, pool_resources
 from humanverse.core.model_check import MissingModelFiles
 from humanverse.core.stage import Resources, Stage
@@ -41,8 +40,6 @@ from humanverse.stages.person_rule import PersonRule
 from humanverse.stages.pose import PoseStage
 from humanverse.stages.resolution import ResolutionFilter
 
-if TYPE_CHECKING:  # config.py composes the stages' sections, so it sits above stages/ (no runtime import)
-    from humanverse.config import CurateConfig
 
 
 def plan(cfg: CurateConfig, allow_private_urls: bool = False) -> list[tuple[str, type[Stage], tuple, bool]]:
