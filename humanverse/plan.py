@@ -5,7 +5,7 @@ DESIGN §3). Consecutive rows with the same group share one worker (one Ray acto
 runs them in one loop); a group's workers ask for the largest share any member declares (core/group.py).
 
 Which config section turns what on:
-- metadata, fetch, decode, resolution, detect, person: always on (their thresholds come from their sections);
+- metadata, fetch, decode, resolution, detect, person, phash (for `humanverse dedup`): always on (their thresholds come from their sections);
 - clip_scores: when aesthetic, nsfw or clip.keep_embeddings is on; `clip.place` puts it before or after
   the person rule (after, by default: only people photos pay for CLIP);
 - outpaint and outpaint_restore: when outpaint.mode is not `never`; restore rides in the last annotator's
@@ -36,6 +36,7 @@ from humanverse.stages.normal import NormalStage
 from humanverse.stages.outpaint import OutpaintStage
 from humanverse.stages.outpaint_restore import OutpaintRestoreStage
 from humanverse.stages.parts import PartsStage
+from humanverse.stages.perceptual_hash import PerceptualHashStage
 from humanverse.stages.person_rule import PersonRule
 from humanverse.stages.pose import PoseStage
 from humanverse.stages.resolution import ResolutionFilter
@@ -73,6 +74,7 @@ def plan(cfg: CurateConfig, allow_private_urls: bool = False) -> list[tuple[str,
         ("clip_scores",                  CLIPScoreStage,        (cfg.clip_scores(), models),       clip_on and cfg.clip.place == "before_person"),
         ("detect",                       PersonDetectStage,     (cfg.detect, models),              True),
         ("detect",                       PersonRule,            (cfg.person,),                     True),
+        ("detect",                       PerceptualHashStage,   (cfg.detect.resources,),           True),
         ("clip_scores",                  CLIPScoreStage,        (cfg.clip_scores(), models),       clip_on and cfg.clip.place == "after_person"),
         (annotator("outpaint"),          OutpaintStage,         (cfg.outpaint, models),            outpaint_on),
         (annotator("pose"),              PoseStage,             (cfg.pose, models),                annotators["pose"]),

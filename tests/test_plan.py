@@ -15,7 +15,7 @@ def test_demo_order_and_groups():
     groups, _ = layout()
     assert groups == [
         ("fetch", ["metadata", "fetch", "decode", "resolution"]),
-        ("detect", ["detect", "person"]),
+        ("detect", ["detect", "person", "phash"]),
         ("clip_scores", ["clip_scores"]),
         ("annotate", ["outpaint", "pose", "depth", "normal", "mask", "outpaint_restore"]),
     ]

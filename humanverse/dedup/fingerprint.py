@@ -1,6 +1,6 @@
-"""Per-image fingerprints recorded at decode time (cheap: the pixels are already in memory), into the
-sidecar and the sample's json: the sha256 of the upright RGB pixels and a 64-bit pHash of the image and of
-its mirror.
+"""Per-image fingerprints recorded during curation, into the sidecar and the sample's json: the sha256 of the
+upright RGB pixels (at decode, stages/decode.py) and a 64-bit pHash of the image and of its mirror (after
+the person rule, stages/perceptual_hash.py, so that only kept photos pay for it).
 
 The pixels hashed are the decoder's upright RGB pixels of the downloaded bytes. For a JPEG source (kept
 byte for byte as `{key}.jpg`) they are exactly what a reader decodes from the shard, so a dedup pass over a

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from humanverse.dedup.fingerprint import fingerprints
+from humanverse.dedup.fingerprint import pixel_sha256
 from humanverse.imaging.decode import DecodeConfig, decode_image
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
@@ -29,8 +29,9 @@ class DecodeStage(Stage):
             # what every later stage sees, so annotations match {key}.jpg exactly.
             sample.set_decoded(decoded.jpeg, decoded.rgb if decoded.jpeg_is_original else None)
             sample.width, sample.height = decoded.width, decoded.height
-            # For `humanverse dedup` (humanverse/dedup/fingerprint.py): hashes of the decoded upright pixels.
-            sample.scores.update(fingerprints(decoded.rgb))
+            # For `humanverse dedup` (humanverse/dedup/fingerprint.py): the source's upright pixels, so a
+            # lossless copy matches its original (the pHash waits for the person rule: stages/perceptual_hash.py).
+            sample.scores["pixel_sha256"] = pixel_sha256(decoded.rgb)
             sample.info["decode"] = {
                 "source_format": decoded.source_format,
                 "source_mode": decoded.source_mode,

@@ -12,15 +12,8 @@ from humanverse.models.pose.pose_mmpose import build_demo_weights as build_pose
 from humanverse.stages.pose import PoseConfig
 from humanverse.eval.config import INCEPTION_SPEC, EvalConfig
 from humanverse.eval.image_features import build_random_inception
+from tests.support.torch_threads import _one_torch_thread  # noqa: F401 (autouse)
 from tests.train.shard_factory import write_shards
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

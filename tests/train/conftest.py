@@ -4,19 +4,11 @@ oversubscribed threads make tiny models 30x slower), tiny contract shards, the t
 from __future__ import annotations
 
 import pytest
-import torch
 
 from humanverse.train.common.config import load_config
 from humanverse.train.lsd.config import LSDConfig
+from tests.support.torch_threads import _one_torch_thread  # noqa: F401 (autouse)
 from tests.train.shard_factory import write_shards
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")
