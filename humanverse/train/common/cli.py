@@ -38,6 +38,12 @@ METHODS = [
     Method("refiner", "train stage 2 (Structure-Guided Refiner)",
            "refiner (SDXL base, 1024²) or refiner_tiny (CPU smoke runs)",
            "humanverse.train.refiner.config:RefinerConfig", "humanverse.train.refiner.train:train_refiner"),
+    Method("hand", "train the hand generator (Giving a Hand, stage 1: hand image + mask from a hand skeleton)",
+           "hand (SD-2-base, 256² hand crops) or hand_tiny (CPU smoke runs)",
+           "humanverse.train.hand.config:HandConfig", "humanverse.train.hand.train:train_hand"),
+    Method("hand-body", "train the body outpainter (Giving a Hand, stage 2: inpainting model + skeleton ControlNet)",
+           "hand_body (SD-2-inpainting, 512²) or hand_body_tiny (CPU smoke runs)",
+           "humanverse.train.hand_body.config:HandBodyConfig", "humanverse.train.hand_body.train:train_hand_body"),
 ]
 
 

@@ -15,7 +15,7 @@ import json
 import logging
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 REQUIRED_MEMBERS = ("jpg", "json", "depth.png", "normal.png")
 
+Decoder = Callable[[dict[str, Any], Any, random.Random], dict[str, Any]]
+"""(raw sample, data config, rng) -> training sample, raising SkipSample with a reason."""
+
 
 class SkipSample(Exception):
     """A sample that cannot be trained on; the message is the reason it is counted under."""
@@ -52,10 +55,7 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     missing = [name for name in REQUIRED_MEMBERS if name not in raw]
     if missing:
         raise SkipSample(f"missing_{missing[0].replace('.png', '')}")
-    try:
-        meta = json.loads(raw["json"])
-    except (ValueError, UnicodeDecodeError):
-        raise SkipSample("bad_json") from None
+    meta = read_meta(raw)
     persons = meta.get("persons")
     if not persons:
         raise SkipSample("no_persons")
@@ -65,10 +65,7 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
         raise SkipSample("bad_keypoints") from None
 
     try:
-        with Image.open(io.BytesIO(raw["jpg"])) as im:
-            if im.width * im.height > cfg.max_image_pixels:
-                raise SkipSample("too_many_pixels")
-            image = np.asarray(im.convert("RGB"))
+        image = read_image(raw, cfg)
         depth = decode_depth16(raw["depth.png"])
         normal = decode_normal(raw["normal.png"])
     except SkipSample:
@@ -94,11 +91,9 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     keypoints = [crop_keypoints(kp, box, size) for kp in keypoints]
     pose = render_pose(keypoints, size, size, score_threshold=cfg.keypoint_score_threshold)
 
-    caption = raw.get("txt", b"")
-    caption = caption.decode("utf-8", errors="replace") if isinstance(caption, bytes) else str(caption)
     return {
         "key": raw["__key__"],
-        "caption": caption.strip(),
+        "caption": caption_of(raw),
         "image": torch.from_numpy(image).permute(2, 0, 1).float() / 127.5 - 1.0,
         "pose": torch.from_numpy(pose).permute(2, 0, 1).float() / 255.0,
         "depth": torch.from_numpy(np.ascontiguousarray(depth))[None].float(),
@@ -106,6 +101,28 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
         "original_size": torch.tensor([src_h, src_w], dtype=torch.float32),
         "crop_top_left": torch.tensor([box.y0 * size / box.height, box.x0 * size / box.width], dtype=torch.float32),
     }
+
+
+def read_meta(raw: dict[str, Any]) -> dict[str, Any]:
+    """The sample's json member, or SkipSample("bad_json")."""
+    try:
+        return json.loads(raw["json"])
+    except (ValueError, UnicodeDecodeError):
+        raise SkipSample("bad_json") from None
+
+
+def read_image(raw: dict[str, Any], cfg: DataConfig) -> np.ndarray:
+    """The jpg member as H x W x 3 uint8 RGB, refusing decompression bombs (SkipSample("too_many_pixels"))."""
+    with Image.open(io.BytesIO(raw["jpg"])) as im:
+        if im.width * im.height > cfg.max_image_pixels:
+            raise SkipSample("too_many_pixels")
+        return np.asarray(im.convert("RGB"))
+
+
+def caption_of(raw: dict[str, Any]) -> str:
+    caption = raw.get("txt", b"")
+    caption = caption.decode("utf-8", errors="replace") if isinstance(caption, bytes) else str(caption)
+    return caption.strip()
 
 
 def raw_size(sample: dict[str, Any]) -> int:
@@ -144,8 +161,10 @@ def _resize(array: np.ndarray, width: int, height: int) -> np.ndarray:
 class ShardStream(torch.utils.data.IterableDataset):
     """An endless stream of decoded samples from shards; safe with many DataLoader workers and many nodes."""
 
-    def __init__(self, shards: str | list[str], cfg: DataConfig, seed: int = 0):
+    def __init__(self, shards: str | list[str], cfg: DataConfig, seed: int = 0, decode: Decoder | None = None):
+        """decode: raw sample -> training sample (default decode_sample; the hand methods bring their own)."""
         super().__init__()
+        self.decode = decode or decode_sample
         self.urls = expand(shards, what="--data", must_exist=False)
         self.cfg = cfg
         self.seed = seed
@@ -173,7 +192,7 @@ class ShardStream(torch.utils.data.IterableDataset):
         skipped: Counter[str] = Counter()
         for raw in self._raw_samples(seed):
             try:
-                sample = decode_sample(raw, self.cfg, rng)
+                sample = self.decode(raw, self.cfg, rng)
             except SkipSample as why:
                 skipped[str(why)] += 1
                 if sum(skipped.values()) in (1, 10, 100, 1000) or sum(skipped.values()) % 10_000 == 0:
@@ -201,10 +220,11 @@ class SkipTally:
         return sum(self._latest.values())
 
 
-def make_dataloader(shards: str | list[str], cfg: DataConfig, seed: int) -> torch.utils.data.DataLoader:
+def make_dataloader(shards: str | list[str], cfg: DataConfig, seed: int,
+                    decode: Decoder | None = None) -> torch.utils.data.DataLoader:
     """Not passed through accelerator.prepare: the stream already splits itself by node and worker."""
     return torch.utils.data.DataLoader(
-        ShardStream(shards, cfg, seed=seed),
+        ShardStream(shards, cfg, seed=seed, decode=decode),
         batch_size=cfg.batch_size,
         num_workers=cfg.num_workers,
         persistent_workers=cfg.num_workers > 0,

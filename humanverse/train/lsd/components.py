@@ -65,14 +65,17 @@ def load_frozen(cfg: LSDConfig, run_dir: str | Path, create: bool) -> Stage1Froz
 
 
 def build_unet(cfg: LSDConfig) -> ExpertBranchUNet:
-    """The trainable model: from SD-2-base's UNet (replicating the branch parts) or random from config."""
+    """The trainable model: from SD-2-base's UNet (replicating the branch parts) or random from config; one
+    expert branch per modality of the config's objective."""
+    modalities = tuple(cfg.objective.MODALITIES)
     if cfg.model.base is not None:
         base = locate(cfg.model.base, ["unet/config.json"])
         sd_unet = UNet2DConditionModel.from_pretrained(base, subfolder="unet", local_files_only=True)
-        model = ExpertBranchUNet.from_sd_unet(sd_unet)
+        model = ExpertBranchUNet.from_sd_unet(sd_unet, modalities)
         del sd_unet
         return model
-    return ExpertBranchUNet(unet_config=dict(cfg.model.unet), latent_channels=4, condition_channels=4)
+    return ExpertBranchUNet(unet_config=dict(cfg.model.unet), modalities=modalities, latent_channels=4,
+                            condition_channels=4)
 
 
 def check_compatible(unet: ExpertBranchUNet, frozen: Stage1Frozen) -> None:

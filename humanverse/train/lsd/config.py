@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -30,6 +30,10 @@ class LSDModelConfig(Section):
 
 
 class LSDObjectiveConfig(Section):
+    MODALITIES: ClassVar[tuple[str, ...]] = ("rgb", "depth", "normal")
+    """The expert branches this objective trains (a subclass with another tuple is another joint model, e.g.
+    the hand generator's rgb + mask, humanverse/train/hand/config.py)."""
+
     text_dropout: float = Field(0.15, ge=0, le=1)
     """Probability that a sample's caption is replaced by "" (enables classifier-free guidance)."""
     pose_dropout: float = Field(0.15, ge=0, le=1)
@@ -44,8 +48,8 @@ class LSDObjectiveConfig(Section):
 
     @model_validator(mode="after")
     def _known_modalities(self) -> "LSDObjectiveConfig":
-        if set(self.modality_weights) != {"rgb", "depth", "normal"}:
-            raise ValueError("modality_weights needs exactly rgb, depth and normal")
+        if set(self.modality_weights) != set(self.MODALITIES):
+            raise ValueError(f"modality_weights needs exactly {', '.join(self.MODALITIES)}")
         return self
 
 

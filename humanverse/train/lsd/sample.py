@@ -45,14 +45,15 @@ class Stage1Output:
 
 
 def load_stage1(run_dir_or_checkpoint: str | Path, use_ema: bool = True, device: str = "cpu",
-                dtype: torch.dtype = torch.float32) -> Stage1Model:
-    """A trained stage-1 model from a run directory (its latest checkpoint) or one checkpoint folder."""
+                dtype: torch.dtype = torch.float32, config_cls: type[LSDConfig] = LSDConfig) -> Stage1Model:
+    """A trained stage-1 model from a run directory (its latest checkpoint) or one checkpoint folder;
+    config_cls reads the run's config (LSDConfig, or a subclass such as the hand generator's)."""
     path = Path(run_dir_or_checkpoint)
     checkpoint = path if (path / "trainer_state.json").is_file() else resolve_resume(path, "latest")
     if checkpoint is None:
         raise FileNotFoundError(f"no checkpoint under {path}")
     run_dir = checkpoint.parent
-    cfg = LSDConfig.model_validate(json.loads((run_dir / "run.json").read_text())["config"])
+    cfg = config_cls.model_validate(json.loads((run_dir / "run.json").read_text())["config"])
     folder = checkpoint / ("unet_ema" if use_ema and (checkpoint / "unet_ema").is_dir() else "unet")
     unet = ExpertBranchUNet.from_pretrained(folder, local_files_only=True).to(device, dtype).eval()
     frozen = load_frozen(cfg, run_dir, create=False)
@@ -87,6 +88,18 @@ def sample_lsd(
 ) -> Stage1Output:
     """pose_maps: (B, 3, H, W) in [0, 1] as rendered by pose_render (H, W multiples of the latent scale), or
     None for "no pose": a zero pose latent of size x size pixels (default: the run's training resolution)."""
+    latents = joint_latents(model, prompts, pose_maps, num_inference_steps, guidance_scale, guidance_rescale,
+                            negative_prompt, generator, size)
+    out = decode_joint(model.frozen.vae, model.stats.to_dict(), latents)
+    return Stage1Output(rgb=out["rgb"], depth=out["depth"], normal=out["normal"], latents=out["latents"])
+
+
+@torch.no_grad()
+def joint_latents(model: Stage1Model, prompts: list[str], pose_maps: torch.Tensor | None, num_inference_steps: int,
+                  guidance_scale: float, guidance_rescale: float, negative_prompt: str,
+                  generator: torch.Generator | None, size: int | None) -> dict[str, torch.Tensor]:
+    """Every branch's clean latents (RGB latent scale) for these prompts and pose maps: any expert-branch
+    model's sampling up to the decode (HyperHuman's stage 1, the hand generator)."""
     unet, frozen = model.unet, model.frozen
     device, dtype = frozen.vae.device, frozen.vae.dtype
     if pose_maps is None:
@@ -100,7 +113,5 @@ def sample_lsd(
     negative = None
     if guidance_scale != 1.0:
         negative = encode_text(frozen, [negative_prompt] * len(prompts), device).to(dtype)
-    latents = denoise_joint(unet, sampling_scheduler(), pose_latent, context, negative, num_inference_steps,
-                            guidance_scale, guidance_rescale, generator)
-    out = decode_joint(frozen.vae, model.stats.to_dict(), latents)
-    return Stage1Output(rgb=out["rgb"], depth=out["depth"], normal=out["normal"], latents=out["latents"])
+    return denoise_joint(unet, sampling_scheduler(), pose_latent, context, negative, num_inference_steps,
+                         guidance_scale, guidance_rescale, generator)

@@ -7,6 +7,8 @@ accelerate, resume if asked, then hand `LSDObjective.loss` to the shared loop (l
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -36,12 +38,11 @@ from humanverse.train.lsd.components import (
     load_frozen,
 )
 from humanverse.train.lsd.config import LSDConfig
-from humanverse.train.lsd.model import MODALITIES
 from humanverse.train.common.noise_schedule import (
     noise_all_at_one_timestep,
     training_scheduler,
 )
-from humanverse.train.common.shard_data import make_dataloader
+from humanverse.train.common.shard_data import Decoder, decode_sample, make_dataloader
 
 log = logging.getLogger(__name__)
 
@@ -57,29 +58,49 @@ def modality_images(batch: dict) -> dict[str, torch.Tensor]:
     }
 
 
+ImagesOf = Callable[[dict], dict[str, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class JointTask:
+    """What makes a joint expert-branch model one method rather than another: the samples it reads and the
+    images its branches denoise (the UNet, objective, loop and checkpoints are the same code)."""
+
+    stage: str
+    images_of: ImagesOf
+    decode: Decoder
+
+
+LSD_TASK = JointTask("lsd", modality_images, decode_sample)
+
+
 @torch.no_grad()
-def encode_batch(frozen: Stage1Frozen, batch: dict, generator: torch.Generator | None = None):
-    """Unnormalised latents of rgb/depth/normal plus the pose latent, in one VAE pass."""
-    images = modality_images(batch)
+def encode_batch(frozen: Stage1Frozen, batch: dict, generator: torch.Generator | None = None,
+                 images_of: ImagesOf = modality_images):
+    """Unnormalised latents of every modality (default rgb/depth/normal) plus the pose latent, in one VAE pass."""
+    images = images_of(batch)
     stacked = torch.cat([*images.values(), batch["pose"] * 2 - 1])
     latents = encode_images(frozen.vae, stacked, generator).float().chunk(len(images) + 1)
     return dict(zip(images, latents[:-1])), latents[-1]
 
 
 @torch.no_grad()
-def measure_latent_stats(frozen: Stage1Frozen, batches, num_batches: int, accelerator) -> LatentStats:
+def measure_latent_stats(frozen: Stage1Frozen, batches, num_batches: int, accelerator,
+                         images_of: ImagesOf = modality_images) -> LatentStats:
     acc = StatsAccumulator()
     for _, batch in zip(range(num_batches), batches):
-        latents, _ = encode_batch(frozen, to_device(batch, accelerator.device))
+        latents, _ = encode_batch(frozen, to_device(batch, accelerator.device), images_of=images_of)
         for name, z in latents.items():
             acc.add(name, z)
     return acc.finish(reduce=lambda t: accelerator.reduce(t.to(accelerator.device), reduction="sum").cpu())
 
 
 class LSDObjective:
-    """v-prediction loss on all three modalities at one timestep, with text and pose dropout."""
+    """v-prediction loss on every modality at one timestep, with text and pose dropout."""
 
-    def __init__(self, model, frozen: Stage1Frozen, stats: LatentStats, cfg: LSDConfig, device):
+    def __init__(self, model, frozen: Stage1Frozen, stats: LatentStats, cfg: LSDConfig, device,
+                 images_of: ImagesOf = modality_images):
+        self.images_of = images_of
         self.model = model
         self.frozen = frozen
         self.stats = stats
@@ -88,7 +109,7 @@ class LSDObjective:
         self.device = device
 
     def loss(self, batch: dict, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict[str, float]]:
-        raw, pose_latent = encode_batch(self.frozen, batch, generator)
+        raw, pose_latent = encode_batch(self.frozen, batch, generator, self.images_of)
         latents = {name: self.stats.normalize(name, z) for name, z in raw.items()}
         batch_size = pose_latent.shape[0]
 
@@ -107,7 +128,7 @@ class LSDObjective:
             noised.timesteps,
             context.to(model_dtype),
         )
-        terms = {name: F.mse_loss(predicted[name].float(), noised.velocity[name].float()) for name in MODALITIES}
+        terms = {name: F.mse_loss(predicted[name].float(), noised.velocity[name].float()) for name in self.cfg.MODALITIES}
         parts = {f"loss_{name}": term.detach().item() for name, term in terms.items()}
         return combine_modality_losses(terms, self.cfg.modality_weights, self.cfg.modality_reduction), parts
 
@@ -121,6 +142,13 @@ def combine_modality_losses(terms: dict[str, torch.Tensor], weights: dict[str, f
 def train_lsd(
     cfg: LSDConfig, shards: str | list[str], run_dir: str | Path, resume: str | None = None
 ) -> LoopResult:
+    return train_joint(cfg, shards, run_dir, resume, LSD_TASK)
+
+
+def train_joint(
+    cfg: LSDConfig, shards: str | list[str], run_dir: str | Path, resume: str | None, task: JointTask
+) -> LoopResult:
+    """Train an expert-branch model for `task` (HyperHuman's stage 1, or the hand generator)."""
     run_dir = Path(run_dir)
     accelerator, resume_from, start_step = start_run(run_dir, cfg.loop, resume)
     # Random frozen parts are created by the main process only, then everyone loads the same files.
@@ -137,14 +165,14 @@ def train_lsd(
     store_models_as_pretrained(accelerator, ["unet"], {"unet": ema} if ema is not None else None)
 
     # A resumed run must not replay the first run's stream: the seed moves with the step.
-    batches = make_dataloader(shards, cfg.data, seed=cfg.loop.seed + start_step)
+    batches = make_dataloader(shards, cfg.data, seed=cfg.loop.seed + start_step, decode=task.decode)
 
     if resume_from:
         stats = LatentStats.from_dict(read_state(resume_from)["latent_stats"])
     elif (run_dir / STATS_FILE).is_file():
         stats = LatentStats.load(run_dir / STATS_FILE)
     else:
-        stats = measure_latent_stats(frozen, batches, cfg.objective.latent_stats_batches, accelerator)
+        stats = measure_latent_stats(frozen, batches, cfg.objective.latent_stats_batches, accelerator, task.images_of)
         if accelerator.is_main_process:
             stats.save(run_dir / STATS_FILE)
     if accelerator.is_main_process:
@@ -153,9 +181,9 @@ def train_lsd(
     model, optimizer, lr_scheduler = prepare_for_training(
         accelerator, model, ema, cfg.optim, cfg.loop, resume_from, start_step
     )
-    record_run(accelerator, run_dir, cfg, "lsd", shards, resume_from, start_step)
+    record_run(accelerator, run_dir, cfg, task.stage, shards, resume_from, start_step)
 
-    objective = LSDObjective(model, frozen, stats, cfg, accelerator.device)
+    objective = LSDObjective(model, frozen, stats, cfg, accelerator.device, task.images_of)
     result = train_loop(
         accelerator=accelerator,
         model=model,
@@ -168,6 +196,6 @@ def train_lsd(
         run_dir=run_dir,
         start_step=start_step,
         ema=ema,
-        checkpoint_state=lambda: {"latent_stats": stats.to_dict(), "stage": "lsd"},
+        checkpoint_state=lambda: {"latent_stats": stats.to_dict(), "stage": task.stage},
     )
     return finish_run(accelerator, result)
