@@ -44,6 +44,12 @@ SDXL_SCHEDULE_CONFIG = dict(
 )
 
 
+# stabilityai/stable-diffusion-2-inpainting scheduler/scheduler_config.json: the same epsilon-prediction
+# process as SDXL's (scaled_linear 0.00085..0.012, 1000 steps, steps_offset 1); the hand-first body outpainter
+# keeps its frozen base's process.
+SD_INPAINT_SCHEDULE_CONFIG = SDXL_SCHEDULE_CONFIG
+
+
 def training_scheduler(config: dict = SCHEDULE_CONFIG) -> DDPMScheduler:
     return DDPMScheduler(**config)
 
