@@ -1,12 +1,21 @@
-"""`humanverse sample`: two-stage sampling from the command line.
+"""`humanverse sample`: sampling a trained method from the command line.
 
     humanverse sample --prompt "a woman jogging in a park" --pose person.json \
         --lsd runs/lsd --refiner runs/refiner --output out/jogger
+    humanverse sample --method hand-first --prompt "a man waving" --pose person.json \
+        --hand runs/hand --body runs/hand-body --output out/waving
+
+--method hyperhuman (the default) is HyperHuman's two stages:
 
 Stage 1 (--lsd) predicts RGB, depth and normals from the caption and pose; the refiner (--refiner) turns
 them into the final image. Any map can come from a file instead (--depth, --normal), e.g. a curated
 sample's ground truth, and with every map supplied --lsd is not needed. --drop leaves a condition out.
 --lsd and --refiner take a run directory (its latest checkpoint) or one checkpoint-N folder.
+
+--method hand-first is "Giving a Hand" (arXiv 2403.10731): each hand of the pose is generated (image + mask)
+by --hand, placed on the canvas, and the body is outpainted around the hands by --body with sequential mask
+expansion (--blend-erosion-per-step, --blend-stop; docs/hands.md). --steps and --guidance-scale are the body
+model's, --stage1-steps / --stage1-guidance-scale / --guidance-rescale the hand model's.
 """
 
 from __future__ import annotations
@@ -19,7 +28,17 @@ import sys
 def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--prompt", required=True)
     parser.add_argument("--output", required=True, help="output folder (image.png, stage1/, conditions/, sample.json)")
-    parser.add_argument("--refiner", required=True, help="refiner run directory or checkpoint folder")
+    parser.add_argument("--method", choices=["hyperhuman", "hand-first"], default="hyperhuman",
+                        help="hyperhuman (stage 1 + refiner, the default) or hand-first (hand, then body)")
+    parser.add_argument("--refiner", help="refiner run directory or checkpoint folder (--method hyperhuman)")
+    parser.add_argument("--hand", help="hand generator run directory or checkpoint folder (--method hand-first)")
+    parser.add_argument("--body", help="body outpainter run directory or checkpoint folder (--method hand-first)")
+    parser.add_argument("--blend-erosion-per-step", type=float, default=0.1,
+                        help="hand-first: latent pixels the fused hand region shrinks per step (default 0.1)")
+    parser.add_argument("--blend-stop", type=float, default=0.6,
+                        help="hand-first: fraction of the body steps that fuse the hands' latents (default 0.6)")
+    parser.add_argument("--hand-margin", type=float, default=0.25,
+                        help="hand-first: hand box = keypoints' extent widened by this much on each side")
     parser.add_argument("--lsd", help="stage-1 run directory or checkpoint folder (needed unless every map is given)")
     parser.add_argument("--pose", dest="keypoints", metavar="KEYPOINTS_JSON",
                         help="keypoints in the shard .json format (width, height, persons[].keypoints 133x3)")
@@ -54,12 +73,46 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.method == "hand-first":
+        return _run_hand_first(args)
+    if not args.refiner:
+        raise SystemExit("humanverse sample: --refiner is required (or --method hand-first with --hand and --body)")
+    return _run_hyperhuman(args)
+
+
+def _device(args: argparse.Namespace) -> tuple[str, str]:
     import torch
 
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return device, args.dtype or ("float16" if device.startswith("cuda") else "float32")
+
+
+def _run_hand_first(args: argparse.Namespace) -> int:
+    from humanverse.train.sampling.hand_first import HandFirstRequest, run_hand_first
+
+    missing = [flag for flag, value in (("--hand", args.hand), ("--body", args.body), ("--pose", args.keypoints))
+               if not value]
+    if missing:
+        raise SystemExit(f"humanverse sample --method hand-first needs {', '.join(missing)}")
+    device, dtype = _device(args)
+    request = HandFirstRequest(
+        prompt=args.prompt, output=args.output, hand=args.hand, body=args.body, keypoints=args.keypoints,
+        negative_prompt=args.negative_prompt, seed=args.seed, steps=args.steps, guidance_scale=args.guidance_scale,
+        hand_steps=args.stage1_steps, hand_guidance_scale=args.stage1_guidance_scale,
+        hand_guidance_rescale=args.guidance_rescale, conditioning_scale=args.conditioning_scale,
+        erosion_per_step=args.blend_erosion_per_step, blend_stop=args.blend_stop, hand_margin=args.hand_margin,
+        use_ema=args.use_ema, device=device, dtype=dtype,
+    )
+    record = run_hand_first(request)
+    print(f"wrote {args.output}/image.png in {record['seconds']:.1f} s ({len(record['hands'])} hands, blend stop "
+          f"step {record['blend']['stop_step']})", flush=True)
+    return 0
+
+
+def _run_hyperhuman(args: argparse.Namespace) -> int:
     from humanverse.train.sampling.two_stage import TwoStageRequest, run_two_stage
 
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = args.dtype or ("float16" if device.startswith("cuda") else "float32")
+    device, dtype = _device(args)
     request = TwoStageRequest(
         prompt=args.prompt, output=args.output, refiner=args.refiner, lsd=args.lsd, keypoints=args.keypoints,
         depth=args.depth, normal=args.normal, drop=list(args.drop), negative_prompt=args.negative_prompt,

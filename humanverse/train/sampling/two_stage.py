@@ -132,7 +132,7 @@ def run_two_stage(request: TwoStageRequest) -> dict:
             missing = [n for n, s in sources.items() if s == "stage1"]
             raise ValueError(f"the refiner needs {missing or ['an init image']} from stage 1: pass --lsd CHECKPOINT, "
                              "or supply the maps yourself (--depth / --normal) or drop them (--drop NAME)")
-        stage1_checkpoint = _checkpoint(request.lsd)
+        stage1_checkpoint = checkpoint_folder(request.lsd)
         stage1 = load_stage1(stage1_checkpoint, request.use_ema, request.device, dtype)
         # Stage 1 samples at the resolution it was trained at (its run's data.resolution).
         stage1_size = json.loads((stage1_checkpoint.parent / "run.json").read_text())["config"]["data"]["resolution"]
@@ -178,7 +178,7 @@ def run_two_stage(request: TwoStageRequest) -> dict:
     return record
 
 
-def _checkpoint(path: str | Path) -> Path:
+def checkpoint_folder(path: str | Path) -> Path:
     """A checkpoint folder as given, or a run directory's latest one."""
     from humanverse.train.common.checkpoints import resolve_resume
 
