@@ -97,7 +97,7 @@ def compose_canvas(plans: list[dict], rgb: np.ndarray, masks: np.ndarray, size: 
         inside = hand_mask >= 0.5
         place(canvas, hand_rgb.astype(np.float32), plan["box"], inside)
         placed = np.zeros((size, size), dtype=np.uint8)
-        place(placed, inside.astype(np.uint8), plan["box"])
+        place(placed, np.ones(inside.shape, np.uint8), plan["box"], inside)  # the pixels written just above
         keep |= placed.astype(bool)
     return canvas, keep
 

@@ -1,12 +1,6 @@
 """The real `train lsd` entry point: run on contract shards, get killed after a checkpoint, resume."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +8,7 @@ from humanverse.config_base import ConfigError
 from humanverse.train.common.checkpoints import latest_checkpoint, read_state
 from humanverse.train.common.config import load_config
 from humanverse.train.lsd.config import LSDConfig
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "humanverse.train.common.cli", "lsd", *args]
-
-
-def _env() -> dict:
-    return {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+from tests.train.kill_resume import kill_after_first_checkpoint, resume
 
 
 @pytest.mark.reliability
@@ -31,23 +16,11 @@ def test_killed_run_resumes_from_its_last_complete_checkpoint(shards, tmp_path):
     run_dir = tmp_path / "run"
     common = ["--data", *shards, "--output", str(run_dir), "--preset", "lsd_tiny",
               "--set", "loop.checkpointing_steps=2"]
-    proc = subprocess.Popen(_cli(*common, "--max-steps", "1000"), env=_env(), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 240
-        while latest_checkpoint(run_dir) is None:
-            assert proc.poll() is None, "trainer exited before its first checkpoint"
-            assert time.monotonic() < deadline, "no checkpoint within the time limit"
-            time.sleep(0.2)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    killed_at = read_state(latest_checkpoint(run_dir))["step"]
+    killed_at = kill_after_first_checkpoint("lsd", [*common, "--max-steps", "1000"], run_dir)
     assert killed_at >= 2 and killed_at % 2 == 0
 
     target = killed_at + 2
-    done = subprocess.run(_cli(*common, "--resume", "latest", "--max-steps", str(target)), env=_env(), cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = resume("lsd", [*common, "--max-steps", str(target)])
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"resumed from {latest_checkpoint(run_dir).parent / f'checkpoint-{killed_at}'} at step {killed_at}" \
         in done.stderr
