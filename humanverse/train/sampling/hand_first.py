@@ -102,29 +102,51 @@ def compose_canvas(plans: list[dict], rgb: np.ndarray, masks: np.ndarray, size: 
     return canvas, keep
 
 
-def run_hand_first(request: HandFirstRequest) -> dict:
-    from humanverse.train.hand.sample import load_hand_model, sample_hand
-    from humanverse.train.hand_body.outpaint import load_body_model, outpaint_body
+@dataclass
+class HandFirstModels:
+    hand: object  # Stage1Model with rgb + mask branches
+    body: object  # hand_body.outpaint.BodyModel
+    hand_checkpoint: Path
 
-    started = time.perf_counter()
-    dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[request.dtype]
+
+def load_models(hand: str, body: str, use_ema: bool, device: str, dtype: str) -> HandFirstModels:
+    from humanverse.train.hand.sample import load_hand_model
+    from humanverse.train.hand_body.outpaint import load_body_model
+
+    torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+    body_model = load_body_model(body, use_ema, device, torch_dtype)
+    hand_checkpoint = checkpoint_folder(hand)
+    return HandFirstModels(load_hand_model(hand_checkpoint, use_ema, device, torch_dtype), body_model, hand_checkpoint)
+
+
+@dataclass
+class HandFirstResult:
+    image: np.ndarray  # S x S x 3 float in [0, 1]
+    plans: list[dict]
+    prompts: list[str]
+    hand_rgb: np.ndarray  # (N, s, s, 3) in [0, 1]
+    hand_masks: np.ndarray  # (N, s, s) in [0, 1]
+    canvas: np.ndarray
+    keep: np.ndarray
+    pose: np.ndarray  # S x S x 3 float in [0, 1]
+    blend: dict
+
+
+def generate_hand_first(models: HandFirstModels, keypoints, request: HandFirstRequest) -> HandFirstResult:
+    """The three steps for one pose (condition_inputs.Keypoints) and prompt; no files written."""
+    from humanverse.train.hand.sample import sample_hand
+    from humanverse.train.hand_body.outpaint import outpaint_body
+
+    body, hand_model = models.body, models.hand
     schedule = BlendSchedule(request.erosion_per_step, request.blend_stop)
-    out = Path(request.output)
-    (out / "hands").mkdir(parents=True, exist_ok=True)
-    body = load_body_model(request.body, request.use_ema, request.device, dtype)
-    hand_checkpoint = checkpoint_folder(request.hand)
-    hand_model = load_hand_model(hand_checkpoint, request.use_ema, request.device, dtype)
     size, hand_size = body.resolution, hand_model.cfg.data.resolution
     threshold = hand_model.cfg.data.keypoint_score_threshold
-
-    keypoints = load_keypoints(request.keypoints)
     frame = centre_square_box(keypoints.width, keypoints.height)
     persons = [crop_keypoints(kp, frame, size) for kp in keypoints.persons]
     plans = plan_hands(persons, hand_size, threshold, request.hand_margin)
     if not plans:
-        raise ValueError(f"{request.keypoints}: no hand with two or more keypoints scored >= {threshold}; "
-                         "hand-first sampling needs at least one hand")
-
+        raise ValueError(f"no hand with two or more keypoints scored >= {threshold}; hand-first sampling needs "
+                         "at least one hand")
     skeletons = torch.from_numpy(np.stack([p["skeleton"] for p in plans])).permute(0, 3, 1, 2).float() / 255.0
     prompts = [hand_caption(hand_model.cfg.data.caption_template, p["side"], request.prompt) for p in plans]
     hands = sample_hand(hand_model, prompts, skeletons, request.hand_steps, request.hand_guidance_scale,
@@ -132,40 +154,52 @@ def run_hand_first(request: HandFirstRequest) -> dict:
                         generator=torch.Generator().manual_seed(request.seed))
     rgb = hands.rgb.permute(0, 2, 3, 1).float().cpu().numpy()
     masks = hands.mask[:, 0].float().cpu().numpy()
-    for index, (plan, hand_rgb, hand_mask) in enumerate(zip(plans, rgb, masks)):
-        stem = out / "hands" / f"{index}_{plan['side']}"
-        _save(plan["skeleton"], stem.with_name(stem.name + "_skeleton.png"))
-        _save(_to_uint8(hand_rgb), stem.with_name(stem.name + "_rgb.png"))
-        _save(_to_uint8(hand_mask), stem.with_name(stem.name + "_mask.png"))
-
     canvas, keep = compose_canvas(plans, rgb, masks, size)
-    body_threshold = body.cfg.data.keypoint_score_threshold
-    pose = keypoints.pose_map(size, body_threshold)
-    _save(_to_uint8(canvas), out / "canvas.png")
-    _save(keep.astype(np.uint8) * 255, out / "canvas_mask.png")
-    _save(_to_uint8(pose[0].permute(1, 2, 0).numpy()), out / "pose.png")
-
+    pose = keypoints.pose_map(size, body.cfg.data.keypoint_score_threshold)
     canvas_t = torch.from_numpy(canvas).permute(2, 0, 1)[None]
     keep_t = torch.from_numpy(keep.astype(np.float32))[None, None]
     image = outpaint_body(body, request.prompt, pose, canvas_t, keep_t, schedule, request.steps,
                           request.guidance_scale, request.negative_prompt, request.conditioning_scale,
                           generator=torch.Generator().manual_seed(request.seed + 1))
-    _save(_to_uint8(image[0].permute(1, 2, 0).numpy()), out / "image.png")
-
     scale = body.base.vae_scale
     keep_latent = torch.nn.functional.interpolate(keep_t, size=(size // scale, size // scale), mode="nearest")
+    return HandFirstResult(image[0].permute(1, 2, 0).numpy(), plans, prompts, rgb, masks, canvas, keep,
+                           pose[0].permute(1, 2, 0).numpy(), schedule_record(keep_latent, schedule, request.steps))
+
+
+def run_hand_first(request: HandFirstRequest) -> dict:
+    """Run the request, write the output folder, return the sample.json record."""
+    started = time.perf_counter()
+    out = Path(request.output)
+    (out / "hands").mkdir(parents=True, exist_ok=True)
+    models = load_models(request.hand, request.body, request.use_ema, request.device, request.dtype)
+    try:
+        result = generate_hand_first(models, load_keypoints(request.keypoints), request)
+    except ValueError as why:
+        raise ValueError(f"{request.keypoints}: {why}") from None
+    for index, (plan, hand_rgb, hand_mask) in enumerate(zip(result.plans, result.hand_rgb, result.hand_masks)):
+        stem = f"{index}_{plan['side']}"
+        _save(plan["skeleton"], out / "hands" / f"{stem}_skeleton.png")
+        _save(_to_uint8(hand_rgb), out / "hands" / f"{stem}_rgb.png")
+        _save(_to_uint8(hand_mask), out / "hands" / f"{stem}_mask.png")
+    _save(_to_uint8(result.canvas), out / "canvas.png")
+    _save(result.keep.astype(np.uint8) * 255, out / "canvas_mask.png")
+    _save(_to_uint8(result.pose), out / "pose.png")
+    _save(_to_uint8(result.image), out / "image.png")
+    hand_cfg, body_cfg = models.hand.cfg.data, models.body.cfg.data
     record = {
         "method": "hand-first",
         "request": asdict(request),
-        "hand": {"checkpoint": str(hand_checkpoint), "resolution": hand_size,
-                 "keypoint_score_threshold": threshold},
-        "body": {"checkpoint": str(body.checkpoint), "resolution": size, "keypoint_score_threshold": body_threshold},
+        "hand": {"checkpoint": str(models.hand_checkpoint), "resolution": hand_cfg.resolution,
+                 "keypoint_score_threshold": hand_cfg.keypoint_score_threshold},
+        "body": {"checkpoint": str(models.body.checkpoint), "resolution": body_cfg.resolution,
+                 "keypoint_score_threshold": body_cfg.keypoint_score_threshold},
         "hands": [{"person": p["person"], "side": p["side"], "prompt": prompt,
                    "box": [p["box"].x0, p["box"].y0, p["box"].x0 + p["box"].width, p["box"].y0 + p["box"].height],
-                   "keypoints": np.round(p["keypoints"], 3).tolist()} for p, prompt in zip(plans, prompts)],
-        "blend": schedule_record(keep_latent, schedule, request.steps),
+                   "keypoints": np.round(p["keypoints"], 3).tolist()} for p, prompt in zip(result.plans, result.prompts)],
+        "blend": result.blend,
         "seconds": round(time.perf_counter() - started, 3),
     }
     atomic.write_bytes(str(out / "sample.json"), json.dumps(record, indent=2, default=str).encode())
-    log.info("wrote %s (%d hands)", out, len(plans))
+    log.info("wrote %s (%d hands)", out, len(result.plans))
     return record
