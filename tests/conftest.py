@@ -61,3 +61,31 @@ def _loopback_env(monkeypatch):
     monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+
+@pytest.fixture(scope="session")
+def hand_shards(tmp_path_factory) -> list[str]:
+    """Hand methods (train, sample, eval): one shard of four samples in the hands contract's form; the
+    fourth lists no hands."""
+    from tests.train.hand.hand_shards import write_hand_shards
+
+    return write_hand_shards(tmp_path_factory.mktemp("hand_shards"), per_shard=4, without_hands_every=4)
+
+
+@pytest.fixture(scope="session")
+def trained_hand_runs(hand_shards, tmp_path_factory):
+    """Tiny hand and hand-body runs, 2 steps each with a checkpoint at every step (random weights)."""
+    import torch
+
+    from humanverse.train.common import cli as train_cli
+
+    root = tmp_path_factory.mktemp("hand_runs")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # session fixtures run before the per-test one-thread fixture
+    try:
+        for method, preset in (("hand", "hand_tiny"), ("hand-body", "hand_body_tiny")):
+            assert train_cli.main([method, "--data", *hand_shards, "--output", str(root / method), "--preset",
+                                   preset, "--max-steps", "2", "--set", "loop.checkpointing_steps=1"]) == 0
+    finally:
+        torch.set_num_threads(before)
+    return root

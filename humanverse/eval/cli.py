@@ -2,6 +2,8 @@
 
   humanverse eval --lsd runs/lsd [--refiner runs/refiner] --data 'val/*.tar' --num-samples 1000 --output ev/
   humanverse eval --self-check --data 'val/*.tar' --num-samples 200 --output ev-check/   # real images as generated
+  humanverse eval --method hand-first --hand runs/hand --body runs/hand-body --data 'val/*.tar' --num-samples 1000 \
+      --output ev-hands/      # adds hand PCK and hand-crop FID/KID (--self-check works with it too)
 
 Rerunning the same command resumes: generated images are cached under OUTPUT/generated/.
 """
@@ -17,6 +19,10 @@ def _add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, nargs="+", help="held-out shards (globs or brace patterns)")
     p.add_argument("--output", required=True, help="output folder (metrics.json, index.html, generated/)")
     p.add_argument("--num-samples", type=int, required=True, help="held-out samples to generate and score")
+    p.add_argument("--method", choices=["hyperhuman", "hand-first"], default="hyperhuman",
+                   help="hyperhuman (--lsd [--refiner]) or hand-first (--hand --body): adds hand metrics")
+    p.add_argument("--hand", help="hand-first: hand generator run directory or checkpoint folder")
+    p.add_argument("--body", help="hand-first: body outpainter run directory or checkpoint folder")
     p.add_argument("--lsd", help="stage-1 run directory or checkpoint folder")
     p.add_argument("--refiner", help="refiner run directory or checkpoint folder (then images are the refiner's)")
     p.add_argument("--self-check", action="store_true",
@@ -71,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     request = EvalRequest(
         data=args.data if len(args.data) > 1 else args.data[0], output=args.output, num_samples=args.num_samples,
-        lsd=args.lsd, refiner=args.refiner, seed=args.seed, self_check=args.self_check, size=args.size,
+        lsd=args.lsd, refiner=args.refiner, method=args.method, hand=args.hand, body=args.body, seed=args.seed, self_check=args.self_check, size=args.size,
         force=args.force, device=device, dtype=args.dtype or ("float16" if device.startswith("cuda") else "float32"),
         cfg=load_eval_config(args),
     )
@@ -80,6 +86,10 @@ def run(args: argparse.Namespace) -> int:
     for name, m in shown.items():
         print(f"{name}: FID {m['fid']:.3f}  KID {m['kid']:.5f}  FID-CLIP {m['fid_clip']:.3f}  "
               f"CLIP score {m['clip_score']:.2f}  PCK@{m['pose']['alpha']} {m['pose']['pck']}")
+        if "hands" in m:
+            h = m["hands"]
+            print(f"{name} hands: FID {h['fid']:.3f}  KID {h['kid']:.5f}  hand PCK@{h['pose']['alpha']} "
+                  f"{h['pose']['pck']}  found {h['pose']['hands_found']}  ({h['num_crops']} hands)")
     print(f"wrote {Path(args.output) / 'metrics.json'} and index.html")
     return 0
 

@@ -42,19 +42,36 @@ class PoseAccuracyConfig(Section):
     """Condition keypoints below this score are not drawn and not scored (the loader's threshold)."""
 
 
+class HandEvalConfig(Section):
+    """--method hand-first: hand PCK and hand-crop FID/KID (humanverse/eval/hand_accuracy.py)."""
+
+    pck_alpha: float = Field(0.2, gt=0)
+    """A hand keypoint is correct within pck_alpha x the long side of the condition hand's tight keypoint box."""
+    crop_size: int = Field(128, ge=16)
+    """Side the hand crops are resized to before their Inception / CLIP features."""
+    box_margin: float = Field(0.25, ge=0)
+    """Hand crop box: the keypoints' extent widened by this much on each side (the sampler's rule)."""
+
+
 class GenerationConfig(Section):
     steps: int = Field(50, ge=1)
-    """DDIM steps, both stages (the paper: DDIM 50)."""
+    """DDIM steps, both stages (the paper: DDIM 50). hand-first: steps / guidance_scale / guidance_rescale are
+    the hand model's, refiner_steps / refiner_guidance_scale the body model's."""
     guidance_scale: float = 7.5
     guidance_rescale: float = Field(0.7, ge=0, le=1)
     refiner_steps: int = Field(50, ge=1)
     refiner_guidance_scale: float = 7.5
     negative_prompt: str = ""
     use_ema: bool = True
+    blend_erosion_per_step: float = Field(0.1, ge=0)
+    """hand-first: sequential mask expansion (train/sampling/mask_blending.py)."""
+    blend_stop: float = Field(0.6, ge=0, le=1)
+    hand_margin: float = Field(0.25, ge=0)
 
 
 class EvalConfig(Section):
     features: FeatureConfig = FeatureConfig()
     pose: PoseAccuracyConfig = PoseAccuracyConfig()
     generation: GenerationConfig = GenerationConfig()
+    hands: HandEvalConfig = HandEvalConfig()
     models_dir: str | None = None

@@ -60,3 +60,35 @@ class EvalGenerator:
         image = sample_refiner(self.refiner, [item.caption], conditions, cfg.refiner_steps, cfg.refiner_guidance_scale,
                                cfg.negative_prompt, generator=torch.Generator().manual_seed(seed + 1))
         return image[0].float().cpu()
+
+
+class HandFirstEvalGenerator:
+    """`--method hand-first`: each held-out pose's hands first, then the body (train/sampling/hand_first.py),
+    with the generation section's settings (steps etc. for the hand model, refiner_* for the body model)."""
+
+    def __init__(self, hand: str, body: str, cfg: GenerationConfig, device: str = "cpu", dtype: str = "float32"):
+        from humanverse.train.sampling.hand_first import load_models
+
+        self.cfg = cfg
+        self.device, self.dtype = device, dtype
+        self.models = load_models(hand, body, cfg.use_ema, device, dtype)
+
+    @property
+    def size(self) -> int:
+        return self.models.body.resolution
+
+    @torch.no_grad()
+    def generate(self, item: HeldOut, seed: int) -> torch.Tensor:
+        """(3, size, size) in [0, 1]; a pose without a usable hand is outpainted from an empty keep region."""
+        from humanverse.train.sampling.hand_first import HandFirstRequest, generate_hand_first
+
+        cfg = self.cfg
+        request = HandFirstRequest(
+            prompt=item.caption, output="", hand="", body="", keypoints="", negative_prompt=cfg.negative_prompt,
+            seed=seed, steps=cfg.refiner_steps, guidance_scale=cfg.refiner_guidance_scale, hand_steps=cfg.steps,
+            hand_guidance_scale=cfg.guidance_scale, hand_guidance_rescale=cfg.guidance_rescale,
+            erosion_per_step=cfg.blend_erosion_per_step, blend_stop=cfg.blend_stop, hand_margin=cfg.hand_margin,
+            use_ema=cfg.use_ema, device=self.device, dtype=self.dtype,
+        )
+        result = generate_hand_first(self.models, item.keypoints, request)
+        return torch.from_numpy(result.image).permute(2, 0, 1).float()

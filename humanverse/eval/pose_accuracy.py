@@ -63,8 +63,10 @@ def pck_counts(estimates: np.ndarray, condition: Condition, cfg: PoseAccuracyCon
 
 
 def pose_accuracy(stage: PoseStage, images: list[np.ndarray], conditions: list[Condition],
-                  cfg: PoseAccuracyConfig) -> dict:
-    estimates = estimate(stage, images, conditions)
+                  cfg: PoseAccuracyConfig, estimates: list[np.ndarray] | None = None) -> dict:
+    """Body (or whole-body) PCK; `estimates` from `estimate` when the caller already ran the stage."""
+    if estimates is None:
+        estimates = estimate(stage, images, conditions)
     correct = scored = 0
     for image, condition, guess in zip(images, conditions, estimates):
         c, s = pck_counts(guess, condition, cfg, image.shape[1], image.shape[0])

@@ -36,6 +36,10 @@ class EvalRequest:
     num_samples: int
     lsd: str | None = None
     refiner: str | None = None
+    method: str = "hyperhuman"
+    """hyperhuman (--lsd, optional --refiner) or hand-first (--hand and --body; adds hand metrics)."""
+    hand: str | None = None
+    body: str | None = None
     seed: int = 0
     self_check: bool = False
     size: int = 512
@@ -65,11 +69,20 @@ def _read_png(path: Path) -> np.ndarray:
         return np.asarray(im.convert("RGB"))
 
 
+HAND_FIRST_GENERATION = {"blend_erosion_per_step", "blend_stop", "hand_margin"}
+
+
 def _settings(request: EvalRequest) -> dict:
-    return {"data": request.data, "num_samples": request.num_samples, "lsd": request.lsd, "refiner": request.refiner,
-            "seed": request.seed, "self_check": request.self_check,
-            "size": request.size if request.self_check else None,
-            "generation": request.cfg.generation.model_dump(mode="json")}
+    hand_first = request.method == "hand-first"
+    settings = {"data": request.data, "num_samples": request.num_samples, "lsd": request.lsd,
+                "refiner": request.refiner, "seed": request.seed, "self_check": request.self_check,
+                "size": request.size if request.self_check else None,
+                "generation": request.cfg.generation.model_dump(
+                    mode="json", exclude=None if hand_first else HAND_FIRST_GENERATION)}
+    if hand_first:  # a HyperHuman eval's record stays as it was, so its cache still resumes
+        settings.update(method=request.method, hand=request.hand, body=request.body,
+                        hands=request.cfg.hands.model_dump(mode="json"))
+    return settings
 
 
 def _check_resume(out: Path, settings: dict, force: bool) -> None:
@@ -88,9 +101,13 @@ def _check_resume(out: Path, settings: dict, force: bool) -> None:
 
 def generate_all(request: EvalRequest, items: list[HeldOut], out: Path, progress) -> int:
     """Generate the samples not yet in the cache; returns the output side."""
-    from humanverse.eval.generate import EvalGenerator, sample_seed
+    from humanverse.eval.generate import EvalGenerator, HandFirstEvalGenerator, sample_seed
 
-    generator = EvalGenerator(request.lsd, request.refiner, request.cfg.generation, request.device, request.dtype)
+    if request.method == "hand-first":
+        generator = HandFirstEvalGenerator(request.hand, request.body, request.cfg.generation, request.device,
+                                           request.dtype)
+    else:
+        generator = EvalGenerator(request.lsd, request.refiner, request.cfg.generation, request.device, request.dtype)
     for stale in (out / "generated").glob(".*.tmp"):  # a write a kill interrupted
         stale.unlink()
     todo = [(i, item) for i, item in enumerate(items) if not (out / "generated" / f"{item.key}.png").is_file()]
@@ -141,26 +158,60 @@ class Scorer:
         os.replace(tmp, path)
         return result
 
-    def score(self, real: dict, fake: dict, fake_images: list[np.ndarray], captions: list[str], conditions) -> dict:
+    def score(self, real: dict, fake: dict, fake_images: list[np.ndarray], captions: list[str], conditions,
+              hands: dict | None = None) -> dict:
+        """hands (hand-first): {"real": the real hand crops' features, "keys": the samples' keys, "name": this
+        image set's name} adds hand PCK and hand-crop FID/KID under "hands"."""
         from humanverse.eval.image_metrics import clip_score, frechet_distance, kernel_distance
-        from humanverse.eval.pose_accuracy import pose_accuracy
+        from humanverse.eval.pose_accuracy import estimate, pose_accuracy
 
         kid, kid_std = kernel_distance(real["inception"], fake["inception"], self.cfg.features.kid_subset_size)
-        return {
+        estimates = estimate(self.pose_stage, fake_images, conditions)
+        scores = {
             "fid": frechet_distance(real["inception"], fake["inception"]),
             "kid": kid,
             "kid_std": kid_std,
             "fid_clip": frechet_distance(real["clip"], fake["clip"]),
             "clip_score": clip_score(fake["clip"], self.clip.text_embeddings(captions)),
-            "pose": pose_accuracy(self.pose_stage, fake_images, conditions, self.cfg.pose),
+            "pose": pose_accuracy(self.pose_stage, fake_images, conditions, self.cfg.pose, estimates),
         }
+        if hands is not None:
+            scores["hands"] = self.hand_scores(hands, fake_images, conditions, estimates)
+        return scores
+
+    def hand_features(self, name: str, keys: list[str], images: list[np.ndarray], conditions) -> dict[str, np.ndarray]:
+        from humanverse.eval.hand_accuracy import hand_crops
+
+        cfg = self.cfg.hands
+        crop_keys, crops = hand_crops(images, conditions, keys, self.cfg.pose.min_condition_score, cfg.box_margin,
+                                      cfg.crop_size)
+        if len(crops) < 2:
+            raise ValueError(f"{len(crops)} condition hands in the held-out samples; hand FID/KID need at least 2")
+        return self.features(f"hands-{name}-{cfg.crop_size}", crop_keys, crops)
+
+    def hand_scores(self, hands: dict, images: list[np.ndarray], conditions, estimates) -> dict:
+        from humanverse.eval.hand_accuracy import hand_pck
+        from humanverse.eval.image_metrics import frechet_distance, kernel_distance
+
+        fake = self.hand_features(hands["name"], hands["keys"], images, conditions)
+        real = hands["real"]
+        kid, kid_std = kernel_distance(real["inception"], fake["inception"], self.cfg.features.kid_subset_size)
+        sizes = [(im.shape[1], im.shape[0]) for im in images]
+        return {"fid": frechet_distance(real["inception"], fake["inception"]), "kid": kid, "kid_std": kid_std,
+                "num_crops": int(len(real["inception"])),
+                "pose": hand_pck(estimates, conditions, sizes, self.cfg.hands.pck_alpha,
+                                 self.cfg.pose.min_condition_score)}
 
 
 def run_eval(request: EvalRequest, progress=print) -> dict:
     started = time.perf_counter()
     out = Path(request.output)
     (out / "generated").mkdir(parents=True, exist_ok=True)
-    if not request.self_check and not request.lsd:
+    if request.method not in ("hyperhuman", "hand-first"):
+        raise ValueError(f"unknown method {request.method!r}; hyperhuman or hand-first")
+    if not request.self_check and request.method == "hand-first" and not (request.hand and request.body):
+        raise ValueError("--method hand-first needs --hand RUN and --body RUN (or --self-check)")
+    if not request.self_check and request.method == "hyperhuman" and not request.lsd:
         raise ValueError("give --lsd RUN (or --self-check to score real images as if generated)")
     _check_resume(out, _settings(request), request.force)
     items = read_heldout(request.data, request.num_samples)
@@ -176,23 +227,32 @@ def run_eval(request: EvalRequest, progress=print) -> dict:
     progress("scoring (loading the metric networks)")
     scorer = Scorer(request.cfg, out)
     real_features = scorer.features(f"real{size}", keys, real)
+    hands = None
+    if request.method == "hand-first":
+        hands = {"real": scorer.hand_features(f"real{size}", keys, real, conditions), "keys": keys}
+
+    def with_name(name: str) -> dict | None:
+        return None if hands is None else {**hands, "name": name}
+
     if request.self_check:
         variants = {"real": real, **{kind: [degrade(im, kind, i) for i, im in enumerate(real)] for kind in DEGRADATIONS}}
         results = {}
         for name, images in variants.items():
             progress(f"self-check: scoring {name}")
             fake = scorer.features(f"selfcheck-{name}{size}", keys, images)
-            results[name] = scorer.score(real_features, fake, images, captions, conditions)
+            results[name] = scorer.score(real_features, fake, images, captions, conditions,
+                                         with_name(f"selfcheck-{name}{size}"))
         results["shuffled_captions"] = scorer.score(real_features, real_features, real, shuffled(captions, request.seed),
-                                                    conditions)
+                                                    conditions, with_name(f"real{size}"))
         generated = variants["real"]
         metrics = {"self_check": True, "variants": results}
     else:
         generated = [_read_png(out / "generated" / f"{k}.png") for k in keys]
         fake = scorer.features("generated", keys, generated)
-        metrics = scorer.score(real_features, fake, generated, captions, conditions)
+        metrics = scorer.score(real_features, fake, generated, captions, conditions, with_name("generated"))
     metrics.update({
         "num_samples": len(items), "size": size, "seed": request.seed, "lsd": request.lsd, "refiner": request.refiner,
+        **({"method": "hand-first", "hand": request.hand, "body": request.body} if hands is not None else {}),
         "data": request.data, "pose_backend": request.cfg.pose.pose.backend,
         "definitions": {
             "fid": f"torchmetrics FID on InceptionV3 features ({request.cfg.features.inception_dims}-d; 2048 = pool3, "
@@ -202,6 +262,9 @@ def run_eval(request: EvalRequest, progress=print) -> dict:
             "clip_score": "mean 100 * max(cos(image, caption), 0)",
             "pose": "PCK: pose stage on the generated image, top-down on the condition boxes; correct within "
                     "alpha x condition box long side",
+            **({"hands": "hands.pose: PCK of the pose stage's 2 x 21 hand points, correct within alpha x the long "
+                         "side of the condition hand's tight keypoint box; hands.fid/kid: the same on square crops "
+                         "around each condition hand (margin box_margin, crop_size px)"} if hands is not None else {}),
         },
         "seconds": round(time.perf_counter() - started, 1),
     })

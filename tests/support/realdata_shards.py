@@ -47,11 +47,40 @@ def kit_samples(people: Path = PEOPLE) -> list[dict]:
     return samples
 
 
-def write_kit_shard(target: Path, people: Path = PEOPLE) -> tuple[Path, int]:
-    """One tar of every kit photo with COCO-17 ground truth; returns its path and the sample count."""
+WHOLEBODY_FILE = "mmpose_coco_test_coco_wholebody.json"
+WHOLEBODY_PARTS = (("keypoints", 0, 17), ("foot_kpts", 17, 6), ("face_kpts", 23, 68), ("lefthand_kpts", 91, 21),
+                   ("righthand_kpts", 112, 21))
+
+
+def wholebody_kit_samples(people: Path = PEOPLE) -> list[dict]:
+    """The 4 COCO photos with their COCO-WholeBody ground truth (133 points; a part marked not valid gets
+    score 0), for hand accuracy: the only real hand keypoints in the kit (10 valid hands of 11-31 px)."""
+    doc = json.loads((people / "annotations" / WHOLEBODY_FILE).read_text())
+    samples = []
+    for image in sorted(doc["images"], key=lambda im: im["id"]):
+        persons = []
+        for ann in doc["annotations"]:
+            if ann["image_id"] != image["id"] or ann.get("num_keypoints", 0) == 0:
+                continue
+            kp = np.zeros((133, 3), np.float32)
+            for field, start, count in WHOLEBODY_PARTS:
+                raw = np.asarray(ann[field], np.float32).reshape(count, 3)
+                valid = ann.get(field.replace("_kpts", "_valid"), True) if field != "keypoints" else True
+                kp[start:start + count, :2] = raw[:, :2]
+                kp[start:start + count, 2] = (raw[:, 2] > 0).astype(np.float32) * float(valid)
+            x, y, w, h = ann["bbox"]
+            persons.append({"box": [x, y, x + w, y + h], "score": 1.0, "keypoints": kp.tolist()})
+        samples.append({"name": image["file_name"], "file": people / f"coco_{image['file_name']}",
+                        "persons": persons, "caption": "a photo of people"})
+    return samples
+
+
+def write_kit_shard(target: Path, people: Path = PEOPLE, wholebody: bool = False) -> tuple[Path, int]:
+    """One tar of every kit photo with COCO-17 ground truth (wholebody: the 4 COCO-WholeBody photos with
+    their 133 points instead); returns its path and the sample count."""
     target.mkdir(parents=True, exist_ok=True)
     path = target / "kit-00000.tar"
-    samples = kit_samples(people)
+    samples = wholebody_kit_samples(people) if wholebody else kit_samples(people)
     with wds.TarWriter(str(path)) as sink:
         for i, sample in enumerate(samples):
             with Image.open(sample["file"]) as im:

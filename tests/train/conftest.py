@@ -20,29 +20,3 @@ def shards(tmp_path_factory) -> list[str]:
 def tiny_config(*overrides: str) -> LSDConfig:
     return load_config(LSDConfig, preset="lsd_tiny", overrides=list(overrides))
 
-
-@pytest.fixture(scope="session")
-def hand_shards(tmp_path_factory) -> list[str]:
-    """One shard of four samples in the hands contract's form; the fourth lists no hands."""
-    from tests.train.hand.hand_shards import write_hand_shards
-
-    return write_hand_shards(tmp_path_factory.mktemp("hand_shards"), per_shard=4, without_hands_every=4)
-
-
-@pytest.fixture(scope="session")
-def trained_hand_runs(hand_shards, tmp_path_factory):
-    """Tiny hand and hand-body runs, 2 steps each with a checkpoint at every step (random weights)."""
-    import torch
-
-    from humanverse.train.common import cli as train_cli
-
-    root = tmp_path_factory.mktemp("hand_runs")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # session fixtures run before the per-test one-thread fixture
-    try:
-        for method, preset in (("hand", "hand_tiny"), ("hand-body", "hand_body_tiny")):
-            assert train_cli.main([method, "--data", *hand_shards, "--output", str(root / method), "--preset",
-                                   preset, "--max-steps", "2", "--set", "loop.checkpointing_steps=1"]) == 0
-    finally:
-        torch.set_num_threads(before)
-    return root
