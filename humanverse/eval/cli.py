@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     request = EvalRequest(
         data=args.data if len(args.data) > 1 else args.data[0], output=args.output, num_samples=args.num_samples,
-        lsd=args.lsd, refiner=args.refiner, method=args.method, hand=args.hand, body=args.body, seed=args.seed, self_check=args.self_check, size=args.size,
+        lsd=args.lsd, refiner=args.refiner, method=args.method, hand=args.hand, body=args.body, seed=args.seed,
+        self_check=args.self_check, size=args.size,
         force=args.force, device=device, dtype=args.dtype or ("float16" if device.startswith("cuda") else "float32"),
         cfg=load_eval_config(args),
     )
