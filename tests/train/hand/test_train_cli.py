@@ -1,5 +1,5 @@
 """`train hand` and `train hand-body` on tiny contract shards: train, checkpoint, lose a checkpoint, resume
-(in process, fast); the real kill of a running process is the slow combined test at the end."""
+(in process, fast); the real kill of a running process is tests/train/common/test_kill_resume.py (slow)."""
 
 import json
 import shutil
@@ -13,7 +13,6 @@ from humanverse.train.common.config import load_config
 from humanverse.train.hand.config import HandConfig
 from humanverse.train.hand_body.config import HandBodyConfig
 from humanverse.train.lsd.model import ExpertBranchUNet
-from tests.train.kill_resume import kill_after_first_checkpoint, resume
 
 PRESETS = {"hand": "hand_tiny", "hand-body": "hand_body_tiny"}
 MODELS = {"hand": "unet", "hand-body": "controlnet"}
@@ -67,16 +66,20 @@ def test_presets_and_config_errors():
         load_config(HandBodyConfig, preset="hand_body_tiny", overrides=["data.min_hand_sid=3"])
 
 
-@pytest.mark.slow
-@pytest.mark.reliability
-def test_both_hand_methods_resume_after_a_kill(hand_shards, tmp_path):
-    for method in ("hand", "hand-body"):
-        run_dir = tmp_path / method
-        common = ["--data", *hand_shards, "--output", str(run_dir), "--preset", PRESETS[method],
-                  "--set", "loop.checkpointing_steps=2"]
-        killed_at = kill_after_first_checkpoint(method, [*common, "--max-steps", "1000"], run_dir)
-        assert killed_at >= 2 and killed_at % 2 == 0
-        done = resume(method, [*common, "--max-steps", str(killed_at + 1)])
-        assert done.returncode == 0, done.stderr[-3000:]
-        assert f"resumed from {run_dir / f'checkpoint-{killed_at}'} at step {killed_at}" in done.stderr
-        assert f"done: step {killed_at + 1}, 1 steps" in done.stdout
+def test_real_preset_loads_its_base_from_a_local_folder_in_the_published_layout(tmp_path):
+    from humanverse.train.hand_body.components import (
+        base_folder,
+        build_controlnet,
+        load_inpaint_base,
+        write_random_inpaint_base,
+    )
+
+    tiny = load_config(HandBodyConfig, preset="hand_body_tiny")
+    folder = write_random_inpaint_base(tiny.model.random_base, tmp_path / "stable-diffusion-2-inpainting")
+    assert {p.name for p in folder.iterdir()} == {"unet", "vae", "text_encoder", "tokenizer"}
+    cfg = load_config(HandBodyConfig, preset="hand_body", overrides=[
+        f"model.base={folder}", "condition_embedder.channels=[8, 8, 8, 16]"])
+    base = load_inpaint_base(base_folder(cfg, tmp_path / "run", create=False))
+    controlnet = build_controlnet(cfg, base)
+    assert controlnet.controlnet.conv_in.in_channels == 9
+    assert not (tmp_path / "run").exists()  # a configured base is read in place, nothing written

@@ -1,6 +1,7 @@
-"""The real `train lsd` entry point: run on contract shards, get killed after a checkpoint, resume."""
+"""The real `train lsd` entry point: run on contract shards, lose a checkpoint, resume."""
 
 import json
+import shutil
 
 import pytest
 
@@ -8,30 +9,28 @@ from humanverse.config_base import ConfigError
 from humanverse.train.common.checkpoints import latest_checkpoint, read_state
 from humanverse.train.common.config import load_config
 from humanverse.train.lsd.config import LSDConfig
-from tests.train.kill_resume import kill_after_first_checkpoint, resume
+from humanverse.train.common import cli as train_cli
 
 
-@pytest.mark.reliability
-def test_killed_run_resumes_from_its_last_complete_checkpoint(shards, tmp_path):
+def test_resumes_from_its_last_complete_checkpoint(shards, tmp_path, caplog, capsys):
+    """In process and fast; the real SIGKILL of a running trainer is tests/train/common/test_kill_resume.py
+    (slow, reliability), one combined test for every method."""
     run_dir = tmp_path / "run"
-    common = ["--data", *shards, "--output", str(run_dir), "--preset", "lsd_tiny",
-              "--set", "loop.checkpointing_steps=2"]
-    killed_at = kill_after_first_checkpoint("lsd", [*common, "--max-steps", "1000"], run_dir)
-    assert killed_at >= 2 and killed_at % 2 == 0
-
-    target = killed_at + 2
-    done = resume("lsd", [*common, "--max-steps", str(target)])
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert f"resumed from {latest_checkpoint(run_dir).parent / f'checkpoint-{killed_at}'} at step {killed_at}" \
-        in done.stderr
-    assert f"done: step {target}, 2 steps" in done.stdout
+    common = ["lsd", "--data", *shards, "--output", str(run_dir), "--preset", "lsd_tiny",
+              "--set", "loop.checkpointing_steps=1", "--set", "objective.latent_stats_batches=1"]
+    assert train_cli.main([*common, "--max-steps", "2"]) == 0
+    shutil.rmtree(run_dir / "checkpoint-2")  # as if the run died between checkpoints 1 and 2
+    caplog.set_level("INFO", logger="humanverse.train")
+    assert train_cli.main([*common, "--resume", "latest", "--max-steps", "3"]) == 0
+    assert f"resumed from {run_dir / 'checkpoint-1'} at step 1" in caplog.text
+    assert "done: step 3, 2 steps" in capsys.readouterr().out
     final = latest_checkpoint(run_dir)
-    assert final.name == f"checkpoint-{target}" and read_state(final)["step"] == target
+    assert final.name == "checkpoint-3" and read_state(final)["step"] == 3
     assert (final / "unet" / "config.json").is_file() and (final / "unet_ema" / "config.json").is_file()
-    assert "latent_stats" in read_state(final)
+    assert read_state(final)["latent_stats"] == read_state(run_dir / "checkpoint-1")["latent_stats"]
     assert not list(run_dir.glob(".checkpoint-*.tmp"))
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["start_step"] == killed_at and record["config"]["loop"]["max_steps"] == target
+    assert record["start_step"] == 1 and record["config"]["loop"]["max_steps"] == 3
     assert list((run_dir / "logs").rglob("events.out.tfevents.*"))  # tensorboard
 
 
