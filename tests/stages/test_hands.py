@@ -178,3 +178,9 @@ def test_stage_prefers_hagrid_hands_over_the_pose_hands():
     HandsStage(HandsConfig()).process([s])
     assert [h["source"] for h in s.persons[0]["hands"]] == ["hagrid"]
     assert s.scores["n_hands_visible"] == 1 and s.info["hands"] == {"source": "hagrid", "unassigned": 0}
+
+
+def test_hands_preset_turns_the_mask_stage_and_the_hand_mask_on():
+    cfg = resolve("hands", None, [])
+    assert cfg.mask is not None and cfg.hands.mask == "auto" and cfg.pose.backend == "mmpose"
+    assert cfg.depth is None and cfg.normal is None and cfg.outpaint.mode == "never"

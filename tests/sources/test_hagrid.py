@@ -1,0 +1,137 @@
+"""`--input-format hagrid` on HaGRID's annotation format as its README prints it (tests/sources/data/
+hagrid_readme_examples.json, transcribed from github.com/hukenovs/hagrid), in the README's folder layout, with
+images generated here. Every entry is one row; bad entries and missing images are rows with a reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from humanverse.core.task import TaskSpec
+from humanverse.sources.hagrid import HagridReader, caption_for, parse_entry
+from humanverse.sources.inputs import reader_for
+
+EXAMPLES = json.loads((Path(__file__).parent / "data" / "hagrid_readme_examples.json").read_text())
+W, H = 192, 108  # HaGRID's FullHD frames, scaled down: only the normalised coordinates matter
+
+
+def full_landmarks(shown: list[list[float]], seed: int) -> list[list[float]]:
+    """The README's two shown points, then 19 generated within 0.05 of the first (the README elides them)."""
+    rng = np.random.default_rng(seed)
+    rest = np.asarray(shown[0]) + rng.uniform(-0.05, 0.05, size=(19, 2))
+    return shown + rest.tolist()
+
+
+def example_entry(version: str) -> dict:
+    ex = EXAMPLES[version]
+    entry = dict(ex["entry"])
+    if "landmarks_shown" in ex:
+        entry[ex["landmarks_field"]] = [full_landmarks(s, i) for i, s in enumerate(ex["landmarks_shown"])]
+    return entry
+
+
+def write_image(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((H, W, 3), 128, np.uint8)).save(path)
+
+
+@pytest.fixture
+def hagrid_root(tmp_path) -> Path:
+    """The README layout: hagrid_annotations/<split>/<gesture>.json beside hagrid_dataset/<gesture>/<id>.jpg."""
+    root = tmp_path / "hagrid"
+    ex = EXAMPLES["v2-1M"]
+    good = ex["image_id"]
+    entries = {
+        good: example_entry("v2-1M"),
+        "no-image-on-disk": example_entry("v2-1M"),
+        "labels-short": {**example_entry("v2-1M"), "labels": ["thumb_index2"]},
+        "not-an-object": [1, 2, 3],
+        "../escape": example_entry("v2-1M"),
+        "nan-box": {**example_entry("v2-1M"), "bboxes": [[float("nan"), 0, 1, 1], [0, 0, 1, 1]]},
+        "twenty-points": {**example_entry("v2-1M"), "hand_landmarks": [[[0.1, 0.1]] * 20, []]},
+    }
+    ann = root / "hagrid_annotations" / "train" / ex["gesture_file"]
+    ann.parent.mkdir(parents=True)
+    ann.write_text(json.dumps(entries))
+    gesture = ex["gesture_file"][:-5]
+    for image_id in (good, "labels-short", "nan-box", "twenty-points"):
+        write_image(root / "hagrid_dataset" / gesture / f"{image_id}.jpg")
+    return root
+
+
+def read_all(path: Path) -> list:
+    reader = reader_for("hagrid", {}, None)
+    n = reader.count(str(path))
+    return reader.read(TaskSpec("00000-00000", str(path), "hagrid", 0, n))
+
+
+def test_v2_1m_rows_each_end_with_a_status_and_reason(hagrid_root):
+    samples = read_all(hagrid_root / "hagrid_annotations" / "train" / "thumb_index2.json")
+    by_id = {s.source["source_id"]: s for s in samples}
+    assert len(samples) == 7 and len({s.key for s in samples}) == 7
+    assert {i: (s.status, s.reason) for i, s in by_id.items() if not s.alive} == {
+        "no-image-on-disk": ("error", "missing_image"),
+        "labels-short": ("error", "bad_annotation:labels"),
+        "not-an-object": ("error", "bad_annotation:entry"),
+        "../escape": ("error", "bad_annotation:image_id"),
+        "nan-box": ("error", "bad_annotation:bboxes"),
+        "twenty-points": ("error", "bad_annotation:hand_landmarks"),
+    }
+    ok = by_id[EXAMPLES["v2-1M"]["image_id"]]
+    assert ok.alive and ok.image_bytes[:2] == b"\xff\xd8" and ok.source["dataset"] == "hagrid"
+    info = ok.info["hagrid"]
+    assert info["version"] == "v2-1M" and info["gesture"] == "thumb_index2"
+    assert info["user_id"] == "2fe6a9156ff8ca27fbce8ada318c592b" and info["united_label"] == ["thumb_index2"]
+    assert info["bboxes"][1] == [0.5993055556, 0.2875, 0.2569444444, 0.2760416667]
+    assert info["meta"]["gender"] == ["female"]
+    hands = ok.meta["hagrid_hands"]
+    assert [h["label"] for h in hands] == ["thumb_index2", "thumb_index2"]
+    assert hands[1]["landmarks"][0] == [0.37388438145820907, 0.47547576284667353] and len(hands[1]["landmarks"]) == 21
+    assert ok.caption == caption_for("thumb_index2") == "a photo of a person showing the thumb index2 hand gesture"
+
+
+def test_v1_leading_hand_and_images_beside_the_json(tmp_path):
+    ex = EXAMPLES["v1"]
+    entry = example_entry("v1")
+    entry["landmarks"][0] = []  # the README: "auto markup" leaves empty landmark lists
+    ann = tmp_path / "ann" / ex["gesture_file"]
+    ann.parent.mkdir()
+    ann.write_text(json.dumps({ex["image_id"]: entry}))
+    write_image(tmp_path / "ann" / "one" / f"{ex['image_id']}.png")
+    [s] = read_all(ann)
+    assert s.alive and s.info["hagrid"]["version"] == "v1"
+    assert s.info["hagrid"]["leading_hand"] == "left" and s.info["hagrid"]["leading_conf"] == 1.0
+    assert [h["label"] for h in s.meta["hagrid_hands"]] == ["one"]  # the empty no_gesture hand is not listed
+
+
+def test_v2_2023_rows_are_read_with_boxes_and_no_hands():
+    info, hands = parse_entry(EXAMPLES["v2"]["image_id"], EXAMPLES["v2"]["entry"], "one")
+    assert info["version"] == "v2" and info["labels"] == ["no_gesture", "one"] and hands == []
+
+
+def test_a_file_that_is_not_an_object_of_ids_is_a_clear_error(tmp_path):
+    bad = tmp_path / "call.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a HaGRID annotation file"):
+        HagridReader().count(str(bad))
+
+
+def test_hagrid_rows_curate_end_to_end_on_the_local_engine(hagrid_root, tmp_path):
+    """Read -> decode -> detect (HOG finds no one on a grey frame) -> rejected: still one row per entry."""
+    from humanverse import config as cfgmod
+    from humanverse.engine.curate import curate
+
+    cfg = cfgmod.resolve("demo", None, ["input.format=hagrid", "outpaint.mode=never", "pose=null", "depth=null",
+                                        "normal=null", "mask=null", "aesthetic.enabled=false", "nsfw.enabled=false"])
+    out = tmp_path / "out"
+    result = curate(cfg, [str(hagrid_root / "hagrid_annotations" / "train" / "thumb_index2.json")], str(out),
+                    engine="local")
+    rows = pq.read_table(sorted((out / "shards").glob("*.parquet"))).to_pylist()
+    assert result.ok and len(rows) == 7
+    assert sorted(r["reason"] for r in rows if r["status"] == "error")[0] == "bad_annotation:bboxes"
+    assert sum(r["status"] == "error" for r in rows) == 6 and all(r["dataset"] == "hagrid" for r in rows)
