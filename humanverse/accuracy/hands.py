@@ -6,8 +6,8 @@ labelled hands), the preset's pose stage runs on the GT person boxes (so detecti
 hands stage turns its 133 points into hands, and each labelled GT hand is scored against the predicted hand of
 the same person and side:
 - found: the hand is listed (some point at or above the visibility threshold);
-- side swapped: the hand listed under the *other* side lies closer to this GT hand than the one listed under
-  its own side (or is the only one): the pose model's left/right confusion;
+- side swapped: the hand listed under the *other* side lies on this GT hand (mean point error <= 0.5 x its
+  size) and closer than the one listed under its own side, if any: the pose model's left/right confusion;
 - hand PCK@0.2: the share of labelled GT points within 0.2 x the GT hand's tight-box long side (missed hands
   count as 0), and the mean point error in the same unit;
 - box IoU: the predicted square box against the square box the same rule draws around the GT points;
@@ -78,7 +78,7 @@ def score_hands(cfg, names: list[str] | None = None) -> dict:
                     d_other = np.linalg.norm(np.asarray(other["keypoints"])[labelled, :2] - g[labelled, :2], axis=1).mean()
                     d_same = (np.linalg.norm(np.asarray(hand["keypoints"])[labelled, :2] - g[labelled, :2], axis=1).mean()
                               if hand is not None else np.inf)
-                    if d_other < d_same:
+                    if d_other < d_same and d_other <= 0.5 * size:
                         swapped += 1
                         row["swapped"] = True
                 if hand is not None:
