@@ -4,7 +4,9 @@ The HaGRID reader (sources/hagrid.py) leaves each row's hands in sample.meta["ha
 landmarks in normalised image coordinates and the gesture label, per hand. They become the contract's hand
 dicts (source "hagrid", every landmark scored 1.0: an annotation, not a prediction).
 
-HaGRIDv2 does not say which hand is the person's left or right, so the side is decided, in this order:
+HaGRIDv2 does not say which hand is the person's left or right.
+A hand goes to the person whose (slightly widened) box holds it; at most two per person, the rest and hands
+on no detected person are counted as unassigned. The side is decided, in this order:
 1. pose_wrists: the pose stage's wrists (COCO 9 left, 10 right) where they are visible: nearest wrist, and
    for two hands the pairing with the smaller total distance;
 2. leading_hand: HaGRID v1's `leading_hand` names the gesturing hand (label other than no_gesture); a
@@ -22,6 +24,9 @@ from humanverse.stages.hand_boxes import HAND_POINTS, HandBoxConfig, hand_entry
 
 LEFT_WRIST, RIGHT_WRIST = 9, 10
 NO_GESTURE = "no_gesture"
+REACH = 0.25
+"""A hand belongs to a person when it lies within their box widened by this x its size: detector boxes can
+cut a raised or outstretched hand; farther out it is someone else's (an undetected person's) hand."""
 
 
 def hagrid_keypoints(landmarks: list, width: int, height: int) -> np.ndarray:
@@ -37,14 +42,21 @@ def _box_distance(point: np.ndarray, box: list[float]) -> float:
     return float(np.hypot(dx, dy))
 
 
-def owner(point: np.ndarray, persons: list[dict]) -> int:
-    """The person whose box holds the point (the nearest box centre among several), else the nearest box."""
+def owner(point: np.ndarray, persons: list[dict], reach: float = REACH) -> int | None:
+    """The person whose box, widened by `reach` x its size on every side, holds the point (of several, the
+    one whose own box is nearest, then whose centre is nearest), or None: a hand on no detected person."""
     def key(i: int):
         x0, y0, x1, y1 = persons[i]["box"]
         centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
         return _box_distance(point, persons[i]["box"]), float(np.hypot(*(point - centre)))
 
-    return min(range(len(persons)), key=key)
+    def holds(i: int) -> bool:
+        x0, y0, x1, y1 = persons[i]["box"]
+        dx, dy = reach * (x1 - x0), reach * (y1 - y0)
+        return x0 - dx <= point[0] <= x1 + dx and y0 - dy <= point[1] <= y1 + dy
+
+    candidates = [i for i in range(len(persons)) if holds(i)]
+    return min(candidates, key=key) if candidates else None
 
 
 def _sides_from_wrists(centres: list[np.ndarray], person: dict, min_score: float) -> list[str] | None:
@@ -82,14 +94,17 @@ def _sides_frontal(centres: list[np.ndarray], person: dict) -> list[str]:
 
 def attach_hagrid_hands(persons: list[dict], raw: list[dict], leading: str | None, width: int, height: int,
                         cfg: HandBoxConfig) -> int:
-    """Set persons[i]["hands"] from HaGRID's hands (replacing any from the pose stage); returns how many
-    annotated hands found no person (none detected)."""
-    if not persons:
-        return len(raw)
+    """Set persons[i]["hands"] from HaGRID's hands (replacing any from the pose stage) for every person they
+    land on; returns how many annotated hands are left unassigned (on no detected person, or beyond two)."""
     owned: dict[int, list[tuple[dict, np.ndarray]]] = {}
+    unassigned = 0
     for hand in raw:
         kp = hagrid_keypoints(hand["landmarks"], width, height)
-        owned.setdefault(owner(kp[:, :2].mean(axis=0), persons), []).append((hand, kp))
+        index = owner(kp[:, :2].mean(axis=0), persons) if persons else None
+        if index is None or len(owned.get(index, [])) == 2:
+            unassigned += 1
+            continue
+        owned.setdefault(index, []).append((hand, kp))
     for person in persons:
         person.pop("hands", None)
     for index, hands in owned.items():
@@ -107,4 +122,4 @@ def attach_hagrid_hands(persons: list[dict], raw: list[dict], leading: str | Non
             if entry is not None:
                 entries.append({**entry, "side_from": rule, "label": hand["label"]})
         person["hands"] = entries
-    return 0
+    return unassigned

@@ -121,17 +121,59 @@ def test_a_file_that_is_not_an_object_of_ids_is_a_clear_error(tmp_path):
         HagridReader().count(str(bad))
 
 
-def test_hagrid_rows_curate_end_to_end_on_the_local_engine(hagrid_root, tmp_path):
-    """Read -> decode -> detect (HOG finds no one on a grey frame) -> rejected: still one row per entry."""
+def test_hagrid_rows_curate_end_to_end_with_their_hands_on_a_real_photo(tmp_path):
+    """A HaGRID-format row on a shared real photo (COCO's skiers, copied into tmp at run time, never into the
+    repo) whose two hands are COCO-WholeBody's labelled right hand of the skier HOG finds and the left hand of
+    one it misses: the first lands on the detected skier (as her right, by the frontal rule), the second is
+    unassigned; the mask stage's real selfie mask gives hand_mask.png; the bad and missing rows are rows too."""
+    import tarfile
+
     from humanverse import config as cfgmod
+    from humanverse.accuracy import ground_truth
     from humanverse.engine.curate import curate
 
+    if not ground_truth.people_dir_or_none():
+        pytest.skip("needs ../shared/realdata/people")
+    gt = ground_truth.load(names=["coco_000000197388.jpg"])[0]
+    size = np.array([gt.width, gt.height])
+    found_right = gt.persons[2].keypoints[112:133, :2]  # the skier at the right edge: HOG's one box
+    missed_left = gt.persons[0].keypoints[91:112, :2]  # the large skier HOG misses
+
+    def box(points):
+        (x0, y0), (x1, y1) = points.min(axis=0) / size, points.max(axis=0) / size
+        return [x0, y0, x1 - x0, y1 - y0]
+
+    entry = {"bboxes": [box(found_right), box(missed_left)], "labels": ["no_gesture", "no_gesture"],
+             "united_bbox": None, "united_label": None, "user_id": "u1",
+             "hand_landmarks": [(found_right / size).tolist(), (missed_left / size).tolist()]}
+    root = tmp_path / "hagrid"
+    ann = root / "hagrid_annotations" / "test" / "no_gesture.json"
+    ann.parent.mkdir(parents=True)
+    ann.write_text(json.dumps({"skiers": entry, "missing": entry, "bad": {"bboxes": "?"}}))
+    (root / "hagrid_dataset" / "no_gesture").mkdir(parents=True)
+    (root / "hagrid_dataset" / "no_gesture" / "skiers.jpg").write_bytes(gt.path.read_bytes())
+
     cfg = cfgmod.resolve("demo", None, ["input.format=hagrid", "outpaint.mode=never", "pose=null", "depth=null",
-                                        "normal=null", "mask=null", "aesthetic.enabled=false", "nsfw.enabled=false"])
+                                        "normal=null", "aesthetic.enabled=false", "nsfw.enabled=false",
+                                        "person.min_area_frac=0.05", "hands.mask=person_mask"])
     out = tmp_path / "out"
-    result = curate(cfg, [str(hagrid_root / "hagrid_annotations" / "train" / "thumb_index2.json")], str(out),
-                    engine="local")
-    rows = pq.read_table(sorted((out / "shards").glob("*.parquet"))).to_pylist()
-    assert result.ok and len(rows) == 7
-    assert sorted(r["reason"] for r in rows if r["status"] == "error")[0] == "bad_annotation:bboxes"
-    assert sum(r["status"] == "error" for r in rows) == 6 and all(r["dataset"] == "hagrid" for r in rows)
+    result = curate(cfg, [str(ann)], str(out), engine="local")
+    rows = {r["source_id"]: r for r in pq.read_table(sorted((out / "shards").glob("*.parquet"))).to_pylist()}
+    assert result.ok and len(rows) == 3
+    assert (rows["missing"]["reason"], rows["bad"]["reason"]) == ("missing_image", "bad_annotation:bboxes")
+    ok = rows["skiers"]
+    assert ok["status"] == "ok" and ok["n_hands_visible"] == 1, ok
+    assert ok["hand_quality_ok"] is False  # a ~20 px hand: below the 64 px rule
+    with tarfile.open(sorted((out / "shards").glob("*.tar"))[0]) as tar:
+        doc = json.load(tar.extractfile(f"{ok['key']}.json"))
+        mask = np.asarray(Image.open(tar.extractfile(f"{ok['key']}.hand_mask.png")))
+    [hand] = [h for p in doc["persons"] for h in p.get("hands", [])]
+    assert (hand["source"], hand["side"], hand["side_from"]) == ("hagrid", "right", "frontal")
+    assert doc["hands"] == {"source": "hagrid", "unassigned": 1}
+    bx0, by0, bx1, by1 = hand["box"]
+    assert bx1 - bx0 == pytest.approx(by1 - by0)
+    assert bx0 <= found_right[:, 0].min() and found_right[:, 0].max() <= bx1
+    assert doc["hagrid"]["version"] == "v2-1M" and doc["hand_mask"]["method"] == "person_mask"
+    ys, xs = np.nonzero(mask == 255)
+    assert mask.shape == (gt.height, gt.width)
+    assert len(xs) == 0 or (xs.min() >= bx0 - 1 and xs.max() <= bx1 and ys.min() >= by0 - 1 and ys.max() <= by1)

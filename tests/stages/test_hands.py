@@ -169,6 +169,8 @@ def test_hagrid_hands_go_to_the_person_holding_them_with_sides_by_the_stated_rul
     attach_hagrid_hands(posed, raw, None, W, H, cfg)
     assert [(h["side"], h["side_from"]) for h in posed[0]["hands"]] == [("left", "pose_wrists"), ("right", "pose_wrists")]
     assert attach_hagrid_hands([], raw, None, W, H, cfg) == 2
+    far = [{"box": [50, 40, 150, 160]}]  # widened by 25 px left and right: the hand at x=120 is on it, x=280 not
+    assert attach_hagrid_hands(far, raw, None, W, H, cfg) == 1 and [h["label"] for h in far[0]["hands"]] == ["like"]
 
 
 def test_stage_prefers_hagrid_hands_over_the_pose_hands():
