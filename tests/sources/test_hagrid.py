@@ -121,6 +121,7 @@ def test_a_file_that_is_not_an_object_of_ids_is_a_clear_error(tmp_path):
         HagridReader().count(str(bad))
 
 
+@pytest.mark.slow  # curate on the local engine with HOG + selfie segmentation: ~5-12 s on the 2-core machine
 def test_hagrid_rows_curate_end_to_end_with_their_hands_on_a_real_photo(tmp_path):
     """A HaGRID-format row on a shared real photo (COCO's skiers, copied into tmp at run time, never into the
     repo) whose two hands are COCO-WholeBody's labelled right hand of the skier HOG finds and the left hand of

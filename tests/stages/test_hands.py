@@ -186,3 +186,19 @@ def test_hands_preset_turns_the_mask_stage_and_the_hand_mask_on():
     cfg = resolve("hands", None, [])
     assert cfg.mask is not None and cfg.hands.mask == "auto" and cfg.pose.backend == "mmpose"
     assert cfg.depth is None and cfg.normal is None and cfg.outpaint.mode == "never"
+
+
+def test_sapiens_goliath_hands_map_onto_all_21_points_of_each_side():
+    """The sapiens pose backend's 308 Goliath points reach the hands through the 133 (every hand point has a
+    Goliath counterpart), so its hands are complete and on the right sides."""
+    from humanverse.models.sapiens.goliath_keypoints import COCO_WHOLEBODY_FROM_GOLIATH, GOLIATH_308, goliath_to_coco_wholebody
+
+    goliath = np.zeros((len(GOLIATH_308), 3))
+    left, right = hand_points(300, 150, 30), hand_points(100, 150, 30)
+    for coco, name in COCO_WHOLEBODY_FROM_GOLIATH.items():
+        if 91 <= coco < 133:
+            goliath[GOLIATH_308.index(name)] = left[coco - 91] if coco < 112 else right[coco - 112]
+    wholebody = goliath_to_coco_wholebody(goliath)
+    hands = hands_from_wholebody({"box": [0, 0, W, H], "keypoints": wholebody.tolist()}, W, H, HandBoxConfig())
+    assert [(h["side"], h["visible_frac"]) for h in hands] == [("left", 1.0), ("right", 1.0)]
+    assert hands[0]["box"][0] > 200 and hands[1]["box"][2] < 200
