@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH  # noqa: E402
 
 from humanverse import config as cfgmod  # noqa: E402
-from humanverse.accuracy.hands import score_hands  # noqa: E402
+from humanverse.accuracy.hands import margin_coverage, score_hands  # noqa: E402
 
 
 def main() -> None:
@@ -46,6 +46,11 @@ def main() -> None:
         lines.append(f"| {row['photo']} | {row['side']}{' (swapped)' if row.get('swapped') else ''} | "
                      f"{row['gt_size_px']} | {row['found']} | {row.get('pck', '-')} | {row.get('err', '-')} | "
                      f"{row.get('iou', '-')} | {row.get('score', '-')} |")
+    lines += ["", "The margin: how much of COCO-WholeBody's annotated hand box (drawn around the whole hand) the square "
+              "from the same hand's GT keypoints covers, per box_scale (no pose model involved):", "",
+              "| box_scale | hands | coverage mean | coverage min | IoU mean |", "|---|---|---|---|---|"]
+    for scale, m in margin_coverage().items():
+        lines.append(f"| {scale} | {m['hands']} | {m['coverage_mean']:.3f} | {m['coverage_min']:.3f} | {m['iou_mean']:.3f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).write_text(text)

@@ -108,3 +108,32 @@ def score_hands(cfg, names: list[str] | None = None) -> dict:
         "mask_recall_pred_boxes": mask_hits_pred / max(mask_points, 1),
         "mask_recall_gt_boxes": mask_hits_gt / max(mask_points, 1), "rows": rows,
     }
+
+
+def margin_coverage(scales: tuple[float, ...] = (1.0, 1.25, 1.5, 1.75, 2.0)) -> dict[float, dict[str, float]]:
+    """How much of COCO-WholeBody's annotated hand box (`lefthand_box` / `righthand_box`, drawn by people around
+    the whole hand) the square drawn from the same hand's GT keypoints covers, per box_scale: the margin's
+    justification, independent of any pose model. {scale: {coverage_mean, coverage_min, iou_mean}}."""
+    import json
+
+    from humanverse.stages.hand_boxes import HandBoxConfig
+
+    doc = json.loads((ground_truth.people_dir() / "annotations" / "mmpose_coco_test_coco_wholebody.json").read_text())
+    sizes = {im["id"]: (im["width"], im["height"]) for im in doc["images"]}
+    out = {}
+    for scale in scales:
+        coverage, ious = [], []
+        for ann in doc["annotations"]:
+            for side in ("left", "right"):
+                if not ann[f"{side}hand_valid"]:
+                    continue
+                kp = np.asarray(ann[f"{side}hand_kpts"], dtype=np.float64).reshape(21, 3)
+                width, height = sizes[ann["image_id"]]
+                square = square_box(kp[kp[:, 2] > 0, :2], width, height, HandBoxConfig(box_scale=scale))
+                x, y, w, h = ann[f"{side}hand_box"]
+                ix = max(0.0, min(square[2], x + w) - max(square[0], x)) * max(0.0, min(square[3], y + h) - max(square[1], y))
+                coverage.append(ix / (w * h))
+                ious.append(float(box_iou(np.array([square]), np.array([[x, y, x + w, y + h]]))[0, 0]))
+        out[scale] = {"coverage_mean": float(np.mean(coverage)), "coverage_min": float(np.min(coverage)),
+                      "iou_mean": float(np.mean(ious)), "hands": len(coverage)}
+    return out
