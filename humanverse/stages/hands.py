@@ -97,7 +97,7 @@ class HandsStage(Stage):
             mask = from_person_mask(sample.members["mask.png"], boxes)
             how = {"method": "person_mask", "mask_backend": sample.info.get("mask", {}).get("backend")}
         else:
-            sample.info["hand_mask"] = {"member": None, "method": method, "why": f"no {method} member in this row"}
-            return
+            sample.info["hands"]["hand_mask_missing"] = f"hands.mask={method}: no {method} member in this row"
+            return  # no json.hand_mask: the contract's readers take its presence to mean the member exists
         sample.members["hand_mask.png"] = encode_binary(mask)
         sample.info["hand_mask"] = {"member": "hand_mask.png", **how, "pixels": int(mask.sum())}

@@ -137,7 +137,8 @@ def test_hand_mask_from_body_part_classes_when_parts_ran():
 def test_forced_method_without_its_member_writes_no_mask():
     s = sample_with([person(left=hand_points(300, 150, 30))])
     HandsStage(HandsConfig(mask="parts")).process([s])
-    assert "hand_mask.png" not in s.members and s.info["hand_mask"]["member"] is None
+    assert "hand_mask.png" not in s.members and "hand_mask" not in s.info
+    assert s.info["hands"]["hand_mask_missing"] == "hands.mask=parts: no parts member in this row"
 
 
 def test_hand_mask_needs_a_mask_or_parts_stage_in_the_config():
