@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import posixpath
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -38,6 +39,11 @@ MAX_ANNOTATION_BYTES = 2 * 1024**3
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 HAND_POINTS = 21
 NO_GESTURE = "no_gesture"
+IMAGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+"""HaGRID's ids are UUIDs; anything else that could name a path (separators, '..', NUL) is a bad entry."""
+MAX_LABEL_CHARS = 64
+MAX_EXTRA_JSON = 4096
+"""united_bbox, united_label and meta are copied into the row's json only up to this size (as json text)."""
 
 
 class BadEntry(ValueError):
@@ -93,13 +99,14 @@ def _landmarks(hands: Any, n_boxes: int, field: str) -> list[list[list[float]] |
 
 def parse_entry(image_id: Any, entry: Any, gesture: str) -> tuple[dict, list[dict]]:
     """(info["hagrid"], the hands with landmarks) of one entry; raises BadEntry."""
-    if not isinstance(image_id, str) or not image_id or "/" in image_id or "\\" in image_id or image_id.startswith("."):
+    if not isinstance(image_id, str) or not IMAGE_ID.fullmatch(image_id) or ".." in image_id:
         raise BadEntry("image_id")
     if not isinstance(entry, dict):
         raise BadEntry("entry")
     boxes = _boxes(entry)
     labels = entry.get("labels")
-    if not isinstance(labels, list) or len(labels) != len(boxes) or not all(isinstance(x, str) for x in labels):
+    if (not isinstance(labels, list) or len(labels) != len(boxes)
+            or not all(isinstance(x, str) and len(x) <= MAX_LABEL_CHARS for x in labels)):
         raise BadEntry("labels")
     if "hand_landmarks" in entry:
         version, landmarks = "v2-1M", _landmarks(entry["hand_landmarks"], len(boxes), "hand_landmarks")
@@ -117,10 +124,9 @@ def parse_entry(image_id: Any, entry: Any, gesture: str) -> tuple[dict, list[dic
         info["leading_hand"] = leading
         info["leading_conf"] = _number(entry["leading_conf"], "leading_conf") if "leading_conf" in entry else None
     if version == "v2-1M":
-        info["united_label"] = entry.get("united_label")
-        info["united_bbox"] = entry.get("united_bbox")
-        if isinstance(entry.get("meta"), dict):
-            info["meta"] = entry["meta"]
+        for field in ("united_label", "united_bbox", "meta"):
+            if field in entry and len(json.dumps(entry[field])) <= MAX_EXTRA_JSON:
+                info[field] = entry[field]
     hands = [{"landmarks": lm, "label": label} for lm, label in zip(landmarks, labels) if lm is not None]
     return info, hands
 
@@ -171,12 +177,14 @@ class HagridReader:
             sample.info["hagrid"] = info
             sample.meta["hagrid_hands"] = hands
             sample.caption = caption_for(gesture)
-            found = next((p for p in image_candidates(local, gesture, image_id) if fs.exists(p)), None)
-            if found is None:
-                sample.fail("read", "missing_image")
-                continue
             try:
+                found = next((p for p in image_candidates(local, gesture, image_id) if fs.exists(p)), None)
+                if found is None:
+                    sample.fail("read", "missing_image")
+                    continue
                 sample.image_bytes = read_capped(with_protocol(found, spec.input_path), self.max_bytes)
             except FileRefused as refused:
                 sample.fail("read", refused.reason)
+            except (OSError, ValueError):  # a listing or stat that fails on this one entry: its row, not the task
+                sample.fail("read", "unreadable")
         return samples

@@ -52,6 +52,8 @@ def hagrid_root(tmp_path) -> Path:
         "labels-short": {**example_entry("v2-1M"), "labels": ["thumb_index2"]},
         "not-an-object": [1, 2, 3],
         "../escape": example_entry("v2-1M"),
+        "nul\u0000id": example_entry("v2-1M"),
+        "long-label": {**example_entry("v2-1M"), "labels": ["x" * 65, "one"]},
         "nan-box": {**example_entry("v2-1M"), "bboxes": [[float("nan"), 0, 1, 1], [0, 0, 1, 1]]},
         "twenty-points": {**example_entry("v2-1M"), "hand_landmarks": [[[0.1, 0.1]] * 20, []]},
     }
@@ -73,12 +75,14 @@ def read_all(path: Path) -> list:
 def test_v2_1m_rows_each_end_with_a_status_and_reason(hagrid_root):
     samples = read_all(hagrid_root / "hagrid_annotations" / "train" / "thumb_index2.json")
     by_id = {s.source["source_id"]: s for s in samples}
-    assert len(samples) == 7 and len({s.key for s in samples}) == 7
+    assert len(samples) == 9 and len({s.key for s in samples}) == 9
     assert {i: (s.status, s.reason) for i, s in by_id.items() if not s.alive} == {
         "no-image-on-disk": ("error", "missing_image"),
         "labels-short": ("error", "bad_annotation:labels"),
         "not-an-object": ("error", "bad_annotation:entry"),
         "../escape": ("error", "bad_annotation:image_id"),
+        "nul\u0000id": ("error", "bad_annotation:image_id"),
+        "long-label": ("error", "bad_annotation:labels"),
         "nan-box": ("error", "bad_annotation:bboxes"),
         "twenty-points": ("error", "bad_annotation:hand_landmarks"),
     }
