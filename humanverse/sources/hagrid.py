@@ -91,7 +91,8 @@ def _landmarks(hands: Any, n_boxes: int, field: str) -> list[list[list[float]] |
         if hand in ([], None):
             out.append(None)
             continue
-        if not isinstance(hand, list) or len(hand) != HAND_POINTS or not all(isinstance(p, list) and len(p) >= 2 for p in hand):
+        points_ok = isinstance(hand, list) and all(isinstance(p, list) and len(p) >= 2 for p in hand)
+        if not points_ok or len(hand) != HAND_POINTS:
             raise BadEntry(field, "not 21 [x, y] points")
         out.append([[_number(p[0], field), _number(p[1], field)] for p in hand])
     return out
