@@ -35,12 +35,19 @@ ALWAYS_NEEDED = ["torch", "numpy", "PIL", "cv2", "yaml", "pydantic"]
 SHIMS = BENCH / "gpu_shims"
 
 
+def importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a broken or blocked package is as good as absent
+        return False
+
+
 def missing_modules(stages) -> dict[str, list[str]]:
     """Per stage, the modules that cannot be imported here (an empty dict when all can)."""
     from gpu_stages import STAGE_NEEDS
 
     def absent(names):
-        return [n for n in names if importlib.util.find_spec(n) is None]
+        return [n for n in names if not importable(n)]
 
     out = {}
     common = absent(ALWAYS_NEEDED)
@@ -54,7 +61,7 @@ def missing_modules(stages) -> dict[str, list[str]]:
 def use_xtcocotools_shim() -> bool:
     """mmpose 1.1 imports xtcocotools (COCO evaluation, a compiled wheel with no cp312 build on PyPI) at import
     time; inference never calls it. Where it is not installed, a shim that raises on use stands in."""
-    if importlib.util.find_spec("xtcocotools") is not None:
+    if importable("xtcocotools"):
         return False
     sys.path.append(str(SHIMS))
     return True
