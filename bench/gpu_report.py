@@ -48,7 +48,7 @@ def summary(results: dict) -> dict:
     return out
 
 
-def _f(x, fmt="{:.4f}"):
+def _f(x, fmt="{:.5f}"):
     return "-" if x is None else fmt.format(x)
 
 
@@ -105,12 +105,12 @@ def render(results: dict) -> str:
                      f"{_f(s['plan'].get(stage))} |")
     (pw, pwo), (mw, mwo), (sw, swo) = s["totals"]["plan"], s["totals"]["model"], s["totals"]["stage"]
     complete = "" if s["complete"] else " (partial: not every stage was timed)"
-    lines += [f"| **total without outpainting** | | **{_f(mw if s['model'] else None)}**{complete} | {_f(sw if s['stage'] else None)} | {pw:.4f} |",
-              f"| **total with outpainting** | | **{_f(mwo if s['model'] else None)}**{complete} | {_f(swo if s['stage'] else None)} | {pwo:.4f} |"]
+    lines += [f"| **total without outpainting** | | **{_f(mw if s['model'] else None)}**{complete} | {_f(sw if s['stage'] else None)} | {pw:.5f} |",
+              f"| **total with outpainting** | | **{_f(mwo if s['model'] else None)}**{complete} | {_f(swo if s['stage'] else None)} | {pwo:.5f} |"]
     if s["model"] and s["complete"]:
-        lines += ["", f"Measured: **{mw:.4f} {unit} per kept image without outpainting ({gpu_plan.kept_per_second(mw):.0f} "
-                  f"kept images/s per GPU), {mwo:.4f} with it ({gpu_plan.kept_per_second(mwo):.0f}/s)**, against GPU.md's "
-                  f"{pw:.4f} and {pwo:.4f}: {mw / pw:.2f}x and {mwo / pwo:.2f}x the plan."]
+        lines += ["", f"Measured: **{mw:.5f} {unit} per kept image without outpainting ({gpu_plan.kept_per_second(mw):.0f} "
+                  f"kept images/s per GPU), {mwo:.5f} with it ({gpu_plan.kept_per_second(mwo):.0f}/s)**, against GPU.md's "
+                  f"{pw:.5f} and {pwo:.5f}: {mw / pw:.2f}x and {mwo / pwo:.2f}x the plan."]
 
     lines += ["", "## `num_gpus` per pool that fit one GPU", "",
               f"From {s['fractions_basis']}: each pool's share of one GPU is its share of the GPU seconds per kept "
