@@ -87,3 +87,15 @@ def test_other_gpus_are_not_called_h100():
     results = _results([_row(s, t) for s, t in MEASURED.items()])
     results["machine"]["gpu"] = "NVIDIA H200"
     assert "GPU-s on NVIDIA H200 per kept image" in gpu_report.render(results)
+
+
+def test_the_humanverse_preset_fits_one_gpu():
+    """Its GPU pools' num_gpus must sum to <= 1, or Ray cannot place them all on a one-GPU machine (the flat
+    0.25 per pool + 1.0 for outpainting asked for 2.25)."""
+    from humanverse.config import resolve
+
+    cfg = resolve("humanverse", None, [])
+    shares = {s: getattr(cfg, s).resources.num_gpus for s in ("detect", "pose", "depth", "normal", "clip", "outpaint")}
+    assert all(v > 0 for v in shares.values()), shares
+    assert sum(shares.values()) <= 1.0 + 1e-9, shares
+    assert shares["outpaint"] == max(shares.values())  # the plan's biggest GPU consumer by far
