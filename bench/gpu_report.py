@@ -92,6 +92,15 @@ def render(results: dict) -> str:
             f"{_f(1 / msu if msu else None, '{:.1f}')} | {_f(1 / ssu if ssu else None, '{:.1f}')} | {_f(msu, '{:.5f}')} | "
             f"{_f(tf, '{:.0f}')} | {mem} | {row['build_s']} | {row['setup_s']} | {row.get('note', '')} |")
 
+    peaks = [row["peak_reserved_gib"] for row in results.get("stages", [])
+             if row["stage"] in gpu_plan.STAGES and not row.get("error") and row.get("peak_reserved_gib") is not None]
+    if peaks:
+        total, card = sum(peaks), m.get("gpu_memory_gib")
+        fits = "" if card is None else (f" of the card's {card} GiB: the pools fit one GPU's memory together" if total < card
+                                         else f" of the card's {card} GiB: they do NOT fit one GPU's memory together")
+        lines += ["", f"Peak reserved memory summed over the timed stages (one actor each, as on one GPU): "
+                  f"{total:.1f} GiB{fits}."]
+
     y = results["yields"]
     units = gpu_plan.Yields(**y).units_per_kept()
     lines += ["", f"## {unit} per kept image", "",

@@ -14,6 +14,7 @@ every pool on one GPU (bench/gpu_report.py writes both). No Ray: the stages are 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import platform
@@ -208,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                 traceback.print_exc()
                 timing = gpu_stages.StageTiming(stage=label, unit=gpu_plan.UNIT[stage], batch_size=0,
                                                 error=f"{type(exc).__name__}: {str(exc)[:300]}")
+            gc.collect()  # the stage's models go before the next stage's peak memory is measured
             if cuda:
                 torch.cuda.empty_cache()
         row = gpu_report.timing_row(timing)

@@ -99,3 +99,11 @@ def test_the_humanverse_preset_fits_one_gpu():
     assert all(v > 0 for v in shares.values()), shares
     assert sum(shares.values()) <= 1.0 + 1e-9, shares
     assert shares["outpaint"] == max(shares.values())  # the plan's biggest GPU consumer by far
+
+
+def test_the_report_adds_up_memory_against_the_card():
+    results = _results([_row(s, t) for s, t in MEASURED.items()])
+    results["machine"]["gpu_memory_gib"] = 79.2
+    assert "12.0 GiB of the card's 79.2 GiB: the pools fit" in gpu_report.render(results)  # 6 stages x 2.0
+    results["machine"]["gpu_memory_gib"] = 10.0
+    assert "do NOT fit" in gpu_report.render(results)
