@@ -17,6 +17,7 @@ import argparse
 import gc
 import importlib.util
 import json
+import os
 import platform
 import sys
 import time
@@ -215,15 +216,23 @@ def main(argv: list[str] | None = None) -> int:
         row = gpu_report.timing_row(timing)
         results["stages"].append(row)
         print(json.dumps(row), flush=True)
+        _write(results, out, json_path, started)  # so that a run stopped by its time cap still leaves a report
     failed = [r["stage"] for r in results["stages"] if r.get("error")]
     return _finish(results, out, json_path, started, exit_code=3 if failed else 0)
 
 
-def _finish(results: dict, out: Path, json_path: Path, started: float, exit_code: int) -> int:
+def _write(results: dict, out: Path, json_path: Path, started: float) -> None:
+    """Both files, each written beside its final name and renamed into place (never half-written)."""
     results["wall_s"] = round(time.perf_counter() - started, 1)
     out.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(results, indent=1))
-    out.write_text(gpu_report.render(results))
+    for path, text in ((json_path, json.dumps(results, indent=1)), (out, gpu_report.render(results))):
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+
+def _finish(results: dict, out: Path, json_path: Path, started: float, exit_code: int) -> int:
+    _write(results, out, json_path, started)
     print(f"wrote {out} and {json_path} in {results['wall_s']} s")
     return exit_code
 
