@@ -12,9 +12,10 @@ from importlib import resources as pkg_resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from humanverse.stages.depth import DepthConfig
+from humanverse.stages.hands import HandsConfig
 from humanverse.stages.mask import MaskConfig
 from humanverse.stages.normal import NormalConfig
 from humanverse.stages.outpaint import OutpaintConfig
@@ -37,7 +38,8 @@ from humanverse.sources.download import DownloadConfig
 
 
 class InputConfig(Section):
-    format: Literal["auto", "laion", "coyo", "img2dataset", "folder"] = "auto"
+    format: Literal["auto", "laion", "coyo", "img2dataset", "folder", "hagrid"] = "auto"
+    """hagrid: HaGRID's per-gesture annotation json (sources/hagrid.py); never auto-detected."""
     column_map: dict[str, str] = {}
     """canonical name -> your column, e.g. {url: image_url, caption: alt}."""
     rows_per_task: int = Field(1000, ge=1)
@@ -101,8 +103,19 @@ class CurateConfig(Section):
     """Sapiens2 body-part segmentation (`parts.png`); off unless configured (the sapiens preset turns it on)."""
     mask: MaskConfig | None = None
     """8-bit person mask (mask.png); off unless a section is given (`--set mask={}` for the defaults)."""
+    hands: HandsConfig | None = HandsConfig()
+    """Per-person hands from the pose keypoints (or HaGRID's landmarks), n_hands_visible, hand_quality_ok and
+    the optional hand_mask.png (docs/hands.md); null turns it off."""
     layout: LayoutConfig = LayoutConfig()
     run: RunConfig = RunConfig()
+
+    @model_validator(mode="after")
+    def _hand_mask_has_a_source(self) -> "CurateConfig":
+        if self.hands is not None and self.hands.mask != "off":
+            need = {"auto": self.mask or self.parts, "parts": self.parts, "person_mask": self.mask}[self.hands.mask]
+            if need is None:
+                raise ValueError(f"hands.mask={self.hands.mask} needs the mask stage (mask: {{}}) or the parts stage on")
+        return self
 
     def clip_scores(self) -> ClipScoresConfig:
         return ClipScoresConfig(clip=self.clip, aesthetic=self.aesthetic, nsfw=self.nsfw)

@@ -10,6 +10,8 @@ Which config section turns what on:
   the person rule (after, by default: only people photos pay for CLIP);
 - outpaint and outpaint_restore: when outpaint.mode is not `never`; restore rides in the last annotator's
   group (cheap CPU work, no extra hop);
+- hands: when its section is not null (the default); it rides in the last annotator's group, after restore,
+  so it reads keypoints and masks in the original frame (its own `hands` group when no annotator runs);
 - pose, depth, normal, parts, mask: when their section is not null (parts is on in the sapiens preset only; mask is null unless a
   preset or `--set mask={}` turns it on); `layout.annotators: fused` puts all annotators in
   one group (`annotate`, sized by layout.fused_resources), per_model gives each its own.
@@ -30,6 +32,7 @@ from humanverse.stages.decode import DecodeStage
 from humanverse.stages.depth import DepthStage
 from humanverse.stages.detect import PersonDetectStage
 from humanverse.stages.fetch import FetchStage
+from humanverse.stages.hands import HandsStage
 from humanverse.stages.mask import MaskStage
 from humanverse.stages.metadata import MetadataFilter
 from humanverse.stages.normal import NormalStage
@@ -65,6 +68,8 @@ def plan(cfg: CurateConfig, allow_private_urls: bool = False) -> list[tuple[str,
     def annotator(name: str) -> str:
         return "annotate" if fused else name
 
+    hands_group = annotator(last_annotator[0]) if outpaint_on or any(annotators.values()) else "hands"
+
     return [
         # group                          stage                  arguments                          on
         ("fetch",                        MetadataFilter,        (metadata,),                       True),
@@ -83,6 +88,7 @@ def plan(cfg: CurateConfig, allow_private_urls: bool = False) -> list[tuple[str,
         (annotator("parts"),             PartsStage,            (cfg.parts, models),               annotators["parts"]),
         (annotator("mask"),              MaskStage,             (cfg.mask, models),                annotators["mask"]),
         (annotator(last_annotator[0]),   OutpaintRestoreStage,  (cfg.outpaint, models),            outpaint_on),
+        (hands_group,                    HandsStage,            (cfg.hands,),                      cfg.hands is not None),
     ]
 
 

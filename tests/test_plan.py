@@ -17,17 +17,20 @@ def test_demo_order_and_groups():
         ("fetch", ["metadata", "fetch", "decode", "resolution"]),
         ("detect", ["detect", "person", "phash"]),
         ("clip_scores", ["clip_scores"]),
-        ("annotate", ["outpaint", "pose", "depth", "normal", "mask", "outpaint_restore"]),
+        ("annotate", ["outpaint", "pose", "depth", "normal", "mask", "outpaint_restore", "hands"]),
     ]
 
 
 def test_switches_place_clip_and_restore():
     groups, _ = layout("clip.place=before_person", "layout.annotators=per_model", "normal=null", "mask=null")
     assert [name for name, _ in groups] == ["fetch", "clip_scores", "detect", "outpaint", "pose", "depth"]
-    assert groups[-1] == ("depth", ["depth", "outpaint_restore"])  # restore rides with the last annotator
+    assert groups[-1] == ("depth", ["depth", "outpaint_restore", "hands"])  # restore and hands ride with the last annotator
     groups, _ = layout("layout.annotators=per_model", "depth=null")
-    assert groups[-2:] == [("normal", ["normal"]), ("mask", ["mask", "outpaint_restore"])]
+    assert groups[-2:] == [("normal", ["normal"]), ("mask", ["mask", "outpaint_restore", "hands"])]
     groups, _ = layout("outpaint.mode=never", "pose=null", "depth=null", "normal=null", "mask=null",
+                       "aesthetic.enabled=false", "nsfw.enabled=false")
+    assert [name for name, _ in groups] == ["fetch", "detect", "hands"]  # no annotator: hands alone, still cheap
+    groups, _ = layout("outpaint.mode=never", "pose=null", "depth=null", "normal=null", "mask=null", "hands=null",
                        "aesthetic.enabled=false", "nsfw.enabled=false")
     assert [name for name, _ in groups] == ["fetch", "detect"]
 

@@ -52,12 +52,12 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "yolo11x", "person detection", "yolo11x.pt", (),
         "Ultralytics YOLO11 release assets (github.com/ultralytics/assets)", "AGPL-3.0",
         download="https://github.com/ultralytics/assets/releases/download/v8.3.0/yolo11x.pt",
-        presets=SHARED,
+        presets=SHARED + ("hands",),
     ),
     ModelEntry(
         "clip-vit-l-14-openai", "aesthetic + NSFW embeddings", "hf:timm/vit_large_patch14_clip_224.openai",
         ("open_clip_model.safetensors",), "OpenAI CLIP ViT-L/14 in open_clip's layout (Hugging Face)", "MIT",
-        download="hf:timm/vit_large_patch14_clip_224.openai", presets=SHARED + ("eval",),
+        download="hf:timm/vit_large_patch14_clip_224.openai", presets=SHARED + ("eval", "hands"),
         notes="eval: CLIP score and FID on CLIP features",
     ),
     ModelEntry(
@@ -73,7 +73,7 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "Apache-2.0",
         download="https://github.com/christophschuhmann/improved-aesthetic-predictor/raw/main/"
                  "sac%2Blogos%2Bava1-l14-linearMSE.pth",
-        presets=SHARED,
+        presets=SHARED + ("hands",),
     ),
     ModelEntry(
         "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.pth",),
@@ -81,12 +81,12 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "(clip_autokeras_binary_nsfw.zip); from the Keras model, `python -m humanverse.models.clip.nsfw_keras_convert`",
         "MIT",
         notes="unzip clip_autokeras_binary_nsfw.zip and place the .pth here",
-        presets=SHARED,
+        presets=SHARED + ("hands",),
     ),
     ModelEntry(
         "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.pth", (),
         "github.com/ViTAE-Transformer/ViTPose README, COCO-WholeBody ViTPose-H (authors' OneDrive)", "Apache-2.0",
-        notes="shared through an interactive OneDrive link: download it by hand", presets=("humanverse", "eval"),
+        notes="shared through an interactive OneDrive link: download it by hand", presets=("humanverse", "eval", "hands"),
     ),
     ModelEntry(
         "dpt-hybrid-midas", "depth (primary)", "hf:Intel/dpt-hybrid-midas", ("config.json",),
@@ -148,7 +148,7 @@ MEDIAPIPE: tuple[ModelEntry, ...] = (
     ModelEntry(
         "mediapipe-selfie-segmentation", "person mask (mask.backend: mediapipe_selfie)", "wheel:mediapipe",
         (SELFIE_FILES[0],), _MEDIAPIPE_SOURCE, "Apache-2.0",
-        presets=("demo",), notes="installed by scripts/setup.sh",
+        presets=("demo", "hands"), notes="installed by scripts/setup.sh",
     ),
 )
 REGISTRY = REGISTRY + MEDIAPIPE

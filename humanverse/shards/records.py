@@ -41,6 +41,9 @@ SIDECAR_SCHEMA = pa.schema(
         ("nsfw", pa.float64()),
         ("nsfw_source", pa.string()),
         ("outpainted", pa.bool_()),
+        # The hands stage (stages/hands.py, docs/hands.md); null when it did not run or had no keypoints.
+        ("n_hands_visible", pa.int32()),
+        ("hand_quality_ok", pa.bool_()),
         ("members", pa.list_(pa.string())),
         # Recorded at decode for `humanverse dedup` (humanverse/dedup/fingerprint.py); null in older runs.
         ("pixel_sha256", pa.string()),

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import fsspec
 
+from humanverse.sources.hagrid import HagridReader
 from humanverse.sources.image_folder import ImageFolderReader
 from humanverse.sources.img2dataset_tars import Img2DatasetTarReader
 from humanverse.sources.parquet_urls import ParquetURLReader
 
-FORMATS = ("auto", "laion", "coyo", "img2dataset", "folder")
+FORMATS = ("auto", "laion", "coyo", "img2dataset", "folder", "hagrid")
 
 
 def detect_format(path: str, requested: str) -> str:
-    """Returns laion|coyo|img2dataset|folder (auto decides parquet flavour by columns at read time)."""
+    """Returns laion|coyo|img2dataset|folder|hagrid (auto decides parquet flavour by columns at read time; hagrid
+    is only ever asked for)."""
     fs, p = fsspec.core.url_to_fs(path)
     if requested != "auto":
         return requested
@@ -35,4 +37,6 @@ def reader_for(fmt: str, column_map: dict[str, str], dataset: str | None, max_by
         return Img2DatasetTarReader(dataset, **caps)
     if fmt == "folder":
         return ImageFolderReader(dataset, **caps)
+    if fmt == "hagrid":
+        return HagridReader(dataset, **caps)
     raise ValueError(f"unknown input format {fmt!r}; one of {FORMATS}")

@@ -59,6 +59,15 @@ def test_every_sapiens_preset_path_is_in_the_registry_with_its_licence():
     assert {"vitpose-h-wholebody", "omnidata-depth-v2"}.isdisjoint(e.name for e in selected("sapiens", []))
 
 
+def test_every_hands_preset_path_is_in_the_registry_under_hands():
+    cfg = cfgmod.resolve("hands", None, [])
+    names = {e.name for e in selected("hands", [])}
+    by_spec = {e.spec for e in REGISTRY if "hands" in e.presets}
+    wanted = [cfg.detect.weights, cfg.pose.weights, cfg.clip.weights, cfg.aesthetic.weights, cfg.nsfw.weights]
+    assert [w for w in wanted if w not in by_spec] == [] and "mediapipe-selfie-segmentation" in names
+    assert {"sd-2-inpainting", "dpt-hybrid-midas", "omnidata-normal-v2"}.isdisjoint(names)  # off in the preset
+
+
 def test_unknown_names_are_errors():
     with pytest.raises(ValueError, match="unknown model"):
         selected(None, ["nope"])

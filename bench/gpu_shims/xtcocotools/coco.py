@@ -1,0 +1,1 @@
+from xtcocotools import _Unavailable as COCO  # noqa: F401

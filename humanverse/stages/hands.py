@@ -1,0 +1,103 @@
+"""Stage (the `hands` section): per-person hands, the hand-quality flag and the optional hand mask.
+
+Runs after every annotator (after outpaint_restore, so keypoints and masks are already in the original
+frame) and costs no model: a few array operations per person, and a PNG decode + encode when the hand mask
+is on. What it writes (docs/hands.md, "Hand data"; the contract shared with the hand trainer):
+- persons[i]["hands"]: 0..2 hand dicts (hand_boxes.py) from the pose stage's 133 keypoints (any pose backend),
+  or, for HaGRID rows, from HaGRID's landmarks (hagrid_hands.py);
+- scores n_hands_visible (hands listed over all persons) and hand_quality_ok (the rule below), in the json
+  and as sidecar columns, so a user filters on them without opening a tar;
+- `hand_mask.png` (hand_mask.py) when `mask` is not off and the run made a person mask or body parts.
+Rows with neither keypoints nor HaGRID hands (pose off) get none of these: unknown is not zero.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from humanverse.config_base import Section
+from humanverse.core.sample import Sample
+from humanverse.core.stage import Resources, Stage
+from humanverse.stages.hagrid_hands import attach_hagrid_hands
+from humanverse.stages.hand_boxes import HandBoxConfig, box_side, hands_from_wholebody
+from humanverse.stages.hand_mask import encode_binary, from_parts, from_person_mask
+
+
+class HandQualityConfig(Section):
+    """hand_quality_ok: some person has at least `min_hands` good hands; a hand is good when its mean
+    keypoint score >= min_score, its visible fraction >= min_visible_frac and its box side >= min_box_px."""
+
+    min_score: float = Field(0.5, ge=0, le=1)
+    min_visible_frac: float = Field(0.8, ge=0, le=1)
+    min_box_px: float = Field(64, ge=0)
+    """64 px: a quarter of the hand generator's 256 px crop; smaller hands are upsampled more than 4x."""
+    min_hands: int = Field(2, ge=1, le=2)
+    """2: both hands of one person (the hand-first method generates each hand); 1: any one good hand."""
+
+
+class HandsConfig(Section):
+    box: HandBoxConfig = HandBoxConfig()
+    quality: HandQualityConfig = HandQualityConfig()
+    mask: Literal["off", "auto", "parts", "person_mask"] = "off"
+    """hand_mask.png: auto = body-part hand classes where the parts stage ran, else the person mask inside
+    the hand boxes; parts / person_mask force one (rows lacking it get no member); off = none."""
+
+
+def good_hand(hand: dict, q: HandQualityConfig) -> bool:
+    return hand["score"] >= q.min_score and hand["visible_frac"] >= q.min_visible_frac and box_side(hand) >= q.min_box_px
+
+
+def hand_quality_ok(persons: list[dict], q: HandQualityConfig) -> bool:
+    return any(sum(good_hand(h, q) for h in p.get("hands", [])) >= q.min_hands for p in persons)
+
+
+class HandsStage(Stage):
+    name = "hands"
+
+    def __init__(self, cfg: HandsConfig):
+        super().__init__(Resources(num_cpus=0, batch_size=16))  # rides with the last annotator
+        self.cfg = cfg
+
+    def process(self, batch: list[Sample]) -> None:
+        for sample in batch:
+            if sample.alive:
+                self.annotate(sample)
+
+    def annotate(self, sample: Sample) -> None:
+        width, height = sample.width, sample.height
+        raw = sample.meta.get("hagrid_hands")
+        if raw is not None:
+            leading = sample.info.get("hagrid", {}).get("leading_hand")
+            unassigned = attach_hagrid_hands(sample.persons, raw, leading, width, height, self.cfg.box)
+            sample.info["hands"] = {"source": "hagrid", "unassigned": unassigned}
+        elif any("keypoints" in p for p in sample.persons):
+            for person in sample.persons:
+                if "keypoints" in person:
+                    person["hands"] = hands_from_wholebody(person, width, height, self.cfg.box)
+            sample.info["hands"] = {"source": "pose"}
+        else:
+            return
+        sample.scores["n_hands_visible"] = sum(len(p.get("hands", [])) for p in sample.persons)
+        sample.scores["hand_quality_ok"] = hand_quality_ok(sample.persons, self.cfg.quality)
+        if self.cfg.mask != "off":
+            self._mask(sample)
+
+    def _mask(self, sample: Sample) -> None:
+        method = self.cfg.mask
+        if method == "auto":
+            method = "parts" if "parts.png" in sample.members else "person_mask"
+        boxes = [h["box"] for p in sample.persons for h in p.get("hands", [])]
+        if method == "parts" and "parts.png" in sample.members:
+            classes = sorted(sample.info["parts"]["hand_classes"].values())
+            mask = from_parts(sample.members["parts.png"], classes)
+            how = {"method": "parts", "classes": classes}
+        elif method == "person_mask" and "mask.png" in sample.members:
+            mask = from_person_mask(sample.members["mask.png"], boxes)
+            how = {"method": "person_mask", "mask_backend": sample.info.get("mask", {}).get("backend")}
+        else:
+            sample.info["hands"]["hand_mask_missing"] = f"hands.mask={method}: no {method} member in this row"
+            return  # no json.hand_mask: the contract's readers take its presence to mean the member exists
+        sample.members["hand_mask.png"] = encode_binary(mask)
+        sample.info["hand_mask"] = {"member": "hand_mask.png", **how, "pixels": int(mask.sum())}
