@@ -14,7 +14,7 @@ from humanverse.train.common import cli as train_cli
 
 def test_resumes_from_its_last_complete_checkpoint(shards, tmp_path, caplog, capsys):
     """In process and fast; the real SIGKILL of a running trainer is tests/train/common/test_kill_resume.py
-    (slow, reliability), one combined test for every method."""
+    (reliability), one test per method."""
     run_dir = tmp_path / "run"
     common = ["lsd", "--data", *shards, "--output", str(run_dir), "--preset", "lsd_tiny",
               "--set", "loop.checkpointing_steps=1", "--set", "objective.latent_stats_batches=1"]
