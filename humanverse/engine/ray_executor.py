@@ -1,22 +1,21 @@
-"""The Ray executor: every pending task streamed through the stage groups on Ray Data, one dataset row per
-task, one actor pool per group (sized by the group's resources), then written by one writer actor."""
+"""The Ray executor: the pending tasks fed lazily (ray_feed.py, one row per read unit), read into one dataset
+row per task, one actor pool per group (sized by the group's resources), then written by one writer actor."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from contextlib import contextmanager
 
 from humanverse.core.group import StageGroup
-from humanverse.core.task import TaskSpec
 from humanverse.engine import ray_runtime
 from humanverse.engine.progress import ProgressBoardActor
+from humanverse.engine.ray_feed import feed_dataset
 from humanverse.engine.ray_ops import BOARD_NAME, ReadTasks, StageGroupWorker, WriteShards
 from humanverse.engine.stall_guard import iter_with_stall_guard
 
 
 @contextmanager
-def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str, console, address: str | None):
+def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address: str | None):
     import ray
 
     where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
@@ -25,7 +24,7 @@ def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str
     board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
     ray.get(board.snapshot.remote())  # registered before any worker looks it up
     retries = cfg.run.task_retries
-    ds = ray.data.from_items([dataclasses.asdict(spec) for spec in pending], override_num_blocks=len(pending))
+    ds = feed_dataset(feed)
     ds = ds.map_batches(
         ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace,
                                         cfg.fetch.download.max_bytes),

@@ -11,8 +11,8 @@ import pickle
 import numpy as np
 
 from humanverse.core.group import StageGroup
-from humanverse.core.task import TaskSpec
-from humanverse.engine.task_runner import GroupRunner, publish_task, read_task, worker_name
+from humanverse.engine.ray_feed import UNIT_COLUMN
+from humanverse.engine.task_runner import GroupRunner, publish_task, read_unit, worker_name
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,13 @@ class ReadTasks:
         self.column_map, self.dataset, self.retries, self.max_bytes = column_map, dataset, retries, max_bytes
         self.heartbeat = Heartbeat(namespace)
 
-    def __call__(self, batch) -> dict:
-        columns = list(batch)
-        specs = [TaskSpec(**{c: _plain(batch[c][i]) for c in columns}) for i in range(len(batch["task_id"]))]
-        return _out([read_task(s, self.column_map, self.dataset, self.retries, self.heartbeat, self.max_bytes) for s in specs])
+    def __call__(self, batch):
+        """One read unit in (ray_feed.py), one batch out per task as soon as it is read: a unit can be a
+        whole 1M-row file's tasks, which must not all sit in this actor at once."""
+        for blob in batch[UNIT_COLUMN]:
+            for task in read_unit(pickle.loads(blob), self.column_map, self.dataset, self.retries,
+                                  self.heartbeat, self.max_bytes):
+                yield _out([task])
 
 
 class StageGroupWorker:
@@ -92,8 +95,3 @@ class WriteShards:
             self.heartbeat.leave()
         return {k: np.array(v, dtype=object) for k, v in rows.items()}
 
-
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return tuple(int(v) for v in value)
-    return value.item() if isinstance(value, np.generic) else value
