@@ -38,7 +38,9 @@ class ParquetLayout:
 
 
 def open_parquet(path: str):
-    return fsspec.open(path, "rb", **OPEN_OPTIONS)
+    """fs.open, not fsspec.open: the latter would hand the cache options to the filesystem's constructor."""
+    fs, local = fsspec.core.url_to_fs(path)
+    return fs.open(local, "rb", **OPEN_OPTIONS)
 
 
 class ParquetURLReader:
