@@ -24,6 +24,10 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
     board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
     ray.get(board.snapshot.remote())  # registered before any worker looks it up
     retries = cfg.run.task_retries
+    # One block per task (per unit out of the feed): Ray Data would otherwise merge the small blocks a
+    # read task or a generator yields into 128 MB ones, and a unit of 1,000 tasks would reach the next
+    # pool all at once, after the whole unit is read.
+    ray.data.DataContext.get_current().target_max_block_size = 1
     ds = feed_dataset(feed)
     ds = ds.map_batches(
         ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace,
