@@ -32,10 +32,18 @@ FILE_TASKS = 25_000
 FIRST_ROWS = 200
 
 
-def write_inputs(folder: Path, tasks: int) -> list[str]:
+def inputs_dir(tasks: int) -> Path:
+    return common.OUT / "driver-inputs" / str(tasks)
+
+
+def write_inputs(tasks: int) -> list[str]:
+    """Written once by the parent (kept under bench/.out), so the measured driver never holds them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    folder = inputs_dir(tasks)
+    if (folder / "complete").exists():
+        return sorted(str(p) for p in folder.glob("*.parquet"))
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for f in range(-(-tasks // FILE_TASKS)):
@@ -44,6 +52,7 @@ def write_inputs(folder: Path, tasks: int) -> list[str]:
         path = folder / f"part-{f:05d}.parquet"
         pq.write_table(table, path, row_group_size=ROWS_PER_TASK, write_statistics=False)
         paths.append(str(path))
+    (folder / "complete").touch()
     return paths
 
 
@@ -105,12 +114,10 @@ def one_run(tasks: int, feed_kind: str, work: Path) -> dict:
     from humanverse.engine.task_feed import PlanFeed
 
     rss = PeakRSS()
-    base = rss.take()
-    inputs = write_inputs(work / "in", tasks)
-    rss.take()
-    out = {"tasks": tasks, "feed": feed_kind, "files": len(inputs), "rss_start_mb": base / 2**20}
+    out = {"tasks": tasks, "feed": feed_kind, "rss_start_mb": rss.take() / 2**20}
     t0 = time.perf_counter()
-    p = planner.plan([str(work / "in" / "*.parquet")], "auto", {}, ROWS_PER_TASK, None)
+    p = planner.plan([str(inputs_dir(tasks) / "*.parquet")], "auto", {}, ROWS_PER_TASK, None)
+    out["files"] = len(p.inputs)
     out["plan_s"] = time.perf_counter() - t0
     assert p.num_tasks == tasks, (p.num_tasks, tasks)
     t1 = time.perf_counter()
@@ -120,7 +127,7 @@ def one_run(tasks: int, feed_kind: str, work: Path) -> dict:
     cfg = CurateConfig.model_validate({"run": {"progress": False, "num_cpus": 2}})
     if feed_kind == "from_items":
         ray_executor.feed_dataset = from_items_source
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     got = 0
     with ray_executor.ray_rows(cfg, [cheap_group()], PlanFeed(p, done), str(work / "out"), Console(stderr=True), None) as rows:
         out["ray_init_s"] = time.perf_counter() - t2
@@ -129,10 +136,12 @@ def one_run(tasks: int, feed_kind: str, work: Path) -> dict:
             got += 1
             if got == 1:
                 out["first_task_s"] = time.perf_counter() - t2
+                out["driver_cpu_to_first_task_s"] = time.process_time() - c2
                 out["first_task_after_plan_s"] = time.perf_counter() - t0
                 out["rss_to_first_task_mb"] = rss.take() / 2**20
             if got == FIRST_ROWS:
                 out["first_rows_s"] = time.perf_counter() - t2
+                out["driver_cpu_to_first_rows_s"] = time.process_time() - c2
                 break
     out["rss_to_first_rows_mb"] = rss.take() / 2**20
     out["peak_rss_mb"] = max(out["rss_after_plan_mb"], out["rss_to_first_task_mb"], out["rss_to_first_rows_mb"])
@@ -177,16 +186,19 @@ def main() -> None:
     args = parser.parse_args()
     common.quiet_libraries()
     if args.one:
-        print(json.dumps(one_run(int(args.one[0]), args.one[1], Path(args.one[2]))))
+        result = one_run(int(args.one[0]), args.one[1], Path(args.one[2]))
+        (Path(args.one[2]) / "result.json").write_text(json.dumps(result))
         return
     if args.scan:
-        print(json.dumps(marker_scan(int(args.scan[0]), Path(args.scan[1]))))
+        result = marker_scan(int(args.scan[0]), Path(args.scan[1]))
+        (Path(args.scan[1]) / "result.json").write_text(json.dumps(result))
         return
     runs = [(n, args.feed) for n in args.tasks] + [(n, "from_items") for n in args.from_items_tasks]
     result = common.read_json("driver-scale") or {}
     result.setdefault("runs", [])
     result.setdefault("scans", [])
     for n, kind in runs:
+        write_inputs(n)
         with tempfile.TemporaryDirectory(dir=common.OUT if common.OUT.exists() else None) as tmp:
             load = common.load_avg()
             proc = subprocess.run([sys.executable, __file__, "--one", str(n), kind, tmp], capture_output=True,
@@ -194,7 +206,7 @@ def main() -> None:
             if proc.returncode:
                 sys.stderr.write(proc.stderr[-4000:])
                 raise SystemExit(f"run with {n} tasks failed")
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = json.loads((Path(tmp) / "result.json").read_text())
             r.update(load_avg_before=load, load_avg_after=common.load_avg(), date=common.machine()["date"])
             common.say(r)
             result["runs"].append(r)
@@ -206,7 +218,7 @@ def main() -> None:
             if proc.returncode:
                 sys.stderr.write(proc.stderr[-4000:])
                 raise SystemExit(f"scan of {m} markers failed")
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r = json.loads((Path(tmp) / "result.json").read_text())
             r.update(load_avg=common.load_avg())
             common.say(r)
             result["scans"].append(r)

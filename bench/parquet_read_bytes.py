@@ -176,6 +176,25 @@ def main() -> None:
           f"s3: {result['s3']['ratio_run']:.3f}x (with planning {result['s3']['ratio_with_plan']:.3f}x)")
 
 
+def plan_many_files(fs, path: Path, files: int = 64) -> dict:
+    """Planning's footer reads over many S3 objects: one thread vs planner.PLAN_THREADS."""
+    from humanverse.engine import planner
+
+    small = path.with_name("small.parquet")
+    pq.write_table(pq.read_table(path).slice(0, 1000), small)
+    for i in range(files):
+        fs.put_file(str(small), f"{BUCKET}/many/part-{i:05d}.parquet")
+    out = {"files": files}
+    for threads in (1, planner.PLAN_THREADS):
+        planner.PLAN_THREADS, saved = threads, planner.PLAN_THREADS
+        t0 = time.perf_counter()
+        p = plan([f"s3://{BUCKET}/many/*.parquet"], "auto", {}, 1000, None)
+        out[f"threads_{threads}_s"] = time.perf_counter() - t0
+        planner.PLAN_THREADS = saved
+        assert len(p.inputs) == files
+    return out
+
+
 def measure_s3(path: Path, rows_per_task: int, alone_tasks: int) -> dict:
     import fsspec
     from moto.server import ThreadedMotoServer
@@ -190,7 +209,9 @@ def measure_s3(path: Path, rows_per_task: int, alone_tasks: int) -> dict:
         fs = fsspec.filesystem("s3", skip_instance_cache=True, use_listings_cache=False)
         fs.mkdir(BUCKET)
         fs.put_file(str(path), f"{BUCKET}/{path.name}")
-        return measure(f"s3://{BUCKET}/{path.name}", rows_per_task, counting_s3, alone_tasks)
+        result = measure(f"s3://{BUCKET}/{path.name}", rows_per_task, counting_s3, alone_tasks)
+        result["plan_many"] = plan_many_files(fs, path)
+        return result
     finally:
         server.stop()
 

@@ -23,8 +23,10 @@ from humanverse.sources.globs import expand
 from humanverse.sources.keys import task_id
 from humanverse.sources.parquet_urls import ParquetURLReader
 
-PLAN_THREADS = 32
-"""Footer reads in flight while planning: I/O bound, so threads, not cores."""
+PLAN_THREADS = 8
+"""Footer reads in flight while planning: I/O bound, so threads, not cores. Not more: each thread's
+allocator arena keeps what parsing its footers took (40 footers of 25k row groups: +380 MB of driver RSS
+with 32 threads, +110 MB with 4, measured)."""
 
 
 @dataclass(frozen=True)

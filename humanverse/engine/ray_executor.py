@@ -26,9 +26,14 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
     retries = cfg.run.task_retries
     # One block per task (per unit out of the feed): Ray Data would otherwise merge the small blocks a
     # read task or a generator yields into 128 MB ones, and a unit of 1,000 tasks would reach the next
-    # pool all at once, after the whole unit is read.
-    ray.data.DataContext.get_current().target_max_block_size = 1
-    ds = feed_dataset(feed)
+    # pool all at once, after the whole unit is read. The dataset keeps a copy of the context it is made
+    # under, so the process-wide one is put back at once.
+    ctx = ray.data.DataContext.get_current()
+    saved, ctx.target_max_block_size = ctx.target_max_block_size, 1
+    try:
+        ds = feed_dataset(feed)
+    finally:
+        ctx.target_max_block_size = saved
     ds = ds.map_batches(
         ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace,
                                         cfg.fetch.download.max_bytes),
