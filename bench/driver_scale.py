@@ -1,10 +1,10 @@
-"""Item 5 of issue 18: the driver at internet scale, with simulated inputs (no network, no stages).
+"""Item 5 of issue 18: the driver at internet scale, with simulated inputs (no network, one no-op stage).
 
 For each task count N, in a fresh process: N tasks of ROWS_PER_TASK rows in parquet files on local disk
 (row groups one task long, so every read unit is one task: the most blocks Ray Data can be handed), then
 the driver's real path: planner.plan (files described in parallel) -> DoneTasks.listed (resume's marker
-scan) -> ray_executor.ray_rows (the lazy feed -> ReadTasks -> WriteShards; no stage groups). It reports
-the seconds to plan, to check resume, to the first finished task, and the driver process's peak RSS, then
+scan) -> ray_executor.ray_rows (window numbers -> ReadTasks -> one cheap stage that rejects every row ->
+WriteShards). It reports the seconds to plan, to check resume, to the first finished task, and the driver process's peak RSS, then
 stops after FIRST_ROWS tasks (the rest of the run costs the same per task at any N).
 `--feed from_items` swaps in the pre-issue-18 source (every task its own block, made up front), the
 same wiring otherwise. `--markers M` times resume's scan of a directory holding M stats markers.
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -78,14 +77,14 @@ class PeakRSS:
 
 
 def from_items_source(feed):
-    """The pre-issue-18 source: every pending task its own block, all made before the first runs."""
+    """The pre-issue-18 source: every pending task its own block, all made before the first runs (as
+    single-task windows of a ListFeed, which the patched ReadTasks then reads one task per row)."""
     import ray
 
-    from humanverse.engine.ray_feed import UNIT_COLUMN
-    from humanverse.engine.task_feed import iter_units
+    from humanverse.engine.ray_feed import WINDOW_COLUMN
 
-    rows = [{UNIT_COLUMN: pickle.dumps([spec], protocol=5)} for unit in iter_units(feed) for spec in unit]
-    return ray.data.from_items(rows, override_num_blocks=len(rows))
+    return ray.data.from_items([{WINDOW_COLUMN: w} for w in range(feed.num_windows)],
+                               override_num_blocks=feed.num_windows)
 
 
 def cheap_group():
@@ -125,11 +124,15 @@ def one_run(tasks: int, feed_kind: str, work: Path) -> dict:
     out["resume_check_s"] = time.perf_counter() - t1
     out["rss_after_plan_mb"] = rss.take() / 2**20
     cfg = CurateConfig.model_validate({"run": {"progress": False, "num_cpus": 2}})
+    feed = PlanFeed(p, done)
     if feed_kind == "from_items":
-        ray_executor.feed_dataset = from_items_source
+        from humanverse.engine.task_feed import ListFeed, iter_units
+
+        feed = ListFeed([spec for unit in iter_units(feed) for spec in unit], window=1)
+        ray_executor.window_dataset = from_items_source
     t2, c2 = time.perf_counter(), time.process_time()
     got = 0
-    with ray_executor.ray_rows(cfg, [cheap_group()], PlanFeed(p, done), str(work / "out"), Console(stderr=True), None) as rows:
+    with ray_executor.ray_rows(cfg, [cheap_group()], feed, str(work / "out"), Console(stderr=True), None) as rows:
         out["ray_init_s"] = time.perf_counter() - t2
         for row in rows:
             assert not row["failed"], row

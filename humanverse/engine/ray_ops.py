@@ -11,7 +11,7 @@ import pickle
 import numpy as np
 
 from humanverse.core.group import StageGroup
-from humanverse.engine.ray_feed import UNIT_COLUMN
+from humanverse.engine.ray_feed import WINDOW_COLUMN
 from humanverse.engine.task_runner import GroupRunner, publish_task, read_unit, worker_name
 
 log = logging.getLogger(__name__)
@@ -51,18 +51,21 @@ class Heartbeat:
 
 
 class ReadTasks:
-    def __init__(self, column_map: dict[str, str], dataset: str | None, retries: int, namespace: str | None = None,
-                 max_bytes: int | None = None):
+    """Holds the task feed; for each window number in, yields one batch per task as soon as it is read
+    (a window's units can be a whole 1M-row file's tasks, which must not all sit here at once)."""
+
+    def __init__(self, feed, column_map: dict[str, str], dataset: str | None, retries: int,
+                 namespace: str | None = None, max_bytes: int | None = None):
+        self.feed = feed
         self.column_map, self.dataset, self.retries, self.max_bytes = column_map, dataset, retries, max_bytes
         self.heartbeat = Heartbeat(namespace)
 
     def __call__(self, batch):
-        """One read unit in (ray_feed.py), one batch out per task as soon as it is read: a unit can be a
-        whole 1M-row file's tasks, which must not all sit in this actor at once."""
-        for blob in batch[UNIT_COLUMN]:
-            for task in read_unit(pickle.loads(blob), self.column_map, self.dataset, self.retries,
-                                  self.heartbeat, self.max_bytes):
-                yield _out([task])
+        for window in batch[WINDOW_COLUMN]:
+            for unit in self.feed.units(int(window)):
+                for task in read_unit(unit, self.column_map, self.dataset, self.retries, self.heartbeat,
+                                      self.max_bytes):
+                    yield _out([task])
 
 
 class StageGroupWorker:
