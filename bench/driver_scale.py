@@ -31,16 +31,21 @@ FILE_TASKS = 25_000
 FIRST_ROWS = 200
 
 
-def inputs_dir(tasks: int) -> Path:
-    return common.OUT / "driver-inputs" / str(tasks)
+LAYOUTS = ("group-per-task", "one-group")
+"""group-per-task: a row group per task (the most footer metadata and the most read units);
+one-group: each file one row group, as Spark writes LAION's metadata (a read unit per file)."""
 
 
-def write_inputs(tasks: int) -> list[str]:
+def inputs_dir(tasks: int, layout: str = LAYOUTS[0]) -> Path:
+    return common.OUT / "driver-inputs" / layout / str(tasks)
+
+
+def write_inputs(tasks: int, layout: str = LAYOUTS[0]) -> list[str]:
     """Written once by the parent (kept under bench/.out), so the measured driver never holds them."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    folder = inputs_dir(tasks)
+    folder = inputs_dir(tasks, layout)
     if (folder / "complete").exists():
         return sorted(str(p) for p in folder.glob("*.parquet"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -49,7 +54,8 @@ def write_inputs(tasks: int) -> list[str]:
         n = min(FILE_TASKS, tasks - f * FILE_TASKS) * ROWS_PER_TASK
         table = pa.table({"URL": pa.array([f"http://127.0.0.1:9/{f}/{i}.jpg" for i in range(n)])})
         path = folder / f"part-{f:05d}.parquet"
-        pq.write_table(table, path, row_group_size=ROWS_PER_TASK, write_statistics=False)
+        group = ROWS_PER_TASK if layout == "group-per-task" else n
+        pq.write_table(table, path, row_group_size=group, write_statistics=False)
         paths.append(str(path))
     (folder / "complete").touch()
     return paths
@@ -103,7 +109,7 @@ def cheap_group():
     return StageGroup("fetch", [SimulatedFetch(res)], res)
 
 
-def one_run(tasks: int, feed_kind: str, work: Path) -> dict:
+def one_run(tasks: int, feed_kind: str, work: Path, layout: str = LAYOUTS[0]) -> dict:
     """In this (fresh) process: plan, resume check, run until FIRST_ROWS tasks are done."""
     from rich.console import Console
 
@@ -113,9 +119,9 @@ def one_run(tasks: int, feed_kind: str, work: Path) -> dict:
     from humanverse.engine.task_feed import PlanFeed
 
     rss = PeakRSS()
-    out = {"tasks": tasks, "feed": feed_kind, "rss_start_mb": rss.take() / 2**20}
+    out = {"tasks": tasks, "feed": feed_kind, "layout": layout, "rss_start_mb": rss.take() / 2**20}
     t0 = time.perf_counter()
-    p = planner.plan([str(inputs_dir(tasks) / "*.parquet")], "auto", {}, ROWS_PER_TASK, None)
+    p = planner.plan([str(inputs_dir(tasks, layout) / "*.parquet")], "auto", {}, ROWS_PER_TASK, None)
     out["files"] = len(p.inputs)
     out["plan_s"] = time.perf_counter() - t0
     assert p.num_tasks == tasks, (p.num_tasks, tasks)
@@ -151,8 +157,9 @@ def one_run(tasks: int, feed_kind: str, work: Path) -> dict:
     return out
 
 
-def marker_scan(markers: int, work: Path) -> dict:
-    """resume's scan of OUT/shards/ holding `markers` stats markers (plus a tar and parquet beside each)."""
+def marker_scan(markers: int, work: Path, beside: bool = True) -> dict:
+    """resume's scan of OUT/shards/ holding `markers` stats markers (with `beside`, plus a tar and a
+    parquet beside each, as a real run leaves them)."""
     from humanverse.engine.done_tasks import DoneTasks
     from humanverse.engine.planner import InputFile, Plan
 
@@ -162,7 +169,7 @@ def marker_scan(markers: int, work: Path) -> dict:
     t0 = time.perf_counter()
     for i in range(markers):
         stem = f"{i // FILE_TASKS:05d}-{i % FILE_TASKS:05d}"
-        for suffix in (".stats.json", ".tar", ".parquet"):
+        for suffix in (".stats.json", ".tar", ".parquet") if beside else (".stats.json",):
             (shards / (stem + suffix)).touch()
     made = time.perf_counter() - t0
     p = Plan([InputFile(f"f{i}", "laion", FILE_TASKS * ROWS_PER_TASK) for i in range(files)], ROWS_PER_TASK)
@@ -173,7 +180,7 @@ def marker_scan(markers: int, work: Path) -> dict:
     done = DoneTasks.listed(str(work / "out"), p)
     seconds = time.perf_counter() - t1
     assert done.count == markers
-    return {"markers": markers, "directory_entries": 3 * markers, "scan_s": seconds, "create_s": made,
+    return {"markers": markers, "directory_entries": (3 if beside else 1) * markers, "scan_s": seconds, "create_s": made,
             "rss_growth_mb": (psutil.Process().memory_info().rss - rss0) / 2**20}
 
 
@@ -184,16 +191,19 @@ def main() -> None:
     parser.add_argument("--from-items-tasks", type=int, nargs="*", default=[],
                         help="task counts also run with the pre-issue-18 from_items source, for comparison")
     parser.add_argument("--markers", type=int, nargs="*", default=[])
-    parser.add_argument("--one", nargs=3, metavar=("TASKS", "FEED", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--markers-only", action="store_true",
+                        help="the scanned directory holds only the markers (3x quicker to build)")
+    parser.add_argument("--layout", choices=LAYOUTS, default=LAYOUTS[0], help=LAYOUTS.__doc__)
+    parser.add_argument("--one", nargs=4, metavar=("TASKS", "FEED", "DIR", "LAYOUT"), help=argparse.SUPPRESS)
     parser.add_argument("--scan", nargs=2, metavar=("MARKERS", "DIR"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     common.quiet_libraries()
     if args.one:
-        result = one_run(int(args.one[0]), args.one[1], Path(args.one[2]))
+        result = one_run(int(args.one[0]), args.one[1], Path(args.one[2]), args.one[3])
         (Path(args.one[2]) / "result.json").write_text(json.dumps(result))
         return
     if args.scan:
-        result = marker_scan(int(args.scan[0]), Path(args.scan[1]))
+        result = marker_scan(int(args.scan[0]), Path(args.scan[1]), beside=not args.markers_only)
         (Path(args.scan[1]) / "result.json").write_text(json.dumps(result))
         return
     runs = [(n, args.feed) for n in args.tasks] + [(n, "from_items") for n in args.from_items_tasks]
@@ -201,10 +211,10 @@ def main() -> None:
     result.setdefault("runs", [])
     result.setdefault("scans", [])
     for n, kind in runs:
-        write_inputs(n)
+        write_inputs(n, args.layout)
         with tempfile.TemporaryDirectory(dir=common.OUT if common.OUT.exists() else None) as tmp:
             load = common.load_avg()
-            proc = subprocess.run([sys.executable, __file__, "--one", str(n), kind, tmp], capture_output=True,
+            proc = subprocess.run([sys.executable, __file__, "--one", str(n), kind, tmp, args.layout], capture_output=True,
                                   text=True, cwd=common.BENCH)
             if proc.returncode:
                 sys.stderr.write(proc.stderr[-4000:])
@@ -216,8 +226,9 @@ def main() -> None:
             common.write_json("driver-scale", result)
     for m in args.markers:
         with tempfile.TemporaryDirectory(dir=common.OUT if common.OUT.exists() else None) as tmp:
-            proc = subprocess.run([sys.executable, __file__, "--scan", str(m), tmp], capture_output=True, text=True,
-                                  cwd=common.BENCH)
+            proc = subprocess.run([sys.executable, __file__, "--scan", str(m), tmp,
+                                   *(["--markers-only"] if args.markers_only else [])],
+                                  capture_output=True, text=True, cwd=common.BENCH)
             if proc.returncode:
                 sys.stderr.write(proc.stderr[-4000:])
                 raise SystemExit(f"scan of {m} markers failed")
