@@ -87,17 +87,16 @@ class Plan:
     def unit_bounds(self, index: int, chunk: int) -> tuple[int, int]:
         """[first, end) chunks of the read unit holding `chunk`: the run of tasks that share row groups,
         cut only where a task boundary is also a row-group boundary (non-parquet: every task alone)."""
-        aligned = self._aligned_chunks(index)
+        aligned = self._aligned[index]
         if aligned is None:
             return chunk, chunk + 1
         at = bisect.bisect_right(aligned, chunk)
         return aligned[at - 1], aligned[at] if at < len(aligned) else self.tasks_in(index)
 
-    def _aligned_chunks(self, index: int) -> list[int] | None:
-        return self._aligned[index]
-
     @cached_property
     def _aligned(self) -> list[list[int] | None]:
+        """Per input, the chunks whose first row starts a row group (None: no row groups). Made where
+        windows are cut (the read actor), never in the driver."""
         out: list[list[int] | None] = []
         for f in self.inputs:
             if not f.row_groups:
