@@ -8,10 +8,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from humanverse.engine.done_tasks import DoneTasks
+from humanverse.engine.done_tasks import MARKER_SUFFIX, DoneTasks
 from humanverse.engine.planner import plan
 from humanverse.engine.task_feed import ListFeed, PlanFeed, iter_units
 from humanverse.engine.task_runner import read_unit
+from humanverse.shards.writer import shard_paths
 from humanverse.sources import parquet_urls
 
 
@@ -67,6 +68,7 @@ def test_resume_feeds_exactly_the_tasks_without_a_marker(inputs, tmp_path):
         (shards / junk).write_text("{}")
     done = DoneTasks.listed(str(tmp_path / "out"), p)
     assert done.count == len(finished)
+    assert shard_paths("o", "00000-00001")["stats"].endswith("/00000-00001" + MARKER_SUFFIX)  # the writer's name
     feed = PlanFeed(p, done, window=2)
     fed = [t.task_id for u in iter_units(feed) for t in u]
     assert fed == [t.task_id for t in p.tasks if t.task_id not in finished]
