@@ -1,5 +1,6 @@
 """The Ray executor: the pending tasks fed lazily (ray_feed.py, one row per window of tasks), read into one
-dataset row per task, one actor pool per group (sized by the group's resources), then written by one writer actor."""
+dataset row per task, one actor pool per group (sized by the group's resources), then written by one
+writer actor."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
     ray.get(board.snapshot.remote())  # registered before any worker looks it up
     retries = cfg.run.task_retries
     # One block per task: Ray Data would otherwise merge the small batches the read actor yields into
-    # 128 MB blocks, and a window of 1,000 tasks would reach the next pool all at once, after it is read. The dataset keeps a copy of the context it is made
-    # under, so the process-wide one is put back at once.
+    # 128 MB blocks, and a window of 1,000 tasks would reach the next pool all at once, after it is read.
+    # The dataset keeps a copy of the context it is made under, so the process-wide one is put back at once.
     ctx = ray.data.DataContext.get_current()
     saved, ctx.target_max_block_size = ctx.target_max_block_size, 1
     try:
