@@ -15,10 +15,15 @@ def _met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def _dates(d: dict) -> str:
+    dates = sorted(r["date"] for r in d.get("runs", []) if "date" in r)
+    return f"{dates[0]} to {dates[-1][-9:]}" if dates else "?"
+
+
 def driver_lines(d: dict) -> list[str]:
     m = d.get("machine", {})
     lines = ["## Driver at scale (issue 18, item 5)", "",
-             f"bench/driver_scale.py, {m.get('date', '?')}, {m.get('cores', '?')} cores shared with other sessions, "
+             f"bench/driver_scale.py, runs {_dates(d)}, {m.get('cores', '?')} cores shared with other sessions, "
              f"Ray {m.get('versions', {}).get('ray', '?')}. Simulated input: parquet files of 25,000 tasks x 4 rows, "
              "either with a row group per task (group-per-task: the most footer metadata to plan and every task "
              "its own read unit) or one row group per file (one-group: as Spark writes LAION's metadata; a read "
@@ -28,8 +33,8 @@ def driver_lines(d: dict) -> list[str]:
              "'driver RSS' is the driver process's peak (not Ray's own processes). 'resume check' here is on a "
              "fresh output (nothing to scan); the scan at up to 1M markers is timed below.", "",
              "| feed | row groups | tasks | plan (s) | resume check (s) | Ray up + dataset built (s) | first task (s) | 200 tasks (s) "
-             "| driver CPU to first task (s) | driver peak RSS (MB) | load avg before / after |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| driver CPU to first task (s) | driver RSS after plan (MB) | driver peak RSS (MB) | load avg before / after |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     latest = {(r["feed"], r.get("layout", LAYOUT0), r["tasks"]): r for r in d.get("runs", [])}  # reruns replace
     runs = sorted(latest.values(), key=lambda r: (r["feed"], r.get("layout", LAYOUT0), r["tasks"]))
     for r in runs:
@@ -37,7 +42,7 @@ def driver_lines(d: dict) -> list[str]:
         lines.append(f"| {r['feed']} | {r.get('layout', LAYOUT0)} | {r['tasks']:,} | {r['plan_s']:.2f} | {r['resume_check_s']:.3f} | "
                      f"{r['ray_init_s']:.1f} | {r.get('first_task_s', float('nan')):.1f} | "
                      f"{r.get('first_rows_s', float('nan')):.1f} | {'-' if cpu is None else f'{cpu:.1f}'} | "
-                     f"{r['peak_rss_mb']:.0f} | {r['load_avg_before'][0]} / {r['load_avg_after'][0]} |")
+                     f"{r['rss_after_plan_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['load_avg_before'][0]} / {r['load_avg_after'][0]} |")
     lazy = [r for r in runs if r["feed"] == "lazy" and r.get("layout", LAYOUT0) == LAYOUT0]
     if lazy:
         first = max(r.get("first_task_s", float("inf")) for r in lazy)
@@ -49,9 +54,10 @@ def driver_lines(d: dict) -> list[str]:
     lines += ["", "Reading it: the task count no longer shows in the time to the first task (Ray's own start-up "
               "and the actors' processes, which the machine's load decides, are most of it) nor in the driver's "
               "CPU before it. Driver RSS is flat where inputs look like LAION's (one-group); with a row group "
-              "per task it grows with the plan's footer metadata (after planning: see driver_scale.json's "
-              "rss_after_plan_mb), not with the feed. 'from_items' is the pre-issue-18 source (every task its "
-              "own block, made before the first runs), same wiring otherwise."]
+              "per task it grows with the plan's footer metadata (see RSS after plan), not with "
+              "the feed. 'from_items' is the pre-issue-18 source (every task its "
+              "own block, made before the first runs), same wiring otherwise; its 100k run's process "
+              "segfaulted at exit, after its figures were taken (exit code -11)."]
     scans = list({(s["markers"], s["directory_entries"]): s for s in d.get("scans", [])}.values())
     if scans:
         lines += ["", "Resume's check of completed tasks (`DoneTasks.listed`: one scan of OUT/shards/, a byte per "
