@@ -15,8 +15,13 @@ def _met(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def _latest(d: dict) -> list[dict]:
+    """A rerun of the same (feed, layout, tasks) replaces the earlier row."""
+    return list({(r["feed"], r.get("layout", LAYOUT0), r["tasks"]): r for r in d.get("runs", [])}.values())
+
+
 def _dates(d: dict) -> str:
-    dates = sorted(r["date"] for r in d.get("runs", []) if "date" in r)
+    dates = sorted(r["date"] for r in _latest(d) if "date" in r)
     return f"{dates[0]} to {dates[-1][-9:]}" if dates else "?"
 
 
@@ -35,8 +40,7 @@ def driver_lines(d: dict) -> list[str]:
              "| feed | row groups | tasks | plan (s) | resume check (s) | Ray up + dataset built (s) | first task (s) | 200 tasks (s) "
              "| driver CPU to first task (s) | driver RSS after plan (MB) | driver peak RSS (MB) | load avg before / after |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    latest = {(r["feed"], r.get("layout", LAYOUT0), r["tasks"]): r for r in d.get("runs", [])}  # reruns replace
-    runs = sorted(latest.values(), key=lambda r: (r["feed"], r.get("layout", LAYOUT0), r["tasks"]))
+    runs = sorted(_latest(d), key=lambda r: (r["feed"], r.get("layout", LAYOUT0), r["tasks"]))
     for r in runs:
         cpu = r.get("driver_cpu_to_first_task_s")
         lines.append(f"| {r['feed']} | {r.get('layout', LAYOUT0)} | {r['tasks']:,} | {r['plan_s']:.2f} | {r['resume_check_s']:.3f} | "
