@@ -288,6 +288,9 @@ def write() -> str:
         summary.append(f"RSS 10x/1x {_f(r)}x (target <= {TARGETS['memory']}, {_met(r <= TARGETS['memory'])})")
     if stages:
         decisions_section(lines, stages, e2e_info)
+    scale = common.BENCH / "SCALE.md"  # bench/scale_report.py: the driver and bytes-read benchmarks
+    if scale.exists():
+        lines += ["", scale.read_text().strip()]
     notes = common.BENCH / "NOTES.md"
     if notes.exists():
         lines += ["", notes.read_text().strip()]

@@ -14,9 +14,11 @@ from rich.console import Console
 from humanverse.config import CurateConfig
 from humanverse.console import make_console
 from humanverse.engine import planner
+from humanverse.engine.done_tasks import DoneTasks
 from humanverse.engine import retry_failed as retry_failed_rows
 from humanverse.engine.local import local_rows
 from humanverse.engine.progress import CurateProgress
+from humanverse.engine.task_feed import ListFeed, PlanFeed
 from humanverse.engine.ray_executor import ray_rows
 from humanverse.engine.task_runner import failed_report_path
 from humanverse.model_provenance import provenance_line
@@ -68,17 +70,18 @@ def curate(
         ensure_demo_models(cfg.models_dir, say=console.print)
     groups = build_stage_groups(cfg, allow_private_urls)
 
-    # 2. Resume: refuse a changed config or input list; skip tasks whose stats marker exists.
+    # 2. Resume: refuse a changed config or input list; skip tasks whose stats marker exists (one listing).
     previous = run_manifest.check_resume(output, cfg.digest(), plan.digest(), force)
     atomic.remove_stale_temporaries(atomic.join(output, "shards"))
-    done = run_manifest.completed_tasks(output, [t.task_id for t in plan.tasks])
-    pending = [t for t in plan.tasks if t.task_id not in done]
+    done = DoneTasks.listed(output, plan)
+    feed: PlanFeed | ListFeed = PlanFeed(plan, done)
     retry_sources: dict[str, str] = {}
     if retry_failed:
-        if pending:
-            console.print(f"[yellow]{len(pending)} task(s) are incomplete; --retry-failed leaves them for a plain rerun[/yellow]")
-        pending, retry_sources = retry_failed_rows.plan_retries(output, plan)
-        console.print(f"--retry-failed: {sum(len(t.rows) for t in pending)} transiently failed rows in {len(pending)} shard(s)")
+        if feed.pending:
+            console.print(f"[yellow]{feed.pending} task(s) are incomplete; --retry-failed leaves them for a plain rerun[/yellow]")
+        retries, retry_sources = retry_failed_rows.plan_retries(output, plan)
+        feed = ListFeed(retries)
+        console.print(f"--retry-failed: {sum(len(t.rows) for t in retries)} transiently failed rows in {len(retries)} shard(s)")
     models = {k: v for g in groups for s in g.stages for k, v in s.model_ids().items()}
     record = run_manifest.new_record(
         cfg.model_dump(mode="json"), cfg.digest(), plan.digest(),
@@ -88,33 +91,33 @@ def curate(
         record["started_at"] = previous.get("started_at", record["started_at"])
         record["resumed"] = previous.get("resumed", 0) + 1
     run_manifest.write_run_json(output, record)
-    console.print(f"{len(plan.tasks)} tasks over {plan.total_rows} rows from {len(plan.inputs)} input(s); "
-                  f"{len(done)} already complete, {len(pending)} to run")
+    console.print(f"{plan.num_tasks} tasks over {plan.total_rows} rows from {len(plan.inputs)} input(s); "
+                  f"{done.count} already complete, {feed.pending} to run")
 
     # 3. Run the pending tasks through the stage groups (Ray Data, one dataset row per task; or locally).
     failed: dict[str, str] = {}
-    if pending:
-        failed = _run_pending(cfg, groups, pending, output, console, retry_sources, engine, address)
+    if feed.pending:
+        failed = _run_pending(cfg, groups, feed, output, console, retry_sources, engine, address)
 
     # 4. Summarise from the stats markers (this run's and earlier runs'), and close run.json.
     summary = funnel.totals(funnel.load_stats(output))
     record.update(finished_at=time.time(), status="failed" if failed else "complete",
                   counts=summary["counts"], failed_tasks=sorted(failed))
     run_manifest.write_run_json(output, record)
-    return CurateResult(output, len(plan.tasks), len(done), len(pending) - len(failed), failed, summary,
+    return CurateResult(output, plan.num_tasks, done.count, feed.pending - len(failed), failed, summary,
                         time.perf_counter() - started)
 
 
-def _run_pending(cfg: CurateConfig, groups, pending, output: str, console: Console, retry_sources: dict[str, str],
+def _run_pending(cfg: CurateConfig, groups, feed, output: str, console: Console, retry_sources: dict[str, str],
                  engine: str, address: str | None) -> dict[str, str]:
-    """Run the tasks on the chosen executor; publish retry marks and collect failures as results arrive."""
+    """Run the feed's tasks on the chosen executor; publish retry marks and collect failures as results arrive."""
     if engine == "local":
-        rows = local_rows(cfg, groups, pending, output, console)
+        rows = local_rows(cfg, groups, feed, output, console)
     else:
-        rows = ray_rows(cfg, groups, pending, output, console, address)
+        rows = ray_rows(cfg, groups, feed, output, console, address)
     failed: dict[str, str] = {}
-    specs = {t.task_id: t for t in pending}
-    with rows as results, CurateProgress(len(pending), cfg.run.progress, console) as progress:
+    specs = {t.task_id: t for t in feed.specs} if retry_sources else {}
+    with rows as results, CurateProgress(feed.pending, cfg.run.progress, console) as progress:
         for row in results:
             stats = json.loads(row["stats"])
             if row["failed"]:

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from humanverse.core.group import StageGroup
-from humanverse.core.task import TaskSpec
 from humanverse.engine.progress import ProgressBoardActor
 from humanverse.engine.stall_guard import iter_with_stall_guard
-from humanverse.engine.task_runner import GroupRunner, publish_task, read_task, worker_name
+from humanverse.engine.task_feed import iter_units
+from humanverse.engine.task_runner import GroupRunner, publish_task, read_unit, worker_name
 
 
 class LocalHeartbeat:
@@ -25,17 +25,17 @@ class LocalHeartbeat:
         self.board.leave(self.worker)
 
 
-def run_tasks(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str,
-              heartbeat=None) -> Iterator[dict]:
-    """Read, run through every group, and publish each task in turn; yields one result row per task."""
+def run_tasks(cfg, groups: list[StageGroup], feed, output: str, heartbeat=None) -> Iterator[dict]:
+    """Read (a unit at a time, task_feed.py), run through every group, and publish each task in turn;
+    yields one result row per task."""
     from humanverse.shards.writer import write_shard
 
     retries = cfg.run.task_retries
     heartbeat = heartbeat or LocalHeartbeat(ProgressBoardActor())
     runners = [GroupRunner(group, retries, heartbeat) for group in groups]
-    for spec in pending:
-        task = read_task(spec, cfg.input.column_map, cfg.input.dataset, retries, heartbeat,
-                         cfg.fetch.download.max_bytes)
+    tasks = (task for unit in iter_units(feed) for task in read_unit(
+        unit, cfg.input.column_map, cfg.input.dataset, retries, heartbeat, cfg.fetch.download.max_bytes))
+    for task in tasks:
         for runner in runners:
             task = runner.run(task)
         heartbeat.enter(task.task_id, "write")
@@ -45,9 +45,9 @@ def run_tasks(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: st
 
 
 @contextmanager
-def local_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str, console):
-    """The result rows of the pending tasks, under the same stall guard as a Ray run."""
+def local_rows(cfg, groups: list[StageGroup], feed, output: str, console):
+    """The result rows of the feed's tasks, under the same stall guard as a Ray run."""
     console.print("running in this process (--engine local: no Ray)")
     board = ProgressBoardActor()
-    rows = run_tasks(cfg, groups, pending, output, LocalHeartbeat(board))
+    rows = run_tasks(cfg, groups, feed, output, LocalHeartbeat(board))
     yield iter_with_stall_guard(rows, board.snapshot, cfg.run.stall_timeout_s)

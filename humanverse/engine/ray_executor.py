@@ -1,22 +1,22 @@
-"""The Ray executor: every pending task streamed through the stage groups on Ray Data, one dataset row per
-task, one actor pool per group (sized by the group's resources), then written by one writer actor."""
+"""The Ray executor: the pending tasks fed lazily (ray_feed.py, one row per window of tasks), read into one
+dataset row per task, one actor pool per group (sized by the group's resources), then written by one
+writer actor."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from contextlib import contextmanager
 
 from humanverse.core.group import StageGroup
-from humanverse.core.task import TaskSpec
 from humanverse.engine import ray_runtime
 from humanverse.engine.progress import ProgressBoardActor
+from humanverse.engine.ray_feed import window_dataset
 from humanverse.engine.ray_ops import BOARD_NAME, ReadTasks, StageGroupWorker, WriteShards
 from humanverse.engine.stall_guard import iter_with_stall_guard
 
 
 @contextmanager
-def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str, console, address: str | None):
+def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address: str | None):
     import ray
 
     where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
@@ -25,9 +25,17 @@ def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str
     board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
     ray.get(board.snapshot.remote())  # registered before any worker looks it up
     retries = cfg.run.task_retries
-    ds = ray.data.from_items([dataclasses.asdict(spec) for spec in pending], override_num_blocks=len(pending))
+    # One block per task: Ray Data would otherwise merge the small batches the read actor yields into
+    # 128 MB blocks, and a window of 1,000 tasks would reach the next pool all at once, after it is read.
+    # The dataset keeps a copy of the context it is made under, so the process-wide one is put back at once.
+    ctx = ray.data.DataContext.get_current()
+    saved, ctx.target_max_block_size = ctx.target_max_block_size, 1
+    try:
+        ds = window_dataset(feed)
+    finally:
+        ctx.target_max_block_size = saved
     ds = ds.map_batches(
-        ReadTasks, fn_constructor_args=(cfg.input.column_map, cfg.input.dataset, retries, namespace,
+        ReadTasks, fn_constructor_args=(feed, cfg.input.column_map, cfg.input.dataset, retries, namespace,
                                         cfg.fetch.download.max_bytes),
         batch_size=1, compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25,
     )

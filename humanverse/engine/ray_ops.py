@@ -11,8 +11,8 @@ import pickle
 import numpy as np
 
 from humanverse.core.group import StageGroup
-from humanverse.core.task import TaskSpec
-from humanverse.engine.task_runner import GroupRunner, publish_task, read_task, worker_name
+from humanverse.engine.ray_feed import WINDOW_COLUMN
+from humanverse.engine.task_runner import GroupRunner, publish_task, read_unit, worker_name
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +51,21 @@ class Heartbeat:
 
 
 class ReadTasks:
-    def __init__(self, column_map: dict[str, str], dataset: str | None, retries: int, namespace: str | None = None,
-                 max_bytes: int | None = None):
+    """Holds the task feed; for each window number in, yields one batch per task as soon as it is read
+    (a window's units can be a whole 1M-row file's tasks, which must not all sit here at once)."""
+
+    def __init__(self, feed, column_map: dict[str, str], dataset: str | None, retries: int,
+                 namespace: str | None = None, max_bytes: int | None = None):
+        self.feed = feed
         self.column_map, self.dataset, self.retries, self.max_bytes = column_map, dataset, retries, max_bytes
         self.heartbeat = Heartbeat(namespace)
 
-    def __call__(self, batch) -> dict:
-        columns = list(batch)
-        specs = [TaskSpec(**{c: _plain(batch[c][i]) for c in columns}) for i in range(len(batch["task_id"]))]
-        return _out([read_task(s, self.column_map, self.dataset, self.retries, self.heartbeat, self.max_bytes) for s in specs])
+    def __call__(self, batch):
+        for window in batch[WINDOW_COLUMN]:
+            for unit in self.feed.units(int(window)):
+                for task in read_unit(unit, self.column_map, self.dataset, self.retries, self.heartbeat,
+                                      self.max_bytes):
+                    yield _out([task])
 
 
 class StageGroupWorker:
@@ -92,8 +98,3 @@ class WriteShards:
             self.heartbeat.leave()
         return {k: np.array(v, dtype=object) for k, v in rows.items()}
 
-
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return tuple(int(v) for v in value)
-    return value.item() if isinstance(value, np.generic) else value

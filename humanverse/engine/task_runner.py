@@ -10,6 +10,7 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Iterator, Sequence
 
 from humanverse.core.group import StageGroup
 from humanverse.core.task import TaskPayload, TaskSpec
@@ -50,6 +51,35 @@ def read_task(spec: TaskSpec, column_map: dict[str, str], dataset: str | None, r
     task.stage_seconds["read"] = time.perf_counter() - started
     heartbeat.leave()
     return task
+
+
+def read_unit(specs: Sequence[TaskSpec], column_map: dict[str, str], dataset: str | None, retries: int,
+              heartbeat=NoBoard(), max_bytes: int | None = None) -> Iterator[TaskPayload]:
+    """The tasks of one read unit (task_feed.py), each as soon as it is read: a reader that can read
+    several tasks in one pass (parquet: each shared row group once) does; if that pass fails, the tasks
+    it has not yet yielded are read one by one with read_task's retries, so a failure stays per task."""
+    reader = reader_for(specs[0].input_format, column_map, dataset, max_bytes) if specs else None
+    if len(specs) < 2 or not hasattr(reader, "read_many"):
+        for spec in specs:
+            yield read_task(spec, column_map, dataset, retries, heartbeat, max_bytes)
+        return
+    left = list(specs)
+    try:
+        started = time.perf_counter()
+        heartbeat.enter(left[0].task_id, "read")
+        for spec, samples in reader.read_many(left):
+            task = TaskPayload(spec, samples)
+            task.stage_seconds["read"] = time.perf_counter() - started
+            left.remove(spec)
+            heartbeat.leave()
+            yield task
+            started = time.perf_counter()
+            if left:
+                heartbeat.enter(left[0].task_id, "read")
+    except Exception:  # noqa: BLE001 - the rest are read alone, each failing (after retries) on its own
+        heartbeat.leave()
+    for spec in left:
+        yield read_task(spec, column_map, dataset, retries, heartbeat, max_bytes)
 
 
 class GroupRunner:

@@ -1,4 +1,5 @@
-"""OUT/run.json and the resume decision: skip complete tasks, refuse a changed config or input list."""
+"""OUT/run.json and the resume decision: refuse a changed config or input list (which tasks are complete:
+engine/done_tasks.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import fsspec
 
 import humanverse
 from humanverse.shards import atomic
-from humanverse.shards.writer import shard_paths
 
 
 class ResumeRefused(RuntimeError):
@@ -45,16 +45,6 @@ def check_resume(output: str, config_digest: str, input_digest: str, force: bool
             "Use a new --output, or --force to resume anyway (complete shards are kept as they are)."
         )
     return previous
-
-
-def completed_tasks(output: str, task_ids: list[str]) -> set[str]:
-    """A task is complete when its stats marker exists (it is written last, after tar and parquet)."""
-    fs, _ = fsspec.core.url_to_fs(output)
-    shard_dir = fsspec.core.url_to_fs(atomic.join(output, "shards"))[1]
-    if not fs.exists(shard_dir):
-        return set()
-    present = {p.rsplit("/", 1)[-1] for p in fs.ls(shard_dir, detail=False)}
-    return {t for t in task_ids if shard_paths(output, t)["stats"].rsplit("/", 1)[-1] in present}
 
 
 def write_run_json(output: str, record: dict[str, Any]) -> None:

@@ -1,7 +1,14 @@
-"""LAION / Re-LAION / COYO metadata parquet: one row per URL, read a row-group range at a time."""
+"""LAION / Re-LAION / COYO metadata parquet: one row per URL.
+
+Spark-written metadata often holds ~1M rows in one row group, and a row group's column chunk is the unit
+parquet can read. So tasks that share a row group are read together (`read_many`): one pass over the row
+groups they need, streamed in bounded batches, each byte of the needed column chunks read about once.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import fsspec
@@ -13,6 +20,28 @@ from humanverse.sources import columns
 from humanverse.sources.keys import sample_key
 from humanverse.sources.metadata_values import clean_row
 
+READ_BUFFER_BYTES = 1 << 20
+"""pyarrow reads a column chunk through a buffer this big instead of holding the whole chunk."""
+OPEN_OPTIONS = {"cache_type": "none"}
+"""No fsspec read-ahead: pyarrow already asks for exactly the byte ranges it needs (s3fs's default would
+fetch up to 50 MB past each, mostly columns the run never reads)."""
+
+
+@dataclass(frozen=True)
+class ParquetLayout:
+    """What the planner needs from a parquet file's footer."""
+
+    rows: int
+    row_groups: tuple[int, ...]
+    """Rows in each row group, in file order."""
+    format: str
+
+
+def open_parquet(path: str):
+    """fs.open, not fsspec.open: the latter would hand the cache options to the filesystem's constructor."""
+    fs, local = fsspec.core.url_to_fs(path)
+    return fs.open(local, "rb", **OPEN_OPTIONS)
+
 
 class ParquetURLReader:
     def __init__(self, fmt: str, column_map: dict[str, str], dataset: str | None = None):
@@ -20,22 +49,57 @@ class ParquetURLReader:
         self.column_map = dict(column_map)
         self.dataset = dataset
 
+    def layout(self, path: str) -> ParquetLayout:
+        """Row count, row-group sizes and (for "auto") the flavour, from one footer read."""
+        with open_parquet(path) as f:
+            pf = pq.ParquetFile(f)
+            meta = pf.metadata
+            fmt = columns.guess_format(pf.schema_arrow.names) if self.fmt == "auto" else self.fmt
+            groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+        return ParquetLayout(meta.num_rows, groups, fmt)
+
     def count(self, path: str) -> int:
-        with fsspec.open(path, "rb") as f:
-            return pq.ParquetFile(f).metadata.num_rows
+        return self.layout(path).rows
 
     def resolved_format(self, path: str) -> str:
-        with fsspec.open(path, "rb") as f:
-            names = pq.ParquetFile(f).schema_arrow.names
-        return columns.guess_format(names) if self.fmt == "auto" else self.fmt
+        return self.layout(path).format
 
     def read(self, spec: TaskSpec) -> list[Sample]:
-        with fsspec.open(spec.input_path, "rb") as f:
-            pf = pq.ParquetFile(f)
+        return next(iter(self.read_many([spec])))[1]
+
+    def read_many(self, specs: Sequence[TaskSpec]) -> Iterator[tuple[TaskSpec, list[Sample]]]:
+        """Tasks of one file, sorted by start: yields each task's samples as soon as its rows are read.
+        Every row group the tasks overlap is read once, whatever the task boundaries."""
+        specs = sorted(specs, key=lambda s: s.start)
+        if not specs:
+            return
+        if len({s.input_path for s in specs}) != 1:
+            raise ValueError("read_many reads tasks of one input file")
+        with open_parquet(specs[0].input_path) as f:
+            pf = pq.ParquetFile(f, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
             names = pf.schema_arrow.names
             fmt = columns.guess_format(names) if self.fmt in ("auto", "parquet") else self.fmt
             mapping = columns.resolve(names, fmt, self.column_map)
-            rows = _read_range(pf, sorted(set(mapping.values())), spec.start, spec.stop)
+            cols = sorted(set(mapping.values()))
+            pending = list(specs)
+            rows: list[dict[str, Any]] = []  # rows of pending[0] read so far
+            for first, batch in _batches(pf, cols, specs[0].start, max(s.stop for s in specs)):
+                last = first + batch.num_rows
+                while pending:  # a batch can finish several tasks, or none
+                    spec = pending[0]
+                    lo, hi = max(spec.start, first), min(spec.stop, last)
+                    if hi > lo:
+                        rows.extend(batch.slice(lo - first, hi - lo).to_pylist())
+                    if spec.stop > last:
+                        break
+                    yield spec, self._samples(spec, fmt, mapping, rows)
+                    pending.pop(0)
+                    rows = []
+            for spec in pending:  # past the end of the file (a plan older than the file): no rows
+                yield spec, self._samples(spec, fmt, mapping, rows)
+                rows = []
+
+    def _samples(self, spec: TaskSpec, fmt: str, mapping: dict[str, str], rows: list[dict[str, Any]]) -> list[Sample]:
         samples = []
         for offset, row in enumerate(rows):
             index = spec.start + offset
@@ -66,19 +130,22 @@ class ParquetURLReader:
         return samples
 
 
-def _read_range(pf: pq.ParquetFile, cols: list[str], start: int, stop: int) -> list[dict[str, Any]]:
-    """Read only the row groups that overlap [start, stop)."""
-    out: list[dict[str, Any]] = []
+BATCH_ROWS = 4096
+
+
+def _batches(pf: pq.ParquetFile, cols: list[str], start: int, stop: int):
+    """(first row, record batch) over the row groups that overlap [start, stop), each read once, in
+    batches of BATCH_ROWS so a 1M-row group never sits in memory as Python rows."""
     first = 0
     for rg in range(pf.metadata.num_row_groups):
         n = pf.metadata.row_group(rg).num_rows
-        last = first + n
-        if last > start and first < stop:
-            table = pf.read_row_group(rg, columns=cols)
-            lo, hi = max(start, first) - first, min(stop, last) - first
-            out.extend(table.slice(lo, hi - lo).to_pylist())
-        first = last
+        if first + n > start and first < stop:
+            at = first
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg], columns=cols):
+                yield at, batch
+                at += batch.num_rows
+                if at >= stop:
+                    return
+        first += n
         if first >= stop:
-            break
-    return out
-
+            return

@@ -1,7 +1,6 @@
 """The engine-free task logic under hostile input (issue 15): the download cap reaches the readers on both
 executors, and a shard write that raises becomes a failed/ report instead of failing the run."""
 
-import dataclasses
 import json
 import pickle
 
@@ -57,10 +56,11 @@ def test_read_task_passes_the_download_cap_to_the_reader(tmp_path):
 
 def test_ray_read_tasks_passes_the_download_cap(ray_local, tmp_path):
     """ReadTasks is what ray_executor builds with cfg.fetch.download.max_bytes; called here in the driver."""
+    from humanverse.engine.ray_feed import WINDOW_COLUMN
+    from humanverse.engine.task_feed import ListFeed
     from humanverse.engine.ray_ops import ReadTasks
 
-    spec = dataclasses.asdict(tar_spec(tmp_path))
-    batch = {k: np.array([v], dtype=object) for k, v in spec.items()}
-    out = ReadTasks({}, None, 0, None, max_bytes=1024**2)(batch)
+    batch = {WINDOW_COLUMN: np.array([0])}
+    [out] = list(ReadTasks(ListFeed([tar_spec(tmp_path)]), {}, None, 0, None, max_bytes=1024**2)(batch))
     task = pickle.loads(out["task"][0])
     assert [s.reason for s in task.samples] == [None, "too_large", None]
