@@ -76,7 +76,7 @@ class WriteShards:
     """Publishes each finished task as its shard; a failed task leaves a report under OUT/failed/."""
 
     def __init__(self, output: str, namespace: str | None = None):
-        # webdataset imports torch: only the writer pays for it, not every read and fetch actor
+        # imported here, on the writer actor: read and fetch actors never load the shard writer
         from humanverse.shards.writer import write_shard
 
         self.write_shard = write_shard
