@@ -35,7 +35,8 @@ def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str
         res = group.resources
         ds = ds.map_batches(
             StageGroupWorker, fn_constructor_args=(group, retries, namespace), batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=res.actors), num_cpus=res.num_cpus, num_gpus=res.num_gpus,
+            compute=actor_pool(ray, res.actors, group.tasks_per_worker), num_cpus=res.num_cpus,
+            num_gpus=res.num_gpus,
         )
     ds = ds.map_batches(WriteShards, fn_constructor_args=(output, namespace), batch_size=1,
                         compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
@@ -43,3 +44,11 @@ def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str
         yield iter_with_stall_guard(ds.iter_rows(), lambda: ray.get(board.snapshot.remote()), cfg.run.stall_timeout_s)
     finally:
         ray.kill(board)
+
+
+def actor_pool(ray, actors: int, tasks_per_actor: int = 1):
+    """A fixed pool; with tasks_per_actor > 1 each actor runs that many calls at once on threads."""
+    if tasks_per_actor == 1:
+        return ray.data.ActorPoolStrategy(size=actors)
+    return ray.data.ActorPoolStrategy(size=actors, max_concurrent_calls_per_actor=tasks_per_actor,
+                                      enable_true_multi_threading=True)
