@@ -22,8 +22,9 @@ def ray_rows(cfg, groups: list[StageGroup], pending: list[TaskSpec], output: str
     where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
     console.print(f"running on {where}")
     namespace = f"humanverse-{uuid.uuid4().hex[:8]}"
+    # A named actor's name is registered with the GCS when .remote() returns, so workers can look it up at
+    # once; not waiting for its process to start lets Ray Data start the pools meanwhile (start-up time).
     board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
-    ray.get(board.snapshot.remote())  # registered before any worker looks it up
     retries = cfg.run.task_retries
     ds = ray.data.from_items([dataclasses.asdict(spec) for spec in pending], override_num_blocks=len(pending))
     ds = ds.map_batches(
