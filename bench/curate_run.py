@@ -112,6 +112,9 @@ def main() -> None:
         **throughput(markers, started, finished), **sampler.result(), "stage_seconds": stage_seconds,
     }
     report["cpu_s_per_img"] = report["cpu_s"] / max(1, report["images"])
+    if len(markers) >= 2:  # the steady window's CPU: what the pipeline costs per row once running, load aside
+        steady_cpu = sampler.cpu_between(markers[0][0], markers[-1][0])
+        report["steady_cpu_s_per_img"] = steady_cpu / report["steady_images"] if steady_cpu else None
     common.write_json(args.name, report)
     common.say(f"{args.name}: {report['images']} images, total {report['total_img_per_s']:.3f} img/s, "
                f"steady {report.get('steady_img_per_s') or float('nan'):.3f} img/s, "

@@ -47,6 +47,8 @@ class TreeSampler:
         self.interval_s = interval_s
         self.peak_rss = self.peak_pss = 0
         self.peak_processes = 0
+        self.timeline: list[tuple[float, float]] = []
+        """(time, CPU seconds of the tree so far) per sample: the CPU of any window of the run."""
         self.at_peak_pss: list[dict] = []
         """Every process at the sample with the largest PSS: where the memory goes."""
         self.cpu_by_pid: dict[int, float] = {}
@@ -89,10 +91,21 @@ class TreeSampler:
             one_pss = _pss_bytes(p.pid)
             rss, pss = rss + one_rss, pss + one_pss
             each.append({"process": name, "rss_mib": round(one_rss / 2**20), "pss_mib": round(one_pss / 2**20)})
+        self.timeline.append((time.time(), sum(self.cpu_by_pid.values())))
         if pss > self.peak_pss:
             self.at_peak_pss = sorted(each, key=lambda e: -e["pss_mib"])
         self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
         self.peak_processes = max(self.peak_processes, len(procs))
+
+    def cpu_between(self, t0: float, t1: float) -> float | None:
+        """CPU seconds the tree used between two wall-clock times (nearest samples, 0.5 s apart)."""
+        if len(self.timeline) < 2 or t1 <= t0:
+            return None
+
+        def at(t: float) -> float:
+            return min(self.timeline, key=lambda sample: abs(sample[0] - t))[1]
+
+        return at(t1) - at(t0)
 
     def result(self) -> dict:
         return {
