@@ -111,8 +111,10 @@ def run_img2dataset(parquet: Path, rows: int, shard_rows: int, name: str) -> dic
               **sampler.result()}
     if len(shards) >= 2:
         span = shards[-1][0] - shards[0][0]
-        report.update(steady_s=span, steady_img_per_s=sum(s["count"] for _, s in shards[1:]) / span,
-                      first_task_s=shards[0][0] - started)
+        steady_rows = sum(s["count"] for _, s in shards[1:])
+        steady_cpu = sampler.cpu_between(shards[0][0], shards[-1][0])
+        report.update(steady_s=span, steady_img_per_s=steady_rows / span, first_task_s=shards[0][0] - started,
+                      steady_cpu_s_per_img=steady_cpu / steady_rows if steady_cpu else None)
     common.write_json(name, report)
     return report
 
