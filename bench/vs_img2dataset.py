@@ -42,10 +42,10 @@ from tree_sampler import TreeSampler
 
 I2D_VENV = common.BENCH / ".venv-img2dataset"
 I2D_VERSION = "1.47.0"
-# 2 fetch processes (as img2dataset's 2) each running 2 tasks at once: one task's downloads overlap the other's
-# decode. Chosen from one 6,000-row run of the shapes side by side (2026-11-27, load 18-33; NOTES.md).
-FETCH_ACTORS = 2
-FETCH_TASKS_PER_ACTOR = 2
+# The preset's 4 fetch processes, one task each: in the side-by-side runs (2026-11-27, NOTES.md) fewer
+# processes with several tasks each (2x2, 1x2, 1x4) saved memory but not time; one process is held by its GIL.
+FETCH_ACTORS = 4
+FETCH_TASKS_PER_ACTOR = 1
 SHARD_ROWS = 100
 
 
@@ -67,9 +67,11 @@ def fetch_overrides(actors: int = FETCH_ACTORS, tasks_per_actor: int | None = FE
 # "before" is main before issue 18 (a `git archive` of the ref in BEFORE_REF, imported through PYTHONPATH).
 VARIANTS = {
     "before": dict(actors=4, tasks_per_actor=None, code="before"),
-    "4x1": dict(actors=4, tasks_per_actor=1),
+    "2x2": dict(actors=2, tasks_per_actor=2),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),
+    # glibc: 2 malloc arenas instead of 8 per core for the many download threads (Ray workers inherit it)
+    "arenas2": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, env=("MALLOC_ARENA_MAX=2",)),
 }
 BEFORE_REF = "5597676"  # main when issue 18 started
 
@@ -134,10 +136,10 @@ def before_checkout() -> Path:
 
 def run_ours(parquet: Path, name: str, variant: str | None = None, shard_rows: int = SHARD_ROWS) -> dict:
     spec = dict(VARIANTS[variant]) if variant else dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR)
-    code = spec.pop("code", None)
+    code, env = spec.pop("code", None), spec.pop("env", ())
     pythonpath = str(before_checkout()) if code == "before" else None
     report = curate_run(name, parquet, fetch_overrides(shard_rows=shard_rows, **spec), only_fetch=True,
-                        pythonpath=pythonpath)
+                        pythonpath=pythonpath, env=env)
     report["variant"] = variant or "default"
     return report
 
