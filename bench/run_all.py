@@ -19,7 +19,7 @@ Steps (each in fresh processes; results in bench/.out/*.json):
 Issue 18's items 1-3 alone (no model build needed; ~15 min on an idle machine):
 
     .venv/bin/python bench/run_all.py --skip stages,outpaint,e2e,scaling,memory --fetch-rows 6000 --runs 2 \
-        --fetch-variants before,1x2
+        --fetch-variants before,4x1
 """
 
 from __future__ import annotations

@@ -42,10 +42,11 @@ from tree_sampler import TreeSampler
 
 I2D_VENV = common.BENCH / ".venv-img2dataset"
 I2D_VERSION = "1.47.0"
-# The preset's 4 fetch processes, one task each: in the side-by-side runs (2026-11-27, NOTES.md) fewer
-# processes with several tasks each (2x2, 1x2, 1x4) saved memory but not time; one process is held by its GIL.
-FETCH_ACTORS = 4
-FETCH_TASKS_PER_ACTOR = 1
+# 2 fetch processes (as img2dataset's 2), each running 2 tasks at once: in 4 side-by-side rounds at 6,000 rows
+# (2026-11-27, NOTES.md) as fast as the preset's 4x1 within the load's noise, with ~45% less memory; one
+# process alone (1x2, 1x4) is held by its GIL.
+FETCH_ACTORS = 2
+FETCH_TASKS_PER_ACTOR = 2
 SHARD_ROWS = 100
 
 
@@ -67,7 +68,7 @@ def fetch_overrides(actors: int = FETCH_ACTORS, tasks_per_actor: int | None = FE
 # "before" is main before issue 18 (a `git archive` of the ref in BEFORE_REF, imported through PYTHONPATH).
 VARIANTS = {
     "before": dict(actors=4, tasks_per_actor=None, code="before"),
-    "2x2": dict(actors=2, tasks_per_actor=2),
+    "4x1": dict(actors=4, tasks_per_actor=1),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),
     # glibc: 2 malloc arenas instead of 8 per core for the many download threads (Ray workers inherit it)
