@@ -81,6 +81,19 @@ def main() -> None:
     from humanverse.console import make_console
 
     console = make_console(stderr=True)
+    from humanverse.engine import ray_runtime
+
+    init, init_s = ray_runtime.init, []
+
+    def timed_init(*a, **k):  # how much of the start-up is Ray's own cluster start
+        t0 = time.time()
+        try:
+            return init(*a, **k)
+        finally:
+            init_s.append(time.time() - t0)
+
+    ray_runtime.init = timed_init
+    load_start = common.load_avg()
     with TreeSampler() as sampler:
         started = time.time()
         result = curate_mod.curate(cfg, [args.parquet], str(args.out), allow_private_urls=True, console=console)
@@ -94,10 +107,14 @@ def main() -> None:
             stage_seconds[stage] = stage_seconds.get(stage, 0.0) + s
     report = {
         "name": args.name, "overrides": args.overrides, "only_fetch": args.only_fetch, "env": args.env,
-        "counts": result.summary.get("counts", {}), "load_avg_end": common.load_avg(),
+        "counts": result.summary.get("counts", {}), "load_avg_start": load_start,
+        "load_avg_end": common.load_avg(), "ray_init_s": init_s[0] if init_s else None,
         **throughput(markers, started, finished), **sampler.result(), "stage_seconds": stage_seconds,
     }
     report["cpu_s_per_img"] = report["cpu_s"] / max(1, report["images"])
+    if len(markers) >= 2:  # the steady window's CPU: what the pipeline costs per row once running, load aside
+        steady_cpu = sampler.cpu_between(markers[0][0], markers[-1][0])
+        report["steady_cpu_s_per_img"] = steady_cpu / report["steady_images"] if steady_cpu else None
     common.write_json(args.name, report)
     common.say(f"{args.name}: {report['images']} images, total {report['total_img_per_s']:.3f} img/s, "
                f"steady {report.get('steady_img_per_s') or float('nan'):.3f} img/s, "

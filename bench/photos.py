@@ -27,6 +27,13 @@ LAION_SCHEMA = pa.schema([("SAMPLE_ID", pa.int64()), ("URL", pa.string()), ("TEX
 
 
 def photo_dir() -> Path:
+    """The shared photos through the project's one lookup (a worktree's ../shared is not beside it; before
+    2026-11-27 such a checkout silently measured ultralytics' 2 photos instead of the shared 35)."""
+    from humanverse.accuracy.ground_truth import people_dir_or_none
+
+    shared = people_dir_or_none()
+    if shared is not None and any(shared.glob("*.jpg")):
+        return shared
     if SHARED_PEOPLE.is_dir() and any(SHARED_PEOPLE.glob("*.jpg")):
         return SHARED_PEOPLE
     import ultralytics

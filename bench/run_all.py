@@ -10,9 +10,16 @@ Steps (each in fresh processes; results in bench/.out/*.json):
  4. end-to-end `humanverse curate`, both annotator layouts (bench/pipelines.py: e2e);
  5. 1 -> 2 workers on an embarrassingly parallel config (bench/pipelines.py: scaling), and the machine's own
     1 -> 2 process scaling on the same work (bench/hog_ceiling.py);
- 6. fetch + decode + filter vs img2dataset (bench/vs_img2dataset.py);
- 7. peak RSS / PSS of the whole run at 1x and 10x input (bench/pipelines.py: memory);
- 8. bench/RESULTS.md (bench/report.py).
+ 6. fetch + decode + filter vs img2dataset, throughput and peak RSS / PSS of both process trees
+    (bench/vs_img2dataset.py; --fetch-variants adds earlier code and other pool shapes, side by side);
+ 7. the demo preset's real models (HOG + MediaPipe pose) + writer vs its bound (bench/demo_throughput.py);
+ 8. peak RSS / PSS of the whole run at 1x and 10x input (bench/pipelines.py: memory);
+ 9. bench/RESULTS.md (bench/report.py).
+
+Issue 18's items 1-3 alone (no model build needed; ~15 min on an idle machine):
+
+    .venv/bin/python bench/run_all.py --skip stages,outpaint,e2e,scaling,memory --fetch-rows 6000 --runs 2 \
+        --fetch-variants before,4x1
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import pipelines
 import report
 import vs_img2dataset
 
-STEPS = ("stages", "outpaint", "e2e", "scaling", "fetch", "memory")
+STEPS = ("stages", "outpaint", "e2e", "scaling", "fetch", "demo", "memory")
 
 
 def main() -> None:
@@ -38,7 +45,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="repeats of every timed measurement (medians)")
     parser.add_argument("--e2e-runs", type=int, default=1, help="repeats of each e2e layout (~2 min each)")
     parser.add_argument("--e2e-rows", type=int, default=8, help="one image per task")
-    parser.add_argument("--fetch-rows", type=int, default=1200)
+    parser.add_argument("--fetch-rows", type=int, default=6000)
+    parser.add_argument("--fetch-variants", default="", help="also run ours as these vs_img2dataset.VARIANTS "
+                        f"(comma-separated: {','.join(vs_img2dataset.VARIANTS)})")
+    parser.add_argument("--demo-rows", type=int, default=384)
     parser.add_argument("--memory-rows", type=int, default=pipelines.MEMORY_ROWS_PER_TASK,
                         help="1x input of the memory test (10x = ten times)")
     parser.add_argument("--skip", default="", help=f"comma-separated steps to skip: {','.join(STEPS)}")
@@ -61,15 +71,19 @@ def main() -> None:
     if not args.report_only:
         common.write_json("machine-start", common.machine())
         t0 = time.perf_counter()
-        built = bench_models.ensure_models(bench_models.DEFAULT_DIR, say=common.say)
+        needs_models = bool({"stages", "outpaint", "e2e", "scaling", "memory"} - skip)
+        built = bench_models.ensure_models(bench_models.DEFAULT_DIR, say=common.say) if needs_models else 0
         vs_img2dataset.ensure_img2dataset()
         timings["models"] = time.perf_counter() - t0
         common.write_json("models", {"built_s": built})
 
-        cfg = configs.e2e_config(bench_models.DEFAULT_DIR, rows_per_task=pipelines.E2E_ROWS_PER_TASK)
-        chosen = photos.single_person_photos(cfg, limit=4)
-        if len(chosen) < 2:
-            raise SystemExit("fewer than 2 photos with one detected person: see bench/photos.py")
+        if needs_models:
+            cfg = configs.e2e_config(bench_models.DEFAULT_DIR, rows_per_task=pipelines.E2E_ROWS_PER_TASK)
+            chosen = photos.single_person_photos(cfg, limit=4)
+            if len(chosen) < 2:
+                raise SystemExit("fewer than 2 photos with one detected person: see bench/photos.py")
+        else:
+            chosen = photos.photos()[:4]
         every = [p for p in photos.photos()]
         with photos.serve(photos.photo_dir()) as base:
             inputs = common.OUT / "inputs"
@@ -94,8 +108,11 @@ def main() -> None:
                 subprocess.run([py, "hog_ceiling.py", "--runs", str(args.runs), "--photos", *map(str, chosen)],
                                check=True, cwd=common.BENCH),
             ))
-            step("fetch", lambda: common.write_json("fetch", vs_img2dataset.compare(pq["fetch"], args.fetch_rows,
-                                                                                   args.runs)))
+            step("fetch", lambda: common.write_json("fetch", vs_img2dataset.compare(
+                pq["fetch"], args.fetch_rows, args.runs,
+                variants=[v for v in args.fetch_variants.split(",") if v])))
+            step("demo", lambda: subprocess.run([py, "demo_throughput.py", "--rows", str(args.demo_rows), "--runs",
+                                                 str(args.runs)], check=True, cwd=common.BENCH))
             step("memory", lambda: common.write_json("memory", {"runs": pipelines.memory(pq["mem1"], pq["mem10"]),
                                                                  "rows_per_task": pipelines.MEMORY_ROWS_PER_TASK}))
         timings["total"] = time.perf_counter() - started

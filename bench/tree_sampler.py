@@ -31,12 +31,26 @@ def _pss_bytes(pid: int) -> int:
     return 0
 
 
+def _label(p: psutil.Process) -> str:
+    """What a process is: Ray names its workers (ray::MapWorker(...)), the rest by command."""
+    cmd = p.cmdline()
+    if not cmd:
+        return p.name()
+    if cmd[0].startswith("ray::"):
+        return cmd[0][:80]
+    return " ".join(c.rsplit("/", 1)[-1] for c in cmd[:3])[:80]
+
+
 class TreeSampler:
     def __init__(self, root_pid: int | None = None, interval_s: float = 0.5):
         self.root = psutil.Process(root_pid or os.getpid())
         self.interval_s = interval_s
         self.peak_rss = self.peak_pss = 0
         self.peak_processes = 0
+        self.timeline: list[tuple[float, float]] = []
+        """(time, CPU seconds of the tree so far) per sample: the CPU of any window of the run."""
+        self.at_peak_pss: list[dict] = []
+        """Every process at the sample with the largest PSS: where the memory goes."""
         self.cpu_by_pid: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="tree-sampler")
@@ -64,23 +78,41 @@ class TreeSampler:
         except psutil.Error:
             pass
         rss = pss = 0
+        each = []
         for p in procs:
             try:
                 with p.oneshot():
-                    rss += p.memory_info().rss
+                    one_rss = p.memory_info().rss
                     t = p.cpu_times()
                     self.cpu_by_pid[p.pid] = t.user + t.system
+                name = _label(p)
             except psutil.Error:
                 continue
-            pss += _pss_bytes(p.pid)
+            one_pss = _pss_bytes(p.pid)
+            rss, pss = rss + one_rss, pss + one_pss
+            each.append({"process": name, "rss_mib": round(one_rss / 2**20), "pss_mib": round(one_pss / 2**20)})
+        self.timeline.append((time.time(), sum(self.cpu_by_pid.values())))
+        if pss > self.peak_pss:
+            self.at_peak_pss = sorted(each, key=lambda e: -e["pss_mib"])
         self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
         self.peak_processes = max(self.peak_processes, len(procs))
+
+    def cpu_between(self, t0: float, t1: float) -> float | None:
+        """CPU seconds the tree used between two wall-clock times (nearest samples, 0.5 s apart)."""
+        if len(self.timeline) < 2 or t1 <= t0:
+            return None
+
+        def at(t: float) -> float:
+            return min(self.timeline, key=lambda sample: abs(sample[0] - t))[1]
+
+        return at(t1) - at(t0)
 
     def result(self) -> dict:
         return {
             "peak_rss_gib": self.peak_rss / 2**30,
             "peak_pss_gib": self.peak_pss / 2**30,
             "peak_processes": self.peak_processes,
+            "at_peak_pss": self.at_peak_pss,
             "cpu_s": sum(self.cpu_by_pid.values()) - getattr(self, "_root_before", 0.0),
             "sampled_at": time.time(),
         }

@@ -1,46 +1,88 @@
-"""Fetch + decode + size filter, ours vs img2dataset, on one URL list served by one local HTTP server.
+"""Fetch + decode + size filter, ours vs img2dataset 1.47, on one URL list served by one local HTTP server:
+throughput (issue 18, item 1) and peak RSS / PSS of both process trees (item 3), in the same runs.
 
 Both read the same LAION-format parquet, download every URL from the same `python -m http.server` on
 127.0.0.1, decode, drop images under 200x200, keep the original bytes (no resize, no re-encode) and write
-WebDataset tars; both get the whole 2-core machine, turn by turn, RUNS times.
+WebDataset tars; both get the whole 2-core machine, turn by turn, RUNS times (ours, then img2dataset).
 
 - ours: `humanverse curate` with only the fetch group (metadata filter, fetch, safe decode with EXIF and
-  bomb checks, resolution filter) and the shard writer; a fetch pool of 4 actors as in the humanverse
-  preset (fetching waits on the network, so one actor per core leaves the cores idle: measured 2 actors
-  127 img/s at 0.87 busy cores, 4 actors 202 img/s at 1.55, steady, 3,000 rows, 2026-11-23).
-- img2dataset (its own venv, bench/.venv-img2dataset): processes_count=2, thread_count=16,
-  resize_mode=no, skip_reencode=True, min_image_size=200, output_format=webdataset.
+  bomb checks, resolution filter) and the shard writer, on a config without model stages (so no model
+  files are needed). The fetch pool: FETCH_ACTORS actors, each running FETCH_TASKS_PER_ACTOR tasks at once
+  on threads (fetch.tasks_per_actor), so one task's downloads overlap another's decode in one process.
+- img2dataset (its own venv, bench/.venv-img2dataset: it pins webdataset<0.3 and adds a second OpenCV,
+  which would break the project's venv): processes_count=2, thread_count=16, resize_mode=no,
+  skip_reencode=True, min_image_size=200, output_format=webdataset.
 
 Two throughputs for each tool, from the same runs: over the whole command, start-up included (as a user
 times a short run), and steady (input rows of shards 2..K over the time from the first to the last shard
 written: what a long run sustains). img2dataset's shard times are its `*_stats.json` files, ours the
-`.stats.json` markers; both are written when a shard is complete.
+`.stats.json` markers; both are written when a shard is complete. Memory: bench/tree_sampler.py over each
+tool's process tree (ours: driver + Ray's GCS, raylet and workers; img2dataset: its command and its pool).
+
+Alone (the item 1 + 3 table, and what each change bought with --variants):
+
+    .venv/bin/python bench/vs_img2dataset.py --rows 6000 --runs 2 [--variants before,1x2,4x1,1x4]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
 import subprocess
+import sys
+import tarfile
 import time
 from pathlib import Path
 
 import common
-import configs
 from pipelines import curate_run
+from tree_sampler import TreeSampler
 
 I2D_VENV = common.BENCH / ".venv-img2dataset"
-FETCH_ACTORS = 4
-FETCH_CPUS = 0.35  # Ray admission shares: 4 x 0.35 + reader and writer 0.25 each fit the 2 CPUs
+I2D_VERSION = "1.47.0"
+# 2 fetch processes (as img2dataset's 2), each running 2 tasks at once: in 4 side-by-side rounds at 6,000 rows
+# (2026-11-27, NOTES.md) as fast as the preset's 4x1 within the load's noise, with ~45% less memory; one
+# process alone (1x2, 1x4) is held by its GIL.
+FETCH_ACTORS = 2
+FETCH_TASKS_PER_ACTOR = 2
+SHARD_ROWS = 100
+
+
+def fetch_overrides(actors: int = FETCH_ACTORS, tasks_per_actor: int | None = FETCH_TASKS_PER_ACTOR,
+                    shard_rows: int = SHARD_ROWS) -> list[str]:
+    """The humanverse preset with every model stage off (HOG detection needs no file and never runs: only
+    the fetch group does). Ray CPU shares: reader and writer 0.25 each, the fetch pool the rest."""
+    share = round(1.4 / actors, 2)
+    out = [f"input.rows_per_task={shard_rows}", "run.num_cpus=2", "run.progress=false", "detect.backend=hog",
+           "aesthetic.enabled=false", "nsfw.enabled=false", "outpaint.mode=never", "pose=null", "depth=null",
+           "normal=null",
+           f"fetch.resources={{num_cpus: {share}, num_gpus: 0, batch_size: 64, actors: {actors}, threads: 1}}"]
+    if tasks_per_actor is not None:  # None: a checkout from before fetch.tasks_per_actor existed
+        out.append(f"fetch.tasks_per_actor={tasks_per_actor}")
+    return out
+
+
+# What each change bought: the same input through earlier states of the code and other pool shapes.
+# "before" is main before issue 18 (a `git archive` of the ref in BEFORE_REF, imported through PYTHONPATH).
+VARIANTS = {
+    "before": dict(actors=4, tasks_per_actor=None, code="before"),
+    "4x1": dict(actors=4, tasks_per_actor=1),
+    "1x4": dict(actors=1, tasks_per_actor=4),
+    "1x2": dict(actors=1, tasks_per_actor=2),
+    # glibc: 2 malloc arenas instead of 8 per core for the many download threads (Ray workers inherit it)
+    "arenas2": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, env=("MALLOC_ARENA_MAX=2",)),
+}
+BEFORE_REF = "5597676"  # main when issue 18 started
 
 
 def ensure_img2dataset() -> Path:
     exe = I2D_VENV / "bin" / "img2dataset"
     if not exe.exists():
-        common.say("creating bench/.venv-img2dataset (pip install img2dataset)")
+        common.say(f"creating bench/.venv-img2dataset (pip install img2dataset=={I2D_VERSION})")
         subprocess.run(["python3", "-m", "venv", str(I2D_VENV)], check=True)
-        subprocess.run([str(I2D_VENV / "bin" / "pip"), "install", "-q", "img2dataset"], check=True)
+        subprocess.run([str(I2D_VENV / "bin" / "pip"), "install", "-q", f"img2dataset=={I2D_VERSION}"], check=True)
     return exe
 
 
@@ -58,29 +100,89 @@ def run_img2dataset(parquet: Path, rows: int, shard_rows: int, name: str) -> dic
            "--min_image_size", "200", "--number_sample_per_shard", str(shard_rows), "--enable_wandb", "False",
            "--distributor", "multiprocessing"]
     env = dict(os.environ, NO_ALBUMENTATIONS_UPDATE="1", WANDB_MODE="disabled")
+    load_start = common.load_avg()
     started = time.time()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with TreeSampler(proc.pid) as sampler:
+        rc = proc.wait()
     wall = time.time() - started
+    if rc:
+        raise SystemExit(f"img2dataset exited with {rc}")
     shards = sorted(((p.stat().st_mtime, json.loads(p.read_text())) for p in out.glob("*_stats.json")),
                     key=lambda shard: shard[0])
     report = {"name": name, "images": rows, "ok": sum(s.get("successes", 0) for _, s in shards), "wall_s": wall,
-              "total_img_per_s": rows / wall}
+              "total_img_per_s": rows / wall, "load_avg_start": load_start, "load_avg_end": common.load_avg(),
+              **sampler.result()}
     if len(shards) >= 2:
         span = shards[-1][0] - shards[0][0]
-        report.update(steady_s=span, steady_img_per_s=sum(s["count"] for _, s in shards[1:]) / span,
-                      first_task_s=shards[0][0] - started)
+        steady_rows = sum(s["count"] for _, s in shards[1:])
+        steady_cpu = sampler.cpu_between(shards[0][0], shards[-1][0])
+        report.update(steady_s=span, steady_img_per_s=steady_rows / span, first_task_s=shards[0][0] - started,
+                      steady_cpu_s_per_img=steady_cpu / steady_rows if steady_cpu else None)
+    common.write_json(name, report)
     return report
 
 
-def compare(parquet: Path, rows: int, runs: int = 3, shard_rows: int = 100) -> dict:
-    import models as bench_models
+def before_checkout() -> Path:
+    """main before issue 18, unpacked from git (no worktree, no change to the repository)."""
+    dest = common.OUT / f"code-{BEFORE_REF}"
+    if not (dest / "humanverse").is_dir():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(common.REPO), "archive", BEFORE_REF, "humanverse"],
+                                 check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+            tar.extractall(dest, filter="data")
+    return dest
 
-    # the bench config (its model files exist, so the driver's model check passes; only fetch runs)
-    ours_overrides = configs.pipeline_overrides(bench_models.DEFAULT_DIR, shard_rows) + [
-        f"fetch.resources={configs._res(FETCH_CPUS, 64, actors=FETCH_ACTORS, threads=1)}",
-    ]
-    ours, theirs = [], []
+
+def run_ours(parquet: Path, name: str, variant: str | None = None, shard_rows: int = SHARD_ROWS) -> dict:
+    spec = dict(VARIANTS[variant]) if variant else dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR)
+    code, env = spec.pop("code", None), spec.pop("env", ())
+    pythonpath = str(before_checkout()) if code == "before" else None
+    report = curate_run(name, parquet, fetch_overrides(shard_rows=shard_rows, **spec), only_fetch=True,
+                        pythonpath=pythonpath, env=env)
+    report["variant"] = variant or "default"
+    return report
+
+
+def compare(parquet: Path, rows: int, runs: int = 3, shard_rows: int = SHARD_ROWS,
+            variants: list[str] | None = None) -> dict:
+    """RUNS rounds of: ours (the default pool, then each variant), then img2dataset; medians in report.py."""
+    ours, theirs, extra = [], [], {v: [] for v in variants or []}
     for run in range(runs):
-        ours.append(curate_run(f"fetch-ours-{run}", parquet, ours_overrides, only_fetch=True))
+        common.say(f"fetch run {run + 1}/{runs}: humanverse ({rows} rows)")
+        ours.append(run_ours(parquet, f"fetch-ours-{run}", shard_rows=shard_rows))
+        for v in variants or []:
+            common.say(f"fetch run {run + 1}/{runs}: humanverse, variant {v}")
+            extra[v].append(run_ours(parquet, f"fetch-{v}-{run}", v, shard_rows))
+        common.say(f"fetch run {run + 1}/{runs}: img2dataset")
         theirs.append(run_img2dataset(parquet, rows, shard_rows, f"fetch-img2dataset-{run}"))
-    return {"rows": rows, "runs": runs, "ours": ours, "img2dataset": theirs, "img2dataset_version": img2dataset_version()}
+    return {"rows": rows, "runs": runs, "shard_rows": shard_rows, "ours": ours, "img2dataset": theirs,
+            "variants": extra, "fetch_pool": {"actors": FETCH_ACTORS, "tasks_per_actor": FETCH_TASKS_PER_ACTOR},
+            "img2dataset_version": img2dataset_version()}
+
+
+def main() -> None:
+    import photos
+    import report
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=6000)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--variants", default="", help=f"also run ours as: {','.join(VARIANTS)}")
+    args = parser.parse_args()
+    common.quiet_libraries()
+    ensure_img2dataset()
+    start = common.machine()
+    with photos.serve(photos.photo_dir()) as base:
+        parquet = photos.write_laion(common.OUT / "inputs" / "fetch.parquet", base, photos.photos(), args.rows)
+        result = compare(parquet, args.rows, args.runs, variants=[v for v in args.variants.split(",") if v])
+    result.update(machine_start=start, machine_end=common.machine(), command=" ".join(sys.argv))
+    common.write_json("fetch", result)
+    lines: list[str] = []
+    report.fetch_section(lines, result)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

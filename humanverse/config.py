@@ -52,6 +52,9 @@ class FetchConfig(Section):
     download: DownloadConfig = DownloadConfig()
     decode: DecodeConfig = DecodeConfig()
     resources: Resources = Resources(num_cpus=1, batch_size=64, actors=2)
+    tasks_per_actor: int = Field(1, ge=1, le=16)
+    """Tasks a fetch actor runs at once on threads (Ray engine): one task's downloads overlap another's decode,
+    so fewer actors (processes) keep the cores busy. bench/RESULTS.md section 4 measures it."""
 
 
 class RunConfig(Section):

@@ -119,4 +119,6 @@ def build_stage_groups(cfg: CurateConfig, allow_private_urls: bool = False) -> l
     sized = group_resources(cfg)
     for g in groups:
         g.resources = pool_resources(g.stages, sized.get(g.name))
+        if g.name == "fetch":
+            g.tasks_per_worker = cfg.fetch.tasks_per_actor
     return groups

@@ -52,3 +52,13 @@ def test_group_workers_cover_every_members_declared_resources():
     assert annotate.resources.actors == cfg.layout.fused_resources.actors
     pose = next(s for s in annotate.stages if s.name == "pose")
     assert pose.resources.num_gpus == 0.5  # the stage itself still runs by its own declaration
+
+
+def test_fetch_tasks_per_actor_reaches_the_fetch_group_only():
+    """fetch.tasks_per_actor runs several tasks at once in a fetch worker; model groups stay one at a time."""
+    groups = build_stage_groups(resolve("humanverse", None, ["fetch.tasks_per_actor=4", "detect.backend=hog",
+                                                             "pose=null", "depth=null", "normal=null",
+                                                             "outpaint.mode=never", "aesthetic.enabled=false",
+                                                             "nsfw.enabled=false"]))
+    assert {g.name: g.tasks_per_worker for g in groups} == {"fetch": 4, "detect": 1}
+

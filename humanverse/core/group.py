@@ -13,6 +13,9 @@ class StageGroup:
     stages: list[Stage]
     resources: Resources
     """What one worker of the pool asks for: see pool_resources."""
+    tasks_per_worker: int = 1
+    """Tasks one worker runs at once, each on its own thread. Only for groups whose stages hold no model
+    and are thread-safe (fetch): one task's downloads then overlap another's decode in the same process."""
 
 
 def pool_resources(stages: list[Stage], pool: Resources | None = None) -> Resources:

@@ -22,8 +22,9 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
     where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
     console.print(f"running on {where}")
     namespace = f"humanverse-{uuid.uuid4().hex[:8]}"
+    # A named actor's name is registered with the GCS when .remote() returns, so workers can look it up at
+    # once; not waiting for its process to start lets Ray Data start the pools meanwhile (start-up time).
     board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
-    ray.get(board.snapshot.remote())  # registered before any worker looks it up
     retries = cfg.run.task_retries
     # One block per task: Ray Data would otherwise merge the small batches the read actor yields into
     # 128 MB blocks, and a window of 1,000 tasks would reach the next pool all at once, after it is read.
@@ -43,7 +44,8 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
         res = group.resources
         ds = ds.map_batches(
             StageGroupWorker, fn_constructor_args=(group, retries, namespace), batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=res.actors), num_cpus=res.num_cpus, num_gpus=res.num_gpus,
+            compute=actor_pool(ray, res.actors, group.tasks_per_worker), num_cpus=res.num_cpus,
+            num_gpus=res.num_gpus,
         )
     ds = ds.map_batches(WriteShards, fn_constructor_args=(output, namespace), batch_size=1,
                         compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
@@ -51,3 +53,11 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
         yield iter_with_stall_guard(ds.iter_rows(), lambda: ray.get(board.snapshot.remote()), cfg.run.stall_timeout_s)
     finally:
         ray.kill(board)
+
+
+def actor_pool(ray, actors: int, tasks_per_actor: int = 1):
+    """A fixed pool; with tasks_per_actor > 1 each actor runs that many calls at once on threads."""
+    if tasks_per_actor == 1:
+        return ray.data.ActorPoolStrategy(size=actors)
+    return ray.data.ActorPoolStrategy(size=actors, max_concurrent_calls_per_actor=tasks_per_actor,
+                                      enable_true_multi_threading=True)

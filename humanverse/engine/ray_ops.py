@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import threading
 
 import numpy as np
 
@@ -43,11 +44,16 @@ class Heartbeat:
 
     def enter(self, task_id: str, stage: str) -> None:
         if self.board is not None:
-            self.board.enter.remote(self.worker, task_id, stage)
+            self.board.enter.remote(self._slot(), task_id, stage)
 
     def leave(self) -> None:
         if self.board is not None:
-            self.board.leave.remote(self.worker)
+            self.board.leave.remote(self._slot())
+
+    def _slot(self) -> str:
+        """The worker, and the thread when a worker runs several tasks at once (fetch.tasks_per_actor)."""
+        thread = threading.current_thread()
+        return self.worker if thread is threading.main_thread() else f"{self.worker}/{thread.name}"
 
 
 class ReadTasks:
@@ -82,7 +88,7 @@ class WriteShards:
     """Publishes each finished task as its shard; a failed task leaves a report under OUT/failed/."""
 
     def __init__(self, output: str, namespace: str | None = None):
-        # webdataset imports torch: only the writer pays for it, not every read and fetch actor
+        # imported here, on the writer actor: read and fetch actors never load the shard writer
         from humanverse.shards.writer import write_shard
 
         self.write_shard = write_shard

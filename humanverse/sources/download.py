@@ -496,6 +496,8 @@ class Downloader:
         self._session = session
         self._adapter = adapter
         self._slots = threading.BoundedSemaphore(config.max_in_flight)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self._closed = False
 
     def fetch(self, url: str) -> FetchResult:
@@ -524,11 +526,22 @@ class Downloader:
         urls = list(urls)
         if not urls:
             return []
-        with ThreadPoolExecutor(min(self.config.max_in_flight, len(urls)), "humanverse-fetch") as pool:
-            return list(pool.map(self.fetch, urls))
+        return list(self._threads().map(self.fetch, urls))
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """One pool of max_in_flight threads for every call, so a worker running several tasks at once
+        (fetch.tasks_per_actor) holds max_in_flight threads, not that many per task."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.config.max_in_flight, "humanverse-fetch")
+            return self._pool
 
     def close(self) -> None:
         self._closed = True
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
         self._session.close()
 
     def __enter__(self) -> Downloader:

@@ -26,8 +26,10 @@ class DecodeStage(Stage):
                     sample.fail(self.name, reason, transient=reason in TRANSIENT_REASONS)
                 continue
             # Pixels travel as the JPEG; when the JPEG was re-encoded, its pixels (not the source's) are
-            # what every later stage sees, so annotations match {key}.jpg exactly.
-            sample.set_decoded(decoded.jpeg, decoded.rgb if decoded.jpeg_is_original else None)
+            # what every later stage sees, so annotations match {key}.jpg exactly. They are not kept here:
+            # no later stage of the fetch group reads them, and a task's worth (1,000 rows) of decoded
+            # photos would sit in the fetch actor until the task leaves it; the next reader decodes the JPEG.
+            sample.set_decoded(decoded.jpeg, None)
             sample.width, sample.height = decoded.width, decoded.height
             # For `humanverse dedup` (humanverse/dedup/fingerprint.py): the source's upright pixels, so a
             # lossless copy matches its original (the pHash waits for the person rule: stages/perceptual_hash.py).

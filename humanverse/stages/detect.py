@@ -38,15 +38,15 @@ class PersonDetectStage(Stage):
         return locate(self.cfg.weights, [], self.models_dir)
 
     def setup(self) -> None:
-        device = self.use_device()
         if self.cfg.backend == "hog":
+            # OpenCV only: no torch in this worker (its import cost the demo's detect actor ~2 s and ~0.3 GB)
             from humanverse.models.detect.hog_person import HogPersonDetector
 
             self.detector = HogPersonDetector(min_score=self.cfg.conf, max_side=self.cfg.imgsz)
         else:
             from humanverse.models.detect.yolo_person import YoloPersonDetector
 
-            self.detector = YoloPersonDetector(self._weights(), self.cfg.conf, self.cfg.imgsz, device)
+            self.detector = YoloPersonDetector(self._weights(), self.cfg.conf, self.cfg.imgsz, self.use_device())
 
     def process(self, batch: list[Sample]) -> None:
         detections = self.detector.detect([s.image for s in batch])

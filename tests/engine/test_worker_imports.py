@@ -27,3 +27,18 @@ def test_stage_groups_unpickle_without_model_libraries():
         out = subprocess.run([sys.executable, "-c", CHILD], input=pickle.dumps(group), capture_output=True,
                              check=True)
         assert out.stdout.decode().split() == [group.name, "[]"], out.stdout.decode()
+
+
+SETUP_CHILD = (
+    "import pickle, sys; stages = pickle.loads(sys.stdin.buffer.read()); [s.ensure_setup() for s in stages]; "
+    f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+)
+
+
+def test_hog_detect_group_sets_up_without_torch():
+    """The demo's detect actor (HOG + person rule + pHash) runs OpenCV only: importing torch to set threads
+    it never uses cost that actor ~2 s of start-up and ~0.3 GB."""
+    groups = {g.name: g for g in build_stage_groups(resolve("demo", None, []))}
+    out = subprocess.run([sys.executable, "-c", SETUP_CHILD], input=pickle.dumps(groups["detect"].stages),
+                         capture_output=True, check=True)
+    assert out.stdout.decode().split() == ["[]"], out.stdout.decode()

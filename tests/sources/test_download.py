@@ -2,7 +2,9 @@
 
 import importlib.util
 import socket
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -321,6 +323,25 @@ def test_fetch_many_respects_max_in_flight():
         assert 2 <= srv.peak_in_flight <= 3
         assert elapsed >= 0.85  # nine 0.3 s requests, three at a time
         assert srv.hits("slow/0.3") == 9
+
+
+def test_concurrent_fetch_many_calls_share_one_pool_of_max_in_flight_threads():
+    """Several tasks at once in one fetch actor (fetch.tasks_per_actor): max_in_flight bounds the requests
+    and the threads of the whole worker, not of each call."""
+    def fetch_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("humanverse-fetch_")}
+
+    before = fetch_threads()  # other tests' downloaders may still be open
+    seen: set[threading.Thread] = set()
+    with LocalHTTPServer() as srv, Downloader(fast_config(max_in_flight=3, read_timeout_s=2)) as downloader:
+        with ThreadPoolExecutor(3) as callers:
+            calls = [callers.submit(downloader.fetch_many, [srv.url("slow/0.2")] * 3) for _ in range(3)]
+            while not all(c.done() for c in calls):
+                seen |= fetch_threads() - before
+                time.sleep(0.01)
+        assert all(r.ok for c in calls for r in c.result())
+        assert srv.peak_in_flight <= 3
+        assert 1 <= len(seen) <= 3
 
 
 def test_closed_downloader_refuses_work(server):
