@@ -49,14 +49,16 @@ def read_results(output: Path) -> dict[str, dict]:
             for r in sidecars}
 
 
-def curate_folder(folder: Path, names: list[str], output: Path, cfg: CurateConfig) -> dict[str, dict]:
-    """Serve `folder` on loopback and curate the named photos in it with `cfg`; results as read_results."""
+def curate_folder(folder: Path, names: list[str], output: Path, cfg: CurateConfig,
+                  engine: str = "ray") -> dict[str, dict]:
+    """Serve `folder` on loopback and curate the named photos in it with `cfg` on `engine`; results as
+    read_results."""
     from humanverse.engine.curate import curate
 
     output.mkdir(parents=True, exist_ok=True)
     with serve_folder(folder) as base:
         parquet = write_url_parquet(names, base, output.parent / f"{output.name}-input.parquet")
-        result = curate(cfg, [str(parquet)], str(output / "run"), allow_private_urls=True)
+        result = curate(cfg, [str(parquet)], str(output / "run"), allow_private_urls=True, engine=engine)
     if not result.ok:
         raise RuntimeError(f"curate failed: {result.failed}")
     return read_results(output / "run")

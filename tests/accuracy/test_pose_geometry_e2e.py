@@ -90,20 +90,22 @@ def demo_pose_cfg():
 
 
 @pytest.fixture(scope="module")
-def curated(tmp_path_factory, ray_local, demo_pose_cfg):
-    """One curate of every photo and variant (one Ray run, shared by the tests of this module)."""
+def curated(tmp_path_factory, demo_pose_cfg):
+    """One curate of every photo and variant (one run on the local engine, shared by the tests of this module;
+    geometry is the engine-free stages' work, and tests/engine/test_curate_e2e.py covers the Ray path)."""
     folder = tmp_path_factory.mktemp("variants")
     names = _write_variants(folder, ground_truth.people_dir())
-    return pipeline_run.curate_folder(folder, names, tmp_path_factory.mktemp("curated") / "out", demo_pose_cfg)
+    return pipeline_run.curate_folder(folder, names, tmp_path_factory.mktemp("curated") / "out", demo_pose_cfg,
+                                      engine="local")
 
 
 @pytest.fixture(scope="module")
-def outpainted(tmp_path_factory, ray_local):
+def outpainted(tmp_path_factory):
     """The originals again with outpainting always on (demo's tiny inpainting model: geometry is what counts)."""
     cfg = cfgmod.resolve("demo", None, pipeline_run.RELAXED + [
         "outpaint.mode=always", "depth=null", "normal=null", "mask=null", "input.rows_per_task=64"])
     return pipeline_run.curate_folder(ground_truth.people_dir(), list(PHOTOS),
-                                      tmp_path_factory.mktemp("outpainted") / "out", cfg)
+                                      tmp_path_factory.mktemp("outpainted") / "out", cfg, engine="local")
 
 
 def _found(meta: dict, gt_image, scale: float) -> dict[int, np.ndarray]:

@@ -1,6 +1,6 @@
-"""curate() on the embedded Ray with tiny random Sapiens2 models (HF layout) in every Sapiens2 role, mixed
-into the demo preset by config: pose.backend, a sapiens entry in depth.models, normal.backend, parts, and
-mask.backend (matting)."""
+"""curate() with tiny random Sapiens2 models (HF layout) in every Sapiens2 role, mixed into the demo preset by
+config: pose.backend, a sapiens entry in depth.models, normal.backend, parts, and mask.backend (matting).
+On the local engine: the stages are what is tested here; test_curate_e2e.py covers the Ray path."""
 
 import json
 
@@ -39,10 +39,10 @@ def sapiens_overrides(root, *extra):
 
 
 @pytest.mark.parametrize("outpaint", ["never", pytest.param("always", marks=pytest.mark.slow)])
-def test_curate_with_sapiens_annotators(ray_local, laion_input, tmp_path, sapiens_dir, outpaint):
+def test_curate_with_sapiens_annotators(laion_input, tmp_path, sapiens_dir, outpaint):
     cfg = cfgmod.resolve("demo", None, sapiens_overrides(sapiens_dir, f"outpaint.mode={outpaint}"))
     out = tmp_path / "out"
-    result = curate(cfg, [laion_input], str(out), allow_private_urls=True)
+    result = curate(cfg, [laion_input], str(out), allow_private_urls=True, engine="local")
     assert result.ok and result.summary["counts"]["ok"] == 2, result.summary
     seen = 0
     for tar in sorted((out / "shards").glob("*.tar")):

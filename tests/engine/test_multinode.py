@@ -27,6 +27,7 @@ DRIVER = textwrap.dedent('''
     from humanverse.plan import build_stage_groups
 
     address, parquet, out, witness = sys.argv[1:5]
+    from tests.support.engine_only import ENGINE_ONLY
 
     class Witness(Stage):
         name = "witness"
@@ -46,7 +47,7 @@ DRIVER = textwrap.dedent('''
             g.stages.append(Witness())
         return groups
     curate_mod.build_stage_groups = build
-    cfg = config.resolve("demo", None, ["input.rows_per_task=2", "run.stall_timeout_s=120"])
+    cfg = config.resolve("demo", None, ["input.rows_per_task=2", "run.stall_timeout_s=120", *ENGINE_ONLY])
     result = curate_mod.curate(cfg, [parquet], out, address=address, allow_private_urls=True)
     sys.exit(0 if result.ok else 1)
 ''')

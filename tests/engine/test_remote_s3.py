@@ -22,6 +22,7 @@ import fsspec
 import pyarrow.parquet as pq
 import pytest
 
+from tests.support.engine_only import ENGINE_ONLY
 from tests.support.laion_input import write_laion_parquet
 
 BUCKET = "hv-test"
@@ -57,7 +58,7 @@ def s3(s3_endpoint, monkeypatch):
 
 def curate_cli(inp: str, out: str, env: dict, engine: str = "ray") -> subprocess.CompletedProcess:
     args = ["curate", "--input", inp, "--output", out, "--preset", "demo", "--allow-private-urls",
-            "--engine", engine, "--set", "input.rows_per_task=4"]
+            "--engine", engine, "--set", "input.rows_per_task=4", *(a for o in ENGINE_ONLY for a in ("--set", o))]
     full_env = {**os.environ, **env, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
     return subprocess.run(HV + args, capture_output=True, text=True, env=full_env, timeout=300, check=False)
 

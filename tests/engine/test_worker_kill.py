@@ -17,6 +17,7 @@ from humanverse.engine import curate as curate_mod
 from humanverse.engine.curate import curate
 from humanverse.core.stage import Resources, Stage
 from humanverse.plan import build_stage_groups
+from tests.support.engine_only import ENGINE_ONLY
 
 pytestmark = pytest.mark.reliability
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -70,7 +71,7 @@ def test_kill_9_worker_mid_task(ray_local, laion_input, tmp_path, monkeypatch, g
 
     thread = threading.Thread(target=killer, daemon=True)
     thread.start()
-    cfg = cfgmod.resolve("demo", None, ["input.rows_per_task=4"])
+    cfg = cfgmod.resolve("demo", None, ["input.rows_per_task=4", *ENGINE_ONLY])
     result = curate(cfg, [laion_input], str(tmp_path / "out"), allow_private_urls=True)
     thread.join(timeout=5)
 
