@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.support.engine_only import ENGINE_ONLY
 from tests.support.laion_input import laion_rows  # noqa: F401 - shared row builder
 from tests.support.http_server import LocalHTTPServer
 
@@ -72,7 +73,8 @@ def test_kill_9_mid_run_leaves_only_complete_files_and_resumes(tmp_path):
         p = write_parquet(tmp_path / "in.parquet", rows)
         out = tmp_path / "out"
         args = ["curate", "--input", p, "--output", str(out), "--preset", "demo", "--allow-private-urls",
-                "--engine", "local", "--set", "input.rows_per_task=2", "--set", "fetch.download.max_in_flight=1"]
+                "--engine", "local", "--set", "input.rows_per_task=2", "--set", "fetch.download.max_in_flight=1",
+                *(a for o in ENGINE_ONLY for a in ("--set", o))]
         env = {**os.environ, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
         proc = subprocess.Popen(HV + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                 start_new_session=True)
