@@ -11,7 +11,8 @@ Which config section turns what on:
 - outpaint and outpaint_restore: when outpaint.mode is not `never`; restore rides in the last annotator's
   group (cheap CPU work, no extra hop);
 - hands: when its section is not null (the default); it rides in the last annotator's group, after restore,
-  so it reads keypoints and masks in the original frame (its own `hands` group when no annotator runs);
+  so it reads keypoints and masks in the original frame (with no annotator on, it rides in the
+  group before the writer: no pool of its own);
 - pose, depth, normal, parts, mask: when their section is not null (parts is on in the sapiens preset only; mask is null unless a
   preset or `--set mask={}` turns it on); `layout.annotators: fused` puts all annotators in
   one group (`annotate`, sized by layout.fused_resources), per_model gives each its own.
@@ -68,7 +69,9 @@ def plan(cfg: CurateConfig, allow_private_urls: bool = False) -> list[tuple[str,
     def annotator(name: str) -> str:
         return "annotate" if fused else name
 
-    hands_group = annotator(last_annotator[0]) if outpaint_on or any(annotators.values()) else "hands"
+    # hands rides in the last group a sample meets before the writer: never a pool of its own
+    before_writer = "clip_scores" if clip_on and cfg.clip.place == "after_person" else "detect"
+    hands_group = annotator(last_annotator[0]) if outpaint_on or any(annotators.values()) else before_writer
 
     return [
         # group                          stage                  arguments                          on

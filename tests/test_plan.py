@@ -29,7 +29,9 @@ def test_switches_place_clip_and_restore():
     assert groups[-2:] == [("normal", ["normal"]), ("mask", ["mask", "outpaint_restore", "hands"])]
     groups, _ = layout("outpaint.mode=never", "pose=null", "depth=null", "normal=null", "mask=null",
                        "aesthetic.enabled=false", "nsfw.enabled=false")
-    assert [name for name, _ in groups] == ["fetch", "detect", "hands"]  # no annotator: hands alone, still cheap
+    assert groups[1:] == [("detect", ["detect", "person", "phash", "hands"])]  # no annotator: no pool of its own
+    groups, _ = layout("outpaint.mode=never", "pose=null", "depth=null", "normal=null", "mask=null")
+    assert groups[-1] == ("clip_scores", ["clip_scores", "hands"])
     groups, _ = layout("outpaint.mode=never", "pose=null", "depth=null", "normal=null", "mask=null", "hands=null",
                        "aesthetic.enabled=false", "nsfw.enabled=false")
     assert [name for name, _ in groups] == ["fetch", "detect"]
