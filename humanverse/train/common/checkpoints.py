@@ -54,6 +54,21 @@ def resolve_resume(run_dir: str | Path, resume: str | None) -> Path | None:
     return path
 
 
+def trained_checkpoint(path: str | Path) -> Path:
+    """A checkpoint folder as given, or a run directory's latest one: what sample, eval and export load."""
+    path = Path(path)
+    checkpoint = path if (path / STATE_FILE).is_file() else latest_checkpoint(path)
+    if checkpoint is None:
+        raise FileNotFoundError(f"no checkpoint under {path}")
+    return checkpoint
+
+
+def weights_folder(checkpoint: Path, model: str, use_ema: bool) -> Path:
+    """checkpoint/<model>_ema when asked for and saved, else checkpoint/<model>."""
+    ema = checkpoint / f"{model}_ema"
+    return ema if use_ema and ema.is_dir() else checkpoint / model
+
+
 def read_state(checkpoint: str | Path) -> dict[str, Any]:
     return json.loads((Path(checkpoint) / STATE_FILE).read_text())
 

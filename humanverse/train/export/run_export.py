@@ -24,7 +24,7 @@ from pathlib import Path
 
 import humanverse
 from humanverse.train.export.model_card import data_digest, write_card
-from humanverse.train.common.checkpoints import read_state, resolve_resume
+from humanverse.train.common.checkpoints import read_state, trained_checkpoint
 
 REFINER_LOADING = """
 from diffusers import ControlNetModel
@@ -61,16 +61,9 @@ pipe = DiffusionPipeline.from_pretrained("EXPORT", custom_pipeline="EXPORT", tru
 """
 
 
-def _checkpoint(run: Path) -> Path:
-    checkpoint = run if (run / "trainer_state.json").is_file() else resolve_resume(run, "latest")
-    if checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint under {run}")
-    return checkpoint
-
-
 def export_run(run: str | Path, output: str | Path, use_ema: bool = True) -> dict:
     run, output = Path(run), Path(output)
-    checkpoint = _checkpoint(run)
+    checkpoint = trained_checkpoint(run)
     run_dir = checkpoint.parent
     run_record = json.loads((run_dir / "run.json").read_text())
     state = read_state(checkpoint)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from humanverse.train.common.checkpoints import resolve_resume
+from humanverse.train.common.checkpoints import trained_checkpoint, weights_folder
 from humanverse.train.common.noise_schedule import SD_INPAINT_SCHEDULE_CONFIG, sampling_scheduler
 from humanverse.train.hand_body.components import (
     InpaintBase,
@@ -45,15 +45,13 @@ def load_body_model(run_dir_or_checkpoint: str | Path, use_ema: bool = True, dev
                     dtype: torch.dtype = torch.float32) -> BodyModel:
     """A trained body outpainter from a run directory (its latest checkpoint) or one checkpoint folder."""
     path = Path(run_dir_or_checkpoint)
-    checkpoint = path if (path / "trainer_state.json").is_file() else resolve_resume(path, "latest")
-    if checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint under {path}")
+    checkpoint = trained_checkpoint(path)
     run_dir = checkpoint.parent
     record = json.loads((run_dir / "run.json").read_text())
     if record.get("stage") != "hand-body":
         raise ValueError(f"{run_dir} is a {record.get('stage')!r} run, not a hand-body run")
     cfg = HandBodyConfig.model_validate(record["config"])
-    folder = checkpoint / ("controlnet_ema" if use_ema and (checkpoint / "controlnet_ema").is_dir() else "controlnet")
+    folder = weights_folder(checkpoint, "controlnet", use_ema)
     controlnet = StructureControlNet.from_pretrained(folder, local_files_only=True, torch_dtype=dtype)
     controlnet.to(device).eval()
     base = load_inpaint_base(base_folder(cfg, run_dir, create=False)).to(device, dtype)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from humanverse.train.common.checkpoints import read_state, resolve_resume
+from humanverse.train.common.checkpoints import read_state, trained_checkpoint, weights_folder
 from humanverse.train.lsd.latent_stats import LatentStats
 from humanverse.train.lsd.components import Stage1Frozen, encode_text, load_frozen
 from humanverse.train.lsd.config import LSDConfig
@@ -49,12 +49,10 @@ def load_stage1(run_dir_or_checkpoint: str | Path, use_ema: bool = True, device:
     """A trained stage-1 model from a run directory (its latest checkpoint) or one checkpoint folder;
     config_cls reads the run's config (LSDConfig, or a subclass such as the hand generator's)."""
     path = Path(run_dir_or_checkpoint)
-    checkpoint = path if (path / "trainer_state.json").is_file() else resolve_resume(path, "latest")
-    if checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint under {path}")
+    checkpoint = trained_checkpoint(path)
     run_dir = checkpoint.parent
     cfg = config_cls.model_validate(json.loads((run_dir / "run.json").read_text())["config"])
-    folder = checkpoint / ("unet_ema" if use_ema and (checkpoint / "unet_ema").is_dir() else "unet")
+    folder = weights_folder(checkpoint, "unet", use_ema)
     unet = ExpertBranchUNet.from_pretrained(folder, local_files_only=True).to(device, dtype).eval()
     frozen = load_frozen(cfg, run_dir, create=False)
     frozen.vae.to(device, dtype)

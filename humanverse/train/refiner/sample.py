@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from humanverse.train.common.vae import encode_images
-from humanverse.train.common.checkpoints import resolve_resume
+from humanverse.train.common.checkpoints import trained_checkpoint, weights_folder
 from humanverse.train.common.noise_schedule import SDXL_SCHEDULE_CONFIG, sampling_scheduler
 from humanverse.train.refiner.components import (
     SDXLBase,
@@ -52,12 +52,10 @@ def load_refiner(run_dir_or_checkpoint: str | Path, use_ema: bool = True, device
                  dtype: torch.dtype = torch.float32) -> RefinerModel:
     """A trained refiner from a run directory (its latest checkpoint) or one checkpoint folder."""
     path = Path(run_dir_or_checkpoint)
-    checkpoint = path if (path / "trainer_state.json").is_file() else resolve_resume(path, "latest")
-    if checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint under {path}")
+    checkpoint = trained_checkpoint(path)
     run_dir = checkpoint.parent
     cfg = RefinerConfig.model_validate(json.loads((run_dir / "run.json").read_text())["config"])
-    folder = checkpoint / ("controlnet_ema" if use_ema and (checkpoint / "controlnet_ema").is_dir() else "controlnet")
+    folder = weights_folder(checkpoint, "controlnet", use_ema)
     controlnet = StructureControlNet.from_pretrained(folder, local_files_only=True, torch_dtype=dtype)
     controlnet.to(device).eval()
     base = load_sdxl_base(base_folder(cfg, run_dir, create=False)).to(device, dtype)

@@ -29,13 +29,13 @@ import torch
 from PIL import Image
 
 from humanverse.shards import atomic
+from humanverse.train.common.checkpoints import trained_checkpoint
 from humanverse.train.common.joint_crop import centre_square_box, crop_keypoints
 from humanverse.train.hand.config import hand_caption
 from humanverse.train.hand.hand_data import WHOLEBODY_HANDS
 from humanverse.train.hand.hand_geometry import box_from_keypoints, crop_hand_keypoints, place, render_hand
 from humanverse.train.sampling.condition_inputs import load_keypoints
 from humanverse.train.sampling.mask_blending import BlendSchedule, schedule_record
-from humanverse.train.sampling.two_stage import checkpoint_folder
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def load_models(hand: str, body: str, use_ema: bool, device: str, dtype: str) ->
 
     torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
     body_model = load_body_model(body, use_ema, device, torch_dtype)
-    hand_checkpoint = checkpoint_folder(hand)
+    hand_checkpoint = trained_checkpoint(hand)
     return HandFirstModels(load_hand_model(hand_checkpoint, use_ema, device, torch_dtype), body_model, hand_checkpoint)
 
 

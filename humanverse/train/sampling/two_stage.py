@@ -34,6 +34,7 @@ from PIL import Image
 
 from humanverse.shards import atomic
 from humanverse.shards.encoding import encode_depth16, encode_normal
+from humanverse.train.common.checkpoints import trained_checkpoint
 from humanverse.train.sampling.condition_inputs import (
     load_depth,
     load_keypoints,
@@ -132,7 +133,7 @@ def run_two_stage(request: TwoStageRequest) -> dict:
             missing = [n for n, s in sources.items() if s == "stage1"]
             raise ValueError(f"the refiner needs {missing or ['an init image']} from stage 1: pass --lsd CHECKPOINT, "
                              "or supply the maps yourself (--depth / --normal) or drop them (--drop NAME)")
-        stage1_checkpoint = checkpoint_folder(request.lsd)
+        stage1_checkpoint = trained_checkpoint(request.lsd)
         stage1 = load_stage1(stage1_checkpoint, request.use_ema, request.device, dtype)
         # Stage 1 samples at the resolution it was trained at (its run's data.resolution).
         stage1_size = json.loads((stage1_checkpoint.parent / "run.json").read_text())["config"]["data"]["resolution"]
@@ -176,14 +177,3 @@ def run_two_stage(request: TwoStageRequest) -> dict:
     _atomic_json(out / "sample.json", record)
     log.info("wrote %s (conditions: %s)", out, sources)
     return record
-
-
-def checkpoint_folder(path: str | Path) -> Path:
-    """A checkpoint folder as given, or a run directory's latest one."""
-    from humanverse.train.common.checkpoints import resolve_resume
-
-    path = Path(path)
-    checkpoint = path if (path / "trainer_state.json").is_file() else resolve_resume(path, "latest")
-    if checkpoint is None:
-        raise FileNotFoundError(f"no checkpoint under {path}")
-    return checkpoint
