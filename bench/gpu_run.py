@@ -96,7 +96,7 @@ def device_info(device: str) -> dict:
     return info
 
 
-def run_stage(stage: str, args, root: Path, cuda: bool, images: list, seconds: float, variant: str = ""):
+def run_stage(stage: str, args, root: Path, cuda: bool, images: list, seconds: float):
     import gpu_stages
 
     sizes = gpu_stages.Sizes(args.tiny)
@@ -111,16 +111,7 @@ def run_stage(stage: str, args, root: Path, cuda: bool, images: list, seconds: f
         cursor[0] += n
         return gpu_stages.make_samples(picked, args.persons_per_kept, f"{stage}-")
 
-    prepare = None
-    if variant == "fp16":
-        def prepare(obj):  # ultralytics' own switch; the stage does not set it, so the preset runs fp32
-            obj.detector.model.overrides["half"] = True
-
-    timing = gpu_stages.time_stage(stage, cfg, make_batch, seconds, args.max_batches, cuda, build_s, prepare)
-    if variant:
-        timing.stage = f"{stage} ({variant})"
-        timing.note = "variant, not in the sums: what the preset would cost with ultralytics' half=True"
-    return timing
+    return gpu_stages.time_stage(stage, cfg, make_batch, seconds, args.max_batches, cuda, build_s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -193,9 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     import gpu_stages
 
     images = gpu_stages.synthetic_images(32, width, height)
-    plan = [(s, "") for s in stages] + ([("detect", "fp16")] if cuda and "detect" in stages else [])
-    for stage, variant in plan:
-        label = f"{stage} ({variant})" if variant else stage
+    for stage in stages:
+        label = stage
         if stage in missing:
             timing = gpu_stages.StageTiming(stage=label, unit=gpu_plan.UNIT[stage], batch_size=0,
                                             error="missing modules: " + ", ".join(missing[stage]))
@@ -205,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"[{time.perf_counter() - started:5.0f} s] {label}: build + time", flush=True)
             try:
-                timing = run_stage(stage, args, root, cuda, images, seconds, variant)
+                timing = run_stage(stage, args, root, cuda, images, seconds)
             except Exception as exc:  # noqa: BLE001 - one broken stage must not lose the others' numbers
                 traceback.print_exc()
                 timing = gpu_stages.StageTiming(stage=label, unit=gpu_plan.UNIT[stage], batch_size=0,

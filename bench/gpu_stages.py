@@ -326,9 +326,9 @@ def _peak_memory(cuda: bool, timing: StageTiming):
 
 
 def time_stage(stage: str, cfg, make_batch: Callable[[int], list], min_seconds: float, max_batches: int,
-               cuda: bool, build_s: float = 0.0, prepare: Callable | None = None) -> StageTiming:
+               cuda: bool, build_s: float = 0.0) -> StageTiming:
     """setup(), one warm-up micro-batch, then micro-batches until min_seconds have passed (at least one,
-    at most max_batches); `prepare(stage_obj)` may adjust the stage after setup (a variant)."""
+    at most max_batches)."""
     import torch
 
     obj = make_stage(stage, cfg)
@@ -338,8 +338,6 @@ def time_stage(stage: str, cfg, make_batch: Callable[[int], list], min_seconds: 
     with _peak_memory(cuda, timing):
         t0 = time.perf_counter()
         obj.ensure_setup()
-        if prepare is not None:
-            prepare(obj)
         sync()
         timing.setup_s = time.perf_counter() - t0
         obj.process(make_batch(batch_size))  # warm-up: allocator, cuDNN autotuning, lazy inits
