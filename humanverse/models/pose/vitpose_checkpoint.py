@@ -20,27 +20,26 @@ import torch
 
 from humanverse.models.checkpoint_io import load_torch_file
 
-# (published regex, mmpose 1.x replacement) and the way back, for every parameter that only changes name.
-_RENAMES = [
-    (r"^backbone\.patch_embed\.proj\.", r"backbone.patch_embed.projection."),
-    (r"^backbone\.blocks\.(\d+)\.norm1\.", r"backbone.layers.\1.ln1."),
-    (r"^backbone\.blocks\.(\d+)\.norm2\.", r"backbone.layers.\1.ln2."),
-    (r"^backbone\.blocks\.(\d+)\.attn\.", r"backbone.layers.\1.attn."),
-    (r"^backbone\.blocks\.(\d+)\.mlp\.fc1\.", r"backbone.layers.\1.ffn.layers.0.0."),
-    (r"^backbone\.blocks\.(\d+)\.mlp\.fc2\.", r"backbone.layers.\1.ffn.layers.1."),
-    (r"^backbone\.last_norm\.", r"backbone.ln1."),
-    (r"^keypoint_head\.", r"head."),
+# (published prefix, mmpose 1.x prefix) for every parameter that only changes name; {n} is a block index.
+_PREFIXES = [
+    ("backbone.patch_embed.proj.", "backbone.patch_embed.projection."),
+    ("backbone.blocks.{n}.norm1.", "backbone.layers.{n}.ln1."),
+    ("backbone.blocks.{n}.norm2.", "backbone.layers.{n}.ln2."),
+    ("backbone.blocks.{n}.attn.", "backbone.layers.{n}.attn."),
+    ("backbone.blocks.{n}.mlp.fc1.", "backbone.layers.{n}.ffn.layers.0.0."),
+    ("backbone.blocks.{n}.mlp.fc2.", "backbone.layers.{n}.ffn.layers.1."),
+    ("backbone.last_norm.", "backbone.ln1."),
+    ("keypoint_head.", "head."),
 ]
-_BACK = [
-    (r"^backbone\.patch_embed\.projection\.", r"backbone.patch_embed.proj."),
-    (r"^backbone\.layers\.(\d+)\.ln1\.", r"backbone.blocks.\1.norm1."),
-    (r"^backbone\.layers\.(\d+)\.ln2\.", r"backbone.blocks.\1.norm2."),
-    (r"^backbone\.layers\.(\d+)\.attn\.", r"backbone.blocks.\1.attn."),
-    (r"^backbone\.layers\.(\d+)\.ffn\.layers\.0\.0\.", r"backbone.blocks.\1.mlp.fc1."),
-    (r"^backbone\.layers\.(\d+)\.ffn\.layers\.1\.", r"backbone.blocks.\1.mlp.fc2."),
-    (r"^backbone\.ln1\.", r"backbone.last_norm."),
-    (r"^head\.", r"keypoint_head."),
-]
+
+
+def _rules(pairs) -> list[tuple[str, str]]:
+    """(regex, replacement) from (prefix, prefix) pairs: {n} matches digits on the left, is kept on the right."""
+    return [("^" + re.escape(old).replace(re.escape("{n}"), r"(\d+)"), new.replace("{n}", r"\1")) for old, new in pairs]
+
+
+_RENAMES = _rules(_PREFIXES)
+_BACK = _rules([(mm, published) for published, mm in _PREFIXES])
 
 
 def _rename(key: str, rules) -> str:
