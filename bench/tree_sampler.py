@@ -20,15 +20,22 @@ import time
 import psutil
 
 
-def _pss_bytes(pid: int) -> int:
+_PSS_FIELDS = {"Pss:": "pss", "Pss_Anon:": "anon", "Pss_File:": "file", "Pss_Shmem:": "shmem"}
+
+
+def _pss_bytes(pid: int) -> dict[str, int]:
+    """PSS and its parts: anon (heaps, the process's own), file (mapped libraries and code), shmem (Ray's
+    object store pages this process has touched)."""
+    out = dict.fromkeys(_PSS_FIELDS.values(), 0)
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
+                field = _PSS_FIELDS.get(line.split(" ", 1)[0])
+                if field:
+                    out[field] = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return out
 
 
 def _label(p: psutil.Process) -> str:
@@ -52,6 +59,7 @@ class TreeSampler:
         self.at_peak_pss: list[dict] = []
         """Every process at the sample with the largest PSS: where the memory goes."""
         self.cpu_by_pid: dict[int, float] = {}
+        self.labels: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="tree-sampler")
 
@@ -88,9 +96,12 @@ class TreeSampler:
                 name = _label(p)
             except psutil.Error:
                 continue
-            one_pss = _pss_bytes(p.pid)
+            parts = _pss_bytes(p.pid)
+            one_pss = parts["pss"]
+            self.labels[p.pid] = name
             rss, pss = rss + one_rss, pss + one_pss
-            each.append({"process": name, "rss_mib": round(one_rss / 2**20), "pss_mib": round(one_pss / 2**20)})
+            each.append({"process": name, "rss_mib": round(one_rss / 2**20), "pss_mib": round(one_pss / 2**20),
+                         **{f"{k}_mib": round(v / 2**20) for k, v in parts.items() if k != "pss"}})
         self.timeline.append((time.time(), sum(self.cpu_by_pid.values())))
         if pss > self.peak_pss:
             self.at_peak_pss = sorted(each, key=lambda e: -e["pss_mib"])
@@ -107,6 +118,14 @@ class TreeSampler:
 
         return at(t1) - at(t0)
 
+    def cpu_by_process(self) -> dict[str, float]:
+        """CPU seconds per kind of process over the whole run (the driver's include its time before)."""
+        out: dict[str, float] = {}
+        for pid, cpu in self.cpu_by_pid.items():
+            label = self.labels.get(pid, str(pid))
+            out[label] = round(out.get(label, 0.0) + cpu, 2)
+        return dict(sorted(out.items(), key=lambda item: -item[1]))
+
     def result(self) -> dict:
         return {
             "peak_rss_gib": self.peak_rss / 2**30,
@@ -114,5 +133,6 @@ class TreeSampler:
             "peak_processes": self.peak_processes,
             "at_peak_pss": self.at_peak_pss,
             "cpu_s": sum(self.cpu_by_pid.values()) - getattr(self, "_root_before", 0.0),
+            "cpu_s_by_process": self.cpu_by_process(),
             "sampled_at": time.time(),
         }

@@ -1,6 +1,6 @@
 """The Ray executor: the pending tasks fed lazily (ray_feed.py, one row per window of tasks), read into one
-dataset row per task, one actor pool per group (sized by the group's resources), then written by one
-writer actor."""
+dataset row per task, one actor pool per group (sized by the group's resources), then written: by the
+last group's own actors when it runs on CPUs, else by one writer actor (writes_own_shards)."""
 
 from __future__ import annotations
 
@@ -40,19 +40,29 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
                                         cfg.fetch.download.max_bytes),
         batch_size=1, compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25,
     )
+    last_writes = writes_own_shards(groups[-1])
     for group in groups:
         res = group.resources
+        writes_to = output if last_writes and group is groups[-1] else None
         ds = ds.map_batches(
-            StageGroupWorker, fn_constructor_args=(group, retries, namespace), batch_size=1,
+            StageGroupWorker, fn_constructor_args=(group, retries, namespace, writes_to), batch_size=1,
             compute=actor_pool(ray, res.actors, group.tasks_per_worker), num_cpus=res.num_cpus,
             num_gpus=res.num_gpus,
         )
-    ds = ds.map_batches(WriteShards, fn_constructor_args=(output, namespace), batch_size=1,
-                        compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
+    if not last_writes:
+        ds = ds.map_batches(WriteShards, fn_constructor_args=(output, namespace), batch_size=1,
+                            compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
     try:
         yield iter_with_stall_guard(ds.iter_rows(), lambda: ray.get(board.snapshot.remote()), cfg.run.stall_timeout_s)
     finally:
         ray.kill(board)
+
+
+def writes_own_shards(last: StageGroup) -> bool:
+    """A CPU group writes its finished tasks itself: writing costs the same CPU wherever it runs, and a
+    writer actor would add a process, a start-up and a trip of every task's bytes through the object
+    store. A GPU group hands them to a writer actor, so its GPU goes on to the next task meanwhile."""
+    return not last.resources.num_gpus
 
 
 def actor_pool(ray, actors: int, tasks_per_actor: int = 1):

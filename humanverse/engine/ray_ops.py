@@ -35,12 +35,14 @@ class Heartbeat:
 
     def __init__(self, namespace: str | None):
         self.worker = worker_name()
+        self.board = None
         try:
             import ray
 
-            self.board = ray.get_actor(BOARD_NAME, namespace=namespace)
+            if ray.is_initialized():  # ray.get_actor would otherwise start a Ray of its own
+                self.board = ray.get_actor(BOARD_NAME, namespace=namespace)
         except Exception:  # noqa: BLE001 - no board (e.g. unit tests): heartbeats are best effort
-            self.board = None
+            pass
 
     def enter(self, task_id: str, stage: str) -> None:
         if self.board is not None:
@@ -75,32 +77,43 @@ class ReadTasks:
 
 
 class StageGroupWorker:
-    """An actor that loads its stages' models once, then runs every task through them in order."""
+    """An actor that loads its stages' models once, then runs every task through them in order. Given
+    an output, it is the last group and publishes each task itself (ray_executor.writes_own_shards)."""
 
-    def __init__(self, group: StageGroup, retries: int, namespace: str | None = None):
-        self.runner = GroupRunner(group, retries, Heartbeat(namespace))
+    def __init__(self, group: StageGroup, retries: int, namespace: str | None = None, output: str | None = None):
+        heartbeat = Heartbeat(namespace)
+        self.runner = GroupRunner(group, retries, heartbeat)
+        self.publish = ShardPublisher(output, heartbeat) if output is not None else None
 
     def __call__(self, batch) -> dict:
-        return _out([self.runner.run(task) for task in _tasks(batch)])
+        tasks = [self.runner.run(task) for task in _tasks(batch)]
+        return self.publish(tasks) if self.publish is not None else _out(tasks)
 
 
-class WriteShards:
+class ShardPublisher:
     """Publishes each finished task as its shard; a failed task leaves a report under OUT/failed/."""
 
-    def __init__(self, output: str, namespace: str | None = None):
-        # imported here, on the writer actor: read and fetch actors never load the shard writer
+    def __init__(self, output: str, heartbeat: Heartbeat):
+        # imported here, where shards are written: the read actor and other groups never load the writer
         from humanverse.shards.writer import write_shard
 
-        self.write_shard = write_shard
-        self.output = output
-        self.heartbeat = Heartbeat(namespace)
+        self.write_shard, self.output, self.heartbeat = write_shard, output, heartbeat
 
-    def __call__(self, batch) -> dict:
+    def __call__(self, tasks: list) -> dict:
         rows = {"task_id": [], "stats": [], "failed": []}
-        for task in _tasks(batch):
+        for task in tasks:
             self.heartbeat.enter(task.task_id, "write")
             for key, value in publish_task(self.output, task, self.write_shard).items():
                 rows[key].append(value)
             self.heartbeat.leave()
         return {k: np.array(v, dtype=object) for k, v in rows.items()}
 
+
+class WriteShards:
+    """The writer actor after GPU groups: their actors go on to the next task instead of writing."""
+
+    def __init__(self, output: str, namespace: str | None = None):
+        self.publish = ShardPublisher(output, Heartbeat(namespace))
+
+    def __call__(self, batch) -> dict:
+        return self.publish(_tasks(batch))

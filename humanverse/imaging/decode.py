@@ -87,15 +87,16 @@ _ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
 STRIP_PIXELS = 1 << 20
 """Pixels converted at a time: bounds the temporaries of a mode conversion, whatever the image size."""
 
-# EXIF orientation -> the numpy view of the stored pixels that shows them upright (as ImageOps.exif_transpose)
+# EXIF orientation -> the view of the stored pixels (an H x W array, one item per pixel) that shows them
+# upright, as ImageOps.exif_transpose does
 _ORIENT = {
     2: lambda a: a[:, ::-1],
     3: lambda a: a[::-1, ::-1],
     4: lambda a: a[::-1],
-    5: lambda a: a.transpose(1, 0, 2),
-    6: lambda a: a.transpose(1, 0, 2)[:, ::-1],
-    7: lambda a: a.transpose(1, 0, 2)[::-1, ::-1],
-    8: lambda a: a.transpose(1, 0, 2)[::-1],
+    5: lambda a: a.T,
+    6: lambda a: a.T[:, ::-1],
+    7: lambda a: a.T[::-1, ::-1],
+    8: lambda a: a.T[::-1],
 }
 # image.info entries that describe how to show the pixels, not who or where: not reported as removed
 _PRESENTATION_INFO = frozenset({
@@ -201,7 +202,7 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
     exif_transposed = orientation in _ORIENT
     if exif_transposed:
         try:
-            rgb = np.ascontiguousarray(_ORIENT[orientation](rgb))
+            rgb = _upright(rgb, orientation)
         except MemoryError:
             return None, "out_of_memory"
 
@@ -252,6 +253,14 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
         ),
         None,
     )
+
+
+def _upright(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """A contiguous upright copy. Each pixel is moved as one 3-byte item: numpy copies a transposed
+    H x W x 3 view with an inner loop of 3 bytes, 2x slower (37 ms instead of 17 for a 7-Mpx photo)."""
+    pixels = np.ascontiguousarray(rgb).view(np.dtype((np.void, 3))).reshape(rgb.shape[:2])
+    upright = np.ascontiguousarray(_ORIENT[orientation](pixels))
+    return upright.view(np.uint8).reshape(*upright.shape, 3)
 
 
 def to_rgb_uint8(image: Image.Image) -> np.ndarray | None:

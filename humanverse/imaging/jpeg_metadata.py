@@ -16,6 +16,7 @@ Segments are copied as they are, so the decoded pixels are identical (a test che
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 _SOI, _EOI, _SOS = 0xD8, 0xD9, 0xDA
@@ -147,15 +148,11 @@ def _segments(data: bytes) -> list[tuple[int, bytes]] | None:
 
 def _end_of_entropy_data(data: bytes, position: int) -> int | None:
     """The offset of the first marker after a scan's entropy-coded data (0xFF00 stuffing and RSTn are
-    part of the data); None if the data runs to the end of the file."""
-    while True:
-        position = data.find(b"\xff", position)
-        if position < 0 or position + 1 >= len(data):
-            return None
-        following = data[position + 1]
-        if following == 0x00 or 0xD0 <= following <= 0xD7:
-            position += 2
-        elif following == 0xFF:
-            position += 1
-        else:
-            return position
+    part of the data, and of a run of 0xFF fill bytes the marker starts at the last); None if the data
+    runs to the end of the file. One regex search in C: a Python loop over every stuffed 0xFF of a
+    photo cost ~0.4 ms of the fetch path's ~8 ms per image."""
+    found = _MARKER_AFTER_DATA.search(data, position)
+    return found.start() if found else None
+
+
+_MARKER_AFTER_DATA = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")

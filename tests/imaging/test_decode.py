@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pydantic
 import pytest
-from PIL import ExifTags, Image, ImageFile, PngImagePlugin, features
+from PIL import ExifTags, Image, ImageFile, ImageOps, PngImagePlugin, features
 
 from humanverse.imaging.decode import (
     REASONS,
@@ -219,6 +219,18 @@ def test_exif_orientation_lands_upright(orientation, red_corner):
     for other in corners - {red_corner}:
         assert not is_red(decoded.rgb[other])
     assert not decoded.jpeg_is_original  # the original would need a reader that honours EXIF
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+def test_every_exif_orientation_matches_pillows_exif_transpose(orientation):
+    """The upright pixels, exactly as ImageOps.exif_transpose shows them (same JPEG decoder)."""
+    rng = np.random.default_rng(orientation)
+    data = jpeg_with_orientation(Image.fromarray(rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)), orientation)
+    with Image.open(io.BytesIO(data)) as image:
+        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    decoded = decode_ok(data)
+    assert decoded.rgb.flags.c_contiguous and decoded.rgb.dtype == np.uint8
+    np.testing.assert_array_equal(decoded.rgb, expected)
 
 
 def test_orientation_one_keeps_the_original_image_data_without_its_exif():

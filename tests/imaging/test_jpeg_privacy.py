@@ -8,7 +8,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from humanverse.imaging.decode import DecodeConfig, decode_image
-from humanverse.imaging.jpeg_metadata import strip_jpeg_metadata
+from humanverse.imaging.jpeg_metadata import _end_of_entropy_data, strip_jpeg_metadata
 from tests.support.private_jpeg import SERIAL, TRAILING, fake_icc, icc_segments, with_private_metadata
 from tests.support.realdata import PEOPLE
 
@@ -76,3 +76,23 @@ def test_reencoded_rotated_photo_carries_none_of_it():
 def test_unwalkable_structure_is_left_to_the_reencoder():
     assert strip_jpeg_metadata(b"\xff\xd8\xff\xe1\x00", 1000) is None  # segment runs past the end
     assert strip_jpeg_metadata(b"\xff\xd8\xff\xda\x00\x02\x12\x34", 1000) is None  # scan without EOI
+
+
+def test_entropy_data_ends_at_the_first_real_marker():
+    """Stuffed 0xFF00 and RSTn belong to the scan; of a run of 0xFF fill bytes the marker is the last."""
+    assert _end_of_entropy_data(b"\x11\xff\x00\x22\xff\xd3\x33\xff\xff\xff\xd9", 0) == 9
+    assert _end_of_entropy_data(b"\xff\xd9\x11\xff\xc4", 1) == 3
+    assert _end_of_entropy_data(b"\x11\xff\x00\x22\xff", 0) is None  # runs to the end of the file
+    assert _end_of_entropy_data(b"\x11\xff\xd7", 0) is None
+
+
+@pytest.mark.parametrize("options", [{"restart_marker_blocks": 2}, {"progressive": True}])
+def test_restart_markers_and_progressive_scans_pass_through_with_identical_pixels(options):
+    photo = Image.open(KIT_PHOTO).convert("RGB")
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90, **options)
+    data = buffer.getvalue() + TRAILING
+    decoded, reason = decode_image(data, DecodeConfig())
+    assert reason is None and decoded.jpeg_is_original
+    assert decoded.jpeg.endswith(b"\xff\xd9") and TRAILING not in decoded.jpeg
+    np.testing.assert_array_equal(pixels(decoded.jpeg), pixels(data))
