@@ -115,6 +115,7 @@ def main() -> None:
     if len(markers) >= 2:  # the steady window's CPU: what the pipeline costs per row once running, load aside
         steady_cpu = sampler.cpu_between(markers[0][0], markers[-1][0])
         report["steady_cpu_s_per_img"] = steady_cpu / report["steady_images"] if steady_cpu else None
+        report["steady_cpu_s_by_process"] = sampler.cpu_by_process_between(markers[0][0], markers[-1][0])
     common.write_json(args.name, report)
     common.say(f"{args.name}: {report['images']} images, total {report['total_img_per_s']:.3f} img/s, "
                f"steady {report.get('steady_img_per_s') or float('nan'):.3f} img/s, "

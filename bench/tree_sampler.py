@@ -43,8 +43,8 @@ def _label(p: psutil.Process) -> str:
     cmd = p.cmdline()
     if not cmd:
         return p.name()
-    if cmd[0].startswith("ray::"):
-        return cmd[0][:80]
+    if cmd[0].startswith("ray::"):  # ray::MapWorker(MapBatches(X)), with .submit while it runs a call
+        return cmd[0].removesuffix(".submit")[:80]
     return " ".join(c.rsplit("/", 1)[-1] for c in cmd[:3])[:80]
 
 
@@ -60,6 +60,7 @@ class TreeSampler:
         """Every process at the sample with the largest PSS: where the memory goes."""
         self.cpu_by_pid: dict[int, float] = {}
         self.labels: dict[int, str] = {}
+        self.by_process_timeline: list[tuple[float, dict[int, float]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="tree-sampler")
 
@@ -103,6 +104,7 @@ class TreeSampler:
             each.append({"process": name, "rss_mib": round(one_rss / 2**20), "pss_mib": round(one_pss / 2**20),
                          **{f"{k}_mib": round(v / 2**20) for k, v in parts.items() if k != "pss"}})
         self.timeline.append((time.time(), sum(self.cpu_by_pid.values())))
+        self.by_process_timeline.append((time.time(), dict(self.cpu_by_pid)))
         if pss > self.peak_pss:
             self.at_peak_pss = sorted(each, key=lambda e: -e["pss_mib"])
         self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
@@ -118,10 +120,25 @@ class TreeSampler:
 
         return at(t1) - at(t0)
 
+    def cpu_by_process_between(self, t0: float, t1: float) -> dict[str, float]:
+        """CPU seconds per kind of process between two wall-clock times (nearest samples): who uses the
+        cores in a steady window, the pipeline's work or Ray's own processes."""
+        if len(self.by_process_timeline) < 2 or t1 <= t0:
+            return {}
+
+        def at(t: float) -> dict[int, float]:
+            return min(self.by_process_timeline, key=lambda sample: abs(sample[0] - t))[1]
+
+        start, end = at(t0), at(t1)
+        return self._by_label({pid: cpu - start.get(pid, 0.0) for pid, cpu in end.items()})
+
     def cpu_by_process(self) -> dict[str, float]:
         """CPU seconds per kind of process over the whole run (the driver's include its time before)."""
+        return self._by_label(self.cpu_by_pid)
+
+    def _by_label(self, cpu_by_pid: dict[int, float]) -> dict[str, float]:
         out: dict[str, float] = {}
-        for pid, cpu in self.cpu_by_pid.items():
+        for pid, cpu in cpu_by_pid.items():
             label = self.labels.get(pid, str(pid))
             out[label] = round(out.get(label, 0.0) + cpu, 2)
         return dict(sorted(out.items(), key=lambda item: -item[1]))

@@ -16,23 +16,15 @@ match: pHash itself is not flip-invariant.
 
 from __future__ import annotations
 
-import hashlib
-
 import imagehash
 import numpy as np
 from PIL import Image
 
+from humanverse.imaging.pixel_digest import pixel_sha256  # the digest is defined beside the decoder
+
 FIELDS = ("pixel_sha256", "phash", "phash_mirror")
 PHASH_BITS = 64
 _PHASH_SIDE = 32  # imagehash.phash(hash_size=8, highfreq_factor=4) works on a 32x32 grayscale
-
-
-def pixel_sha256(rgb: np.ndarray) -> str:
-    """sha256 over the shape and the raw uint8 pixels: equal only for pixel-identical images."""
-    rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-    digest = hashlib.sha256(f"{rgb.shape[0]}x{rgb.shape[1]}x{rgb.shape[2] if rgb.ndim == 3 else 1}:".encode())
-    digest.update(memoryview(rgb).cast("B"))
-    return digest.hexdigest()
 
 
 def perceptual_hashes(rgb: np.ndarray) -> dict[str, str]:

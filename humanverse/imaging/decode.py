@@ -51,6 +51,7 @@ from pydantic import Field, field_validator
 
 from humanverse.config_base import Section
 from humanverse.imaging.jpeg_metadata import StrippedJpeg, strip_jpeg_metadata
+from humanverse.imaging.pixel_digest import image_pixel_sha256, pixel_sha256
 
 REASONS = (
     "not_an_image",
@@ -150,7 +151,7 @@ class HeaderInfo:
 class DecodedImage:
     """An upright RGB image and the bytes to store as `{key}.jpg`."""
 
-    rgb: np.ndarray  # H x W x 3 uint8, EXIF orientation applied, alpha composited on white
+    rgb: np.ndarray | None  # H x W x 3 uint8, EXIF orientation applied, alpha composited on white; None: see decode_image
     width: int
     height: int
     jpeg: bytes  # the original file when it already is a portable upright RGB JPEG, else a re-encode
@@ -163,6 +164,12 @@ class DecodedImage:
     exif_error: str | None = None  # the EXIF block could not be read; the image was left unrotated
     metadata_removed: dict[str, int] | None = None
     """Metadata of the source that the stored JPEG does not carry, kind -> bytes."""
+    pixels_digest: str | None = None
+    """pixel_sha256 of the upright pixels, computed where rgb was not kept."""
+
+    def pixel_sha256(self) -> str:
+        """The exact-dedup fingerprint of the upright pixels (imaging/pixel_digest.py)."""
+        return self.pixels_digest or pixel_sha256(self.rgb)
 
 
 def read_header(data: bytes, cfg: DecodeConfig) -> tuple[HeaderInfo | None, str | None]:
@@ -173,8 +180,10 @@ def read_header(data: bytes, cfg: DecodeConfig) -> tuple[HeaderInfo | None, str 
     return header, reason
 
 
-def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, str | None]:
-    """Decode untrusted bytes to an upright RGB image; returns (None, reason) for anything unusable."""
+def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True) -> tuple[DecodedImage | None, str | None]:
+    """Decode untrusted bytes to an upright RGB image; returns (None, reason) for anything unusable.
+    keep_pixels=False: a caller that needs only the checks, the `{key}.jpg` and the pixel digest; where the
+    original JPEG is kept, no RGB array is built (rgb is None) and the digest comes from Pillow's image."""
     image, header, reason = _open_checked(data, cfg)
     if image is None:
         return None, reason
@@ -185,13 +194,28 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
             return None, _load_failure_reason(error)
 
         orientation, exif_error = _exif_orientation(image)
+        stripped = None
+        if (
+            cfg.keep_original_jpeg
+            and header.format == "JPEG"
+            and header.mode == "RGB"
+            and orientation == 1
+            and exif_error is None
+            and jpeg_frame_marker(data) in _PORTABLE_JPEG_FRAMES
+        ):
+            stripped = StrippedJpeg(data) if cfg.keep_metadata else strip_jpeg_metadata(data, cfg.max_icc_bytes)
+        reuse_original = stripped is not None
+        rgb, digest = None, None
         try:
-            rgb = to_rgb_uint8(image)
+            if reuse_original and not keep_pixels:
+                digest = image_pixel_sha256(image)  # stored upright as RGB: these are the output's pixels
+            else:
+                rgb = to_rgb_uint8(image)
         except MemoryError:
             return None, "out_of_memory"
         except Exception:
             return None, "unsupported_mode"
-        if rgb is None:
+        if rgb is None and digest is None:
             return None, "unsupported_mode"
 
         animated = _is_animated(image, header)
@@ -206,17 +230,6 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
         except MemoryError:
             return None, "out_of_memory"
 
-    stripped = None
-    if (
-        cfg.keep_original_jpeg
-        and header.format == "JPEG"
-        and header.mode == "RGB"
-        and orientation == 1
-        and exif_error is None
-        and jpeg_frame_marker(data) in _PORTABLE_JPEG_FRAMES
-    ):
-        stripped = StrippedJpeg(data) if cfg.keep_metadata else strip_jpeg_metadata(data, cfg.max_icc_bytes)
-    reuse_original = stripped is not None
     try:
         if stripped is not None:
             jpeg, removed = stripped.data, stripped.removed
@@ -240,8 +253,8 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
     return (
         DecodedImage(
             rgb=rgb,
-            width=rgb.shape[1],
-            height=rgb.shape[0],
+            width=rgb.shape[1] if rgb is not None else header.width,  # rgb is None only when upright as stored
+            height=rgb.shape[0] if rgb is not None else header.height,
             jpeg=jpeg,
             source_format=header.format,
             source_mode=header.mode,
@@ -250,6 +263,7 @@ def decode_image(data: bytes, cfg: DecodeConfig) -> tuple[DecodedImage | None, s
             jpeg_is_original=reuse_original,
             exif_error=exif_error,
             metadata_removed=removed,
+            pixels_digest=digest,
         ),
         None,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from humanverse.dedup.fingerprint import pixel_sha256
 from humanverse.imaging.decode import DecodeConfig, decode_image
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
@@ -17,7 +16,7 @@ class DecodeStage(Stage):
 
     def process(self, batch: list[Sample]) -> None:
         for sample in batch:
-            decoded, reason = decode_image(sample.image_bytes or b"", self.cfg)
+            decoded, reason = decode_image(sample.image_bytes or b"", self.cfg, keep_pixels=False)
             sample.image_bytes = None
             if decoded is None:
                 if reason in REJECT_REASONS:
@@ -33,7 +32,7 @@ class DecodeStage(Stage):
             sample.width, sample.height = decoded.width, decoded.height
             # For `humanverse dedup` (humanverse/dedup/fingerprint.py): the source's upright pixels, so a
             # lossless copy matches its original (the pHash waits for the person rule: stages/perceptual_hash.py).
-            sample.scores["pixel_sha256"] = pixel_sha256(decoded.rgb)
+            sample.scores["pixel_sha256"] = decoded.pixel_sha256()
             sample.info["decode"] = {
                 "source_format": decoded.source_format,
                 "source_mode": decoded.source_mode,
