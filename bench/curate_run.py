@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--only-fetch", action="store_true", help="keep only the fetch group (metadata, fetch, "
                         "decode, resolution) and the shard writer: the path img2dataset also covers")
     parser.add_argument("--env", action="append", default=[], help="K=V for this process and its Ray workers")
+    parser.add_argument("--engine", default="ray", choices=("ray", "local"), help="curate's engine")
     args = parser.parse_args()
 
     for item in args.env:
@@ -96,7 +97,8 @@ def main() -> None:
     load_start = common.load_avg()
     with TreeSampler() as sampler:
         started = time.time()
-        result = curate_mod.curate(cfg, [args.parquet], str(args.out), allow_private_urls=True, console=console)
+        result = curate_mod.curate(cfg, [args.parquet], str(args.out), allow_private_urls=True, console=console,
+                                   engine=args.engine)
         finished = time.time()
     if not result.ok:
         raise SystemExit(f"curate failed: {result.failed}")

@@ -21,13 +21,15 @@ import models as bench_models
 
 
 def curate_run(name: str, parquet: Path, overrides: list[str], preset: str = "humanverse", only_fetch: bool = False,
-               env: tuple[str, ...] = (), pythonpath: str | None = None) -> dict:
+               env: tuple[str, ...] = (), pythonpath: str | None = None, engine: str = "ray") -> dict:
     """pythonpath: import humanverse from another checkout (an earlier state of the code, for comparisons)."""
     cmd = [sys.executable, str(common.BENCH / "curate_run.py"), "--parquet", str(parquet), "--name", name,
            "--out", str(common.OUT / "runs" / name), "--preset", preset]
     cmd += [arg for o in overrides for arg in ("--set", o)] + [arg for e in env for arg in ("--env", e)]
     if only_fetch:
         cmd.append("--only-fetch")
+    if engine != "ray":
+        cmd += ["--engine", engine]
     run_env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
     subprocess.run(cmd, check=True, cwd=common.BENCH, stdout=subprocess.DEVNULL, env=run_env)
     return common.read_json(name)

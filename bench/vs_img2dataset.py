@@ -79,6 +79,8 @@ VARIANTS = {
     "4x1": dict(actors=4, tasks_per_actor=1),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),
+    # `--engine local`: the same stages in the command's own process, one task at a time, no Ray to start
+    "local": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, engine="local"),
     "inflight32": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, in_flight=32),
     # glibc: 2 malloc arenas instead of 8 per core for the many download threads (Ray workers inherit it)
     "arenas2": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, env=("MALLOC_ARENA_MAX=2",)),
@@ -145,10 +147,10 @@ def code_at(ref: str) -> Path:
 
 def run_ours(parquet: Path, name: str, variant: str | None = None, shard_rows: int = SHARD_ROWS) -> dict:
     spec = dict(VARIANTS[variant]) if variant else dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR)
-    code, env = spec.pop("code", None), spec.pop("env", ())
+    code, env, engine = spec.pop("code", None), spec.pop("env", ()), spec.pop("engine", "ray")
     pythonpath = str(code_at(code)) if code else None
     report = curate_run(name, parquet, fetch_overrides(shard_rows=shard_rows, **spec), only_fetch=True,
-                        pythonpath=pythonpath, env=env)
+                        pythonpath=pythonpath, env=env, engine=engine)
     report["variant"] = variant or "default"
     return report
 
