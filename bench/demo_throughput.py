@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=384)
     parser.add_argument("--runs", type=int, default=3, help="repeats of each per-stage timing (median)")
     parser.add_argument("--e2e-runs", type=int, default=1)
+    parser.add_argument("--engine", default="ray", choices=("ray", "local"), help="curate's engine for the e2e runs")
     args = parser.parse_args()
     common.quiet_libraries()
     start = common.machine()
@@ -94,14 +95,16 @@ def main() -> None:
         stage_pq = photos.write_laion(common.OUT / "inputs" / "demo-photos.parquet", base, chosen, len(chosen))
         e2e_pq = photos.write_laion(common.OUT / "inputs" / "demo-e2e.parquet", base, chosen, args.rows)
         stages = per_stage(cfg, stage_pq, args.runs)
-        e2e = [curate_run(f"demo-e2e-{run}", e2e_pq, demo_overrides(), preset="demo") for run in range(args.e2e_runs)]
+        e2e = [curate_run(f"demo-e2e-{run}", e2e_pq, demo_overrides(), preset="demo", engine=args.engine)
+               for run in range(args.e2e_runs)]
     cpu = sum(s["batchN"]["cpu_s_per_img"] for s in stages)
     cores = start["cores"]
     steady = common.median([r.get("steady_img_per_s") for r in e2e])
     result = {"rows": args.rows, "rows_per_task": ROWS_PER_TASK, "photos": [p.name for p in chosen],
               "stages": stages, "bound_img_per_s": cores / cpu, "cpu_s_per_img": cpu, "cores": cores,
               "e2e": e2e, "steady_img_per_s": steady, "ratio": steady / (cores / cpu),
-              "machine_start": start, "machine_end": common.machine(), "overrides": demo_overrides()}
+              "machine_start": start, "machine_end": common.machine(), "overrides": demo_overrides(),
+              "engine": args.engine}
     common.write_json("demo", result)
     common.say(f"per input row CPU-s: {[(s['stage'], round(s['batchN']['cpu_s_per_img'], 4), s.get('kept')) for s in stages]}")
     common.say(f"demo e2e {steady:.2f} img/s vs bound {cores / cpu:.2f} img/s: {result['ratio']:.2f} "

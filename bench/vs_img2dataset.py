@@ -79,8 +79,11 @@ VARIANTS = {
     "4x1": dict(actors=4, tasks_per_actor=1),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),
-    # `--engine local`: the same stages in the command's own process, one task at a time, no Ray to start
+    # `--engine local`: the same stages in the command's own process (fetch.tasks_per_actor tasks fetched at once
+    # on threads, published in order by the main thread), no Ray to start
     "local": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, engine="local"),
+    "local3": dict(actors=FETCH_ACTORS, tasks_per_actor=3, engine="local"),
+    "local4": dict(actors=FETCH_ACTORS, tasks_per_actor=4, engine="local"),
     "inflight32": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, in_flight=32),
     # glibc: 2 malloc arenas instead of 8 per core for the many download threads (Ray workers inherit it)
     "arenas2": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, env=("MALLOC_ARENA_MAX=2",)),
@@ -168,7 +171,8 @@ def compare(parquet: Path, rows: int, runs: int = 3, shard_rows: int = SHARD_ROW
         common.say(f"fetch run {run + 1}/{runs}: img2dataset")
         theirs.append(run_img2dataset(parquet, rows, shard_rows, f"fetch-img2dataset-{run}"))
     return {"rows": rows, "runs": runs, "shard_rows": shard_rows, "ours": ours, "img2dataset": theirs,
-            "variants": extra, "fetch_pool": {"actors": FETCH_ACTORS, "tasks_per_actor": FETCH_TASKS_PER_ACTOR},
+            "variants": extra, "fetch_pool": {"actors": FETCH_ACTORS, "tasks_per_actor": FETCH_TASKS_PER_ACTOR,
+                                                     "in_flight": IN_FLIGHT},
             "img2dataset_version": img2dataset_version()}
 
 

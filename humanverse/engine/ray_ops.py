@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import logging
 import pickle
-import threading
 
 import numpy as np
 
 from humanverse.core.group import StageGroup
 from humanverse.engine.ray_feed import WINDOW_COLUMN
-from humanverse.engine.task_runner import GroupRunner, publish_task, read_unit, worker_name
+from humanverse.engine.task_runner import GroupRunner, heartbeat_slot, publish_task, read_unit, worker_name
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +52,7 @@ class Heartbeat:
             self.board.leave.remote(self._slot())
 
     def _slot(self) -> str:
-        """The worker, and the thread when a worker runs several tasks at once (fetch.tasks_per_actor)."""
-        thread = threading.current_thread()
-        return self.worker if thread is threading.main_thread() else f"{self.worker}/{thread.name}"
+        return heartbeat_slot(self.worker)  # per thread where a worker runs several tasks (fetch.tasks_per_actor)
 
 
 class ReadTasks:

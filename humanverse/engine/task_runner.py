@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Iterator, Sequence
@@ -31,6 +32,12 @@ class NoBoard:
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def heartbeat_slot(worker: str) -> str:
+    """Where a heartbeat is recorded: the worker, and the thread when it runs several tasks at once."""
+    thread = threading.current_thread()
+    return worker if thread is threading.main_thread() else f"{worker}/{thread.name}"
 
 
 def read_task(spec: TaskSpec, column_map: dict[str, str], dataset: str | None, retries: int,

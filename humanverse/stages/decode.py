@@ -1,4 +1,5 @@
-"""The decode stage: header check, then a safe decode to upright RGB; the raw bytes are dropped after."""
+"""The decode stage: header check, a safe decode of every pixel (hashed for exact dedup, not kept) and the
+`{key}.jpg` to store; the raw bytes are dropped after."""
 
 from __future__ import annotations
 

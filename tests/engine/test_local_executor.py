@@ -101,3 +101,45 @@ def test_outpainted_annotations_come_back_in_the_original_frame(laion_input, tmp
             canvas = Image.open(io.BytesIO(s["outpaint.jpg"]))
             cx0, cy0, cx1, cy1 = op["canvas_box"]
             assert canvas.size == (round(cx1 - cx0), round(cy1 - cy0))
+
+
+def test_in_order_keeps_order_and_reads_ahead_only_one_item_past_the_running_ones():
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from humanverse.engine.local import in_order
+
+    drawn, running, most = [], [0], [0]
+    lock = threading.Lock()
+
+    def items():
+        for i in range(12):
+            drawn.append(i)
+            yield i
+
+    def slow(i):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02 * (i % 3))  # later items often finish first
+        with lock:
+            running[0] -= 1
+        return i * 10
+
+    out = []
+    with ThreadPoolExecutor(2) as pool:
+        for result in in_order(pool, slow, items(), at_once=2):
+            out.append(result)
+            assert len(drawn) <= len(out) + 2  # never more than the running two and one queued
+    assert out == [i * 10 for i in range(12)] and most[0] == 2
+
+
+def test_local_run_with_fetch_tasks_at_once_gives_the_same_shards(laion_input, tmp_path):
+    one = curate(demo_cfg(), [laion_input], str(tmp_path / "one"), allow_private_urls=True, engine="local")
+    two = curate(demo_cfg("fetch.tasks_per_actor=3"), [laion_input], str(tmp_path / "two"),
+                 allow_private_urls=True, engine="local")
+    assert one.ok and two.ok and one.summary["counts"] == two.summary["counts"]
+    rows = {name: sorted((r["key"], r["status"], r["reason"]) for r in pq.read_table(
+        sorted((tmp_path / name / "shards").glob("*.parquet"))).to_pylist()) for name in ("one", "two")}
+    assert rows["one"] == rows["two"] and len(rows["two"]) == 10
