@@ -2,7 +2,7 @@
 start (`humanverse curate --engine local`). The first group (downloads and decoding, thread-safe) runs as
 many tasks at once on threads as Ray's fetch pool would (fetch actors x fetch.tasks_per_actor), while this
 thread takes each finished task, in order, through the other groups one at a time and publishes it. On one
-machine a fetch-heavy run is faster than on Ray and needs a quarter of the memory: no Ray processes, no
+machine a fetch-heavy run is faster than on Ray and needs a third of the memory: no Ray processes, no
 start-up (bench/RESULTS.md §4). Tests use it too.
 """
 
