@@ -151,7 +151,7 @@ class HeaderInfo:
 class DecodedImage:
     """An upright RGB image and the bytes to store as `{key}.jpg`."""
 
-    rgb: np.ndarray | None  # H x W x 3 uint8, EXIF orientation applied, alpha composited on white; None: see decode_image
+    rgb: np.ndarray | None  # H x W x 3 uint8, EXIF orientation applied, alpha on white; None: see decode_image
     width: int
     height: int
     jpeg: bytes  # the original file when it already is a portable upright RGB JPEG, else a re-encode
