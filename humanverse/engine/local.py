@@ -8,9 +8,11 @@ start-up (bench/RESULTS.md §4). Tests use it too.
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import contextmanager
 
 from humanverse.core.group import StageGroup
@@ -43,27 +45,44 @@ def run_tasks(cfg, groups: list[StageGroup], feed, output: str, heartbeat=None) 
         unit, cfg.input.column_map, cfg.input.dataset, retries, heartbeat, cfg.fetch.download.max_bytes))
     fetch = groups[0]
     at_once = fetch.resources.actors * fetch.tasks_per_worker  # as many at once as Ray's fetch pool runs
-    with ThreadPoolExecutor(at_once, thread_name_prefix="humanverse-local") as pool:
-        for task in in_order(pool, first.run, tasks, at_once):
-            for runner in rest:
-                task = runner.run(task)
-            heartbeat.enter(task.task_id, "write")
-            row = publish_task(output, task, write_shard)
-            heartbeat.leave()
-            yield row
+    for task in in_order(first.run, tasks, at_once):
+        for runner in rest:
+            task = runner.run(task)
+        heartbeat.enter(task.task_id, "write")
+        row = publish_task(output, task, write_shard)
+        heartbeat.leave()
+        yield row
 
 
-def in_order(pool: ThreadPoolExecutor, fn: Callable, items: Iterable, at_once: int) -> Iterator:
-    """fn over items on the pool, results in input order. One item waits queued behind the `at_once`
-    running, so the pool stays busy while the caller works on a result; items are drawn only as
-    results are taken (a window of 1,000 tasks is never read at once)."""
-    pending: deque = deque()
-    for item in items:
-        pending.append(pool.submit(fn, item))
-        if len(pending) > at_once:
-            yield pending.popleft().result()
+def in_order(fn: Callable, items: Iterable, at_once: int) -> Iterator:
+    """fn over items, `at_once` of them running on their own threads, results in input order. The next
+    item is drawn (and started) as each result is taken, so `at_once` keep running while the caller works
+    on it, and a window of 1,000 tasks is never read at once. Daemon threads: a hung download (what the
+    stall guard reports) or Ctrl-C never keeps the process from exiting; they only fetch and decode, the
+    caller writes."""
+    items = iter(items)
+    pending = deque(_started(fn, item) for item in itertools.islice(items, at_once))
     while pending:
-        yield pending.popleft().result()
+        result = pending.popleft().result()
+        for item in itertools.islice(items, 1):
+            pending.append(_started(fn, item))
+        yield result
+
+
+def _started(fn: Callable, item) -> Future:
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(item))
+        except BaseException as exc:  # noqa: BLE001 - re-raised where the result is taken
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True, name=f"humanverse-local-{next(_thread_ids)}").start()
+    return future
+
+
+_thread_ids = itertools.count()
 
 
 @contextmanager

@@ -3,6 +3,7 @@ engine/task_runner.py): a poison sample, a task that always fails, a stage that 
 (a killed worker) are in test_worker_kill.py."""
 
 import json
+import threading
 import time
 
 import pyarrow.parquet as pq
@@ -113,3 +114,22 @@ def test_hanging_stage_fails_within_stall_timeout_naming_stage_and_task(laion_in
         curate(cfg("run.stall_timeout_s=3", *NO_ANNOTATORS), [laion_input], str(tmp_path / "o"), allow_private_urls=True, engine="local")
     assert time.monotonic() - started < 25  # well before the hang would have ended
     assert (tmp_path / "o" / "shards" / "00000-00000.stats.json").exists()  # the healthy task was published
+
+
+def test_a_hang_in_the_threaded_fetch_group_fails_within_stall_timeout_and_never_blocks_exit(laion_input, tmp_path,
+                                                                                           monkeypatch):
+    """On the local engine the first group runs on threads of its own: the stall is still named, and the
+    hung thread is a daemon, so the command can exit (code 3) instead of waiting for it."""
+    def build(cfg, allow_private_urls=False):
+        groups = build_stage_groups(cfg, allow_private_urls)
+        groups[0].stages.append(HangStage("00000-00001", seconds=60))
+        return groups
+
+    monkeypatch.setattr(curate_mod, "build_stage_groups", build)
+    started = time.monotonic()
+    with pytest.raises(StallError, match=r"stage hang on task 00000-00001"):
+        curate(cfg("run.stall_timeout_s=3", *NO_ANNOTATORS), [laion_input], str(tmp_path / "o"), allow_private_urls=True,
+               engine="local")
+    assert time.monotonic() - started < 25
+    hung = [t for t in threading.enumerate() if t.name.startswith("humanverse-local-") and t.is_alive()]
+    assert hung and all(t.daemon for t in hung)

@@ -103,10 +103,9 @@ def test_outpainted_annotations_come_back_in_the_original_frame(laion_input, tmp
             assert canvas.size == (round(cx1 - cx0), round(cy1 - cy0))
 
 
-def test_in_order_keeps_order_and_reads_ahead_only_one_item_past_the_running_ones():
+def test_in_order_keeps_order_runs_at_once_and_draws_items_only_as_results_are_taken():
     import threading
     import time
-    from concurrent.futures import ThreadPoolExecutor
 
     from humanverse.engine.local import in_order
 
@@ -128,11 +127,29 @@ def test_in_order_keeps_order_and_reads_ahead_only_one_item_past_the_running_one
         return i * 10
 
     out = []
-    with ThreadPoolExecutor(2) as pool:
-        for result in in_order(pool, slow, items(), at_once=2):
-            out.append(result)
-            assert len(drawn) <= len(out) + 2  # never more than the running two and one queued
+    for result in in_order(slow, items(), at_once=2):
+        out.append(result)
+        assert len(drawn) <= len(out) + 2  # the two running, none read ahead of them
     assert out == [i * 10 for i in range(12)] and most[0] == 2
+
+
+def test_in_order_hands_an_error_to_the_caller_and_never_blocks_exit_on_a_hung_item():
+    import threading
+
+    from humanverse.engine.local import in_order
+
+    hang = threading.Event()
+
+    def work(i):
+        if i == 0:
+            raise ValueError("bad item")
+        hang.wait()  # a download that never returns
+
+    results = in_order(work, range(3), at_once=2)
+    with pytest.raises(ValueError, match="bad item"):
+        next(results)
+    assert all(t.daemon for t in threading.enumerate() if t.name.startswith("humanverse-local-"))
+    hang.set()
 
 
 def test_local_run_with_fetch_tasks_at_once_gives_the_same_shards(laion_input, tmp_path):
