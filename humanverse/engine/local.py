@@ -9,6 +9,7 @@ start-up (bench/RESULTS.md §4). Tests use it too.
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -55,34 +56,44 @@ def run_tasks(cfg, groups: list[StageGroup], feed, output: str, heartbeat=None) 
 
 
 def in_order(fn: Callable, items: Iterable, at_once: int) -> Iterator:
-    """fn over items, `at_once` of them running on their own threads, results in input order. The next
-    item is drawn (and started) as each result is taken, so `at_once` keep running while the caller works
-    on it, and a window of 1,000 tasks is never read at once. Daemon threads: a hung download (what the
-    stall guard reports) or Ctrl-C never keeps the process from exiting; they only fetch and decode, the
-    caller writes."""
+    """fn over items on `at_once` threads, results in input order. The next item is drawn (and queued) as
+    each result is taken, so `at_once` keep running while the caller works on it, and a window of 1,000
+    tasks is never read at once. The threads are daemons (ThreadPoolExecutor's are joined at exit): a
+    hung download, what the stall guard reports, or Ctrl-C never keeps the command from exiting. They
+    only fetch and decode; the caller writes. A fixed set, not a thread per item: glibc gives new threads
+    new malloc arenas, and a thread per task measured 0.98 instead of 0.57 GiB on the fetch benchmark."""
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+
+    def work() -> None:
+        while (job := jobs.get()) is not None:
+            future, item = job
+            try:
+                future.set_result(fn(item))
+            except BaseException as exc:  # noqa: BLE001 - re-raised where the result is taken
+                future.set_exception(exc)
+
+    for n in range(at_once):
+        threading.Thread(target=work, daemon=True, name=f"humanverse-local-{next(_pool_ids)}-{n}").start()
+
+    def queued(item) -> Future:
+        future: Future = Future()
+        jobs.put((future, item))
+        return future
+
     items = iter(items)
-    pending = deque(_started(fn, item) for item in itertools.islice(items, at_once))
-    while pending:
-        result = pending.popleft().result()
-        for item in itertools.islice(items, 1):
-            pending.append(_started(fn, item))
-        yield result
+    try:
+        pending = deque(queued(item) for item in itertools.islice(items, at_once))
+        while pending:
+            result = pending.popleft().result()
+            for item in itertools.islice(items, 1):
+                pending.append(queued(item))
+            yield result
+    finally:
+        for _ in range(at_once):
+            jobs.put(None)
 
 
-def _started(fn: Callable, item) -> Future:
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(fn(item))
-        except BaseException as exc:  # noqa: BLE001 - re-raised where the result is taken
-            future.set_exception(exc)
-
-    threading.Thread(target=run, daemon=True, name=f"humanverse-local-{next(_thread_ids)}").start()
-    return future
-
-
-_thread_ids = itertools.count()
+_pool_ids = itertools.count()
 
 
 @contextmanager
