@@ -16,6 +16,7 @@ they belong to no child.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -43,6 +44,15 @@ def _source_files(root: Path) -> list[Path]:
 
 def imports_by_module(root: Path = PACKAGE) -> dict[str, set[str]]:
     """Module -> every absolute module name it imports (relative imports resolved), anywhere in its body."""
+    return _package_imports() if root == PACKAGE else _imports(root)
+
+
+@functools.cache
+def _package_imports() -> dict[str, set[str]]:
+    return _imports(PACKAGE)
+
+
+def _imports(root: Path) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in _source_files(root):
         module = _module_of(path, root)
