@@ -15,13 +15,15 @@ PACKAGE = Path(humanverse.__file__).parent
 RENAMES = {"os.replace", "os.rename", "os.renames", "shutil.move"}
 
 
-def renames_outside_atomic(root: Path = PACKAGE) -> list[str]:
+def renames_outside_atomic(*roots: Path) -> list[str]:
     """Every call that moves a path into place, outside shards/atomic.py: os.replace/rename, shutil.move,
     fsspec's mv/move, and Path.replace/rename (a method named so with one positional argument and no keyword;
-    str.replace takes two)."""
+    str.replace takes two). Default roots: the package and the bench scripts."""
+    roots = roots or (PACKAGE, PACKAGE.parent / "bench")
     found = []
-    for path in sorted(root.rglob("*.py")):
-        if path == root / "shards" / "atomic.py":
+    for path in sorted(p for root in roots for p in root.rglob("*.py")):
+        root = next(r for r in roots if r in path.parents)
+        if path.relative_to(root).as_posix() == "shards/atomic.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
