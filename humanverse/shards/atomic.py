@@ -12,7 +12,8 @@ one step (Linux renameat2 RENAME_EXCHANGE), then the old one is deleted, so a cr
 the new folder under the final name, never neither. Where the file system cannot exchange (not Linux, or a
 file system without RENAME_EXCHANGE), the old folder is first renamed aside to `.NAME.old-XXXXXXXX`: a crash
 between that rename and the next leaves no folder under the final name for that moment, and the next
-publish of the same folder (or `restore_aside`) renames the old one back.
+publish of the same folder (or `restore_aside`) renames the old one back. A crash after the swap but before
+the old folder is deleted leaves it as a hidden temporary (`remove_stale_temporaries` deletes those).
 """
 
 from __future__ import annotations
