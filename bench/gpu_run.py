@@ -17,7 +17,6 @@ import argparse
 import gc
 import importlib.util
 import json
-import os
 import platform
 import sys
 import time
@@ -213,12 +212,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _write(results: dict, out: Path, json_path: Path, started: float) -> None:
     """Both files, each written beside its final name and renamed into place (never half-written)."""
+    from humanverse.shards import atomic
+
     results["wall_s"] = round(time.perf_counter() - started, 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
     for path, text in ((json_path, json.dumps(results, indent=1)), (out, gpu_report.render(results))):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+        atomic.write_bytes(str(path), text.encode())
 
 
 def _finish(results: dict, out: Path, json_path: Path, started: float, exit_code: int) -> int:

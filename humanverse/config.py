@@ -6,8 +6,6 @@ work starts. `--set section.key=value` values are parsed as YAML scalars (yaml.s
 
 from __future__ import annotations
 
-import hashlib
-import json
 from importlib import resources as pkg_resources
 from pathlib import Path
 from typing import Literal
@@ -22,6 +20,7 @@ from humanverse.stages.outpaint import OutpaintConfig
 from humanverse.stages.parts import PartsConfig
 from humanverse.stages.detect import DetectConfig
 from humanverse.stages.pose import PoseConfig
+from humanverse import config_digest
 from humanverse.config_base import ConfigError, Section, apply_overrides, load_yaml, validate
 from humanverse.stages.clip_scores import (
     AestheticConfig,
@@ -124,9 +123,20 @@ class CurateConfig(Section):
         return ClipScoresConfig(clip=self.clip, aesthetic=self.aesthetic, nsfw=self.nsfw)
 
     def digest(self) -> str:
-        """What decides whether existing shards are still valid: everything but the run section."""
-        data = self.model_dump(mode="json", exclude={"run"})
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+        """What decides whether existing shards are still valid: every value but the run section's that differs
+        from its default, and OUTPUT_FORMAT (humanverse/config_digest.py)."""
+        return config_digest.digest(self, OUTPUT_FORMAT, NOT_DIGESTED)
+
+    def resumes(self, record: dict) -> bool:
+        """Whether a run.json (this version's or a legacy one) was written with a config of the same digest."""
+        return record.get("config_digest") == self.digest() or config_digest.legacy_record_matches(
+            self, record, OUTPUT_FORMAT, NOT_DIGESTED)
+
+
+OUTPUT_FORMAT = 1
+"""Part of the config digest. Bump it when a changed default changes what a run writes (a new field's default
+must keep what was written before, or bump it too): every existing run folder then refuses to resume."""
+NOT_DIGESTED = frozenset({"run"})
 
 
 def preset_names() -> list[str]:

@@ -71,7 +71,7 @@ def curate(
     groups = build_stage_groups(cfg, allow_private_urls)
 
     # 2. Resume: refuse a changed config or input list; skip tasks whose stats marker exists (one listing).
-    previous = run_manifest.check_resume(output, cfg.digest(), plan.digest(), force)
+    previous = run_manifest.check_resume(output, cfg.digest(), plan.digest(), force, cfg.resumes)
     atomic.remove_stale_temporaries(atomic.join(output, "shards"))
     done = DoneTasks.listed(output, plan)
     feed: PlanFeed | ListFeed = PlanFeed(plan, done)

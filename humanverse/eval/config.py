@@ -64,7 +64,7 @@ class GenerationConfig(Section):
     negative_prompt: str = ""
     use_ema: bool = True
     blend_erosion_per_step: float = Field(0.1, ge=0)
-    """hand-first: sequential mask expansion (train/sampling/mask_blending.py)."""
+    """hand-first: sequential mask expansion (train/common/mask_blending.py)."""
     blend_stop: float = Field(0.6, ge=0, le=1)
     hand_margin: float = Field(0.25, ge=0)
 

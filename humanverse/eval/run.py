@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from PIL import Image
 from humanverse.eval.config import EvalConfig
 from humanverse.eval.degrade import DEGRADATIONS, degrade, shuffled
 from humanverse.eval.heldout import HeldOut, read_heldout
+from humanverse.shards import atomic
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,6 @@ class EvalRequest:
     device: str = "cpu"
     dtype: str = "float32"
     cfg: EvalConfig = field(default_factory=EvalConfig)
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _png_bytes(image: np.ndarray) -> bytes:
@@ -96,7 +90,7 @@ def _check_resume(out: Path, settings: dict, force: bool) -> None:
     if force:  # cached images and the features computed from them belong to the old settings
         for stale in [*(out / "generated").glob("*.png"), *(out / "features").glob("*.npz")]:
             stale.unlink()
-    _atomic_bytes(record, json.dumps(settings, indent=2).encode())
+    atomic.write_bytes(str(record), json.dumps(settings, indent=2).encode())
 
 
 def generate_all(request: EvalRequest, items: list[HeldOut], out: Path, progress) -> int:
@@ -108,15 +102,14 @@ def generate_all(request: EvalRequest, items: list[HeldOut], out: Path, progress
                                            request.dtype)
     else:
         generator = EvalGenerator(request.lsd, request.refiner, request.cfg.generation, request.device, request.dtype)
-    for stale in (out / "generated").glob(".*.tmp"):  # a write a kill interrupted
-        stale.unlink()
+    atomic.remove_stale_temporaries(str(out / "generated"))  # writes a kill interrupted
     todo = [(i, item) for i, item in enumerate(items) if not (out / "generated" / f"{item.key}.png").is_file()]
     progress(f"{len(items) - len(todo)} of {len(items)} images cached; generating {len(todo)}")
     started = time.perf_counter()
     for done, (index, item) in enumerate(todo, start=1):
         image = generator.generate(item, sample_seed(request.seed, index))
         pixels = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        _atomic_bytes(out / "generated" / f"{item.key}.png", _png_bytes(pixels))
+        atomic.write_bytes(str(out / "generated" / f"{item.key}.png"), _png_bytes(pixels))
         rate = (time.perf_counter() - started) / done
         progress(f"generated {done}/{len(todo)} ({item.key}); {rate:.1f} s/image, ~{rate * (len(todo) - done):.0f} s left")
         del image
@@ -153,9 +146,8 @@ class Scorer:
                 return dict(cached)
         result = {"inception": inception_features(self.inception, images, self.cfg.features.batch_size),
                   "clip": self.clip.image_embeddings(images, self.cfg.features.batch_size)}
-        tmp = path.with_name(f".{path.stem}.tmp.npz")
-        np.savez(tmp, **result)
-        os.replace(tmp, path)
+        with atomic.staged_file(str(path)) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **result)
         return result
 
     def score(self, real: dict, fake: dict, fake_images: list[np.ndarray], captions: list[str], conditions,
@@ -268,7 +260,7 @@ def run_eval(request: EvalRequest, progress=print) -> dict:
         },
         "seconds": round(time.perf_counter() - started, 1),
     })
-    _atomic_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    atomic.write_bytes(str(out / "metrics.json"), json.dumps(metrics, indent=2).encode())
     _write_grid(out, items, generated, real, size, metrics)
     return metrics
 
@@ -282,4 +274,4 @@ def _write_grid(out: Path, items: list[HeldOut], generated, real, size: int, met
         condition = item.condition(size)
         pose = render_pose(list(condition.keypoints), size, size)
         rows.append({"key": item.key, "caption": item.caption, "condition": pose, "generated": gen, "real": rl})
-    _atomic_bytes(out / "index.html", render_grid(rows, metrics).encode())
+    atomic.write_bytes(str(out / "index.html"), render_grid(rows, metrics).encode())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from typing import Any
+from typing import Any, Callable
 
 import fsspec
 
@@ -29,13 +29,15 @@ def read_run_json(output: str) -> dict[str, Any] | None:
     return json.loads(fs.cat_file(path))
 
 
-def check_resume(output: str, config_digest: str, input_digest: str, force: bool) -> dict[str, Any] | None:
-    """Return the previous run.json (None for a fresh output) or refuse when what made it has changed."""
+def check_resume(output: str, config_digest: str, input_digest: str, force: bool,
+                 same_config: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any] | None:
+    """Return the previous run.json (None for a fresh output) or refuse when what made it has changed.
+    same_config(previous) may accept a run.json whose digest differs (one written with a legacy digest)."""
     previous = read_run_json(output)
     if previous is None or force:
         return previous
     changed = []
-    if previous.get("config_digest") != config_digest:
+    if previous.get("config_digest") != config_digest and not (same_config and same_config(previous)):
         changed.append("the config")
     if previous.get("input_digest") != input_digest:
         changed.append("the input list")

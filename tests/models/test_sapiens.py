@@ -17,7 +17,7 @@ from humanverse.models.sapiens.goliath_keypoints import (
 )
 from humanverse.models.pose.pose_decode import COCO_WHOLEBODY_FLIP_INDICES, box_center_scale
 from humanverse.models.pose.pose_topdown import estimate_poses
-from humanverse.models.sapiens.pose_udp import crop_persons_udp, decode_heatmaps_udp
+from humanverse.models.pose.pose_udp import crop_persons_udp, decode_heatmaps_udp
 from humanverse.models.sapiens.loader import DEMO_INPUT_SIZE, build_weights, load_sapiens
 from humanverse.models.files import MissingModelFiles
 from humanverse.core.sample import Sample

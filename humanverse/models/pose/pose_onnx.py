@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from humanverse.models.weights_digest import sha256_file
+from humanverse.shards.atomic import staged_file
 
 DEMO_ONNX = "vitpose/vitpose-tiny-wholebody.onnx"
 
@@ -47,33 +48,31 @@ def export_onnx(
             return self.estimator._forward(crops)
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     h, w = input_size
-    tmp = out.with_name(out.name + ".tmp")
-    torch.onnx.export(
-        CropsToHeatmaps(model),
-        (torch.zeros(1, 3, h, w),),
-        str(tmp),
-        dynamo=False,
-        input_names=["crops"],
-        output_names=["heatmaps"],
-        dynamic_axes={"crops": {0: "n"}, "heatmaps": {0: "n"}},
-        opset_version=opset,
-    )
-    # Over 2 GB (ViTPose-H) the exporter writes the weights as external data beside the graph; the metadata
-    # is added to the graph alone, so those files are neither loaded nor rewritten.
-    proto = onnx.load(str(tmp), load_external_data=False)
-    meta = {
-        "humanverse.arch": arch,
-        "humanverse.input_size": f"{h}x{w}",
-        "humanverse.codec": "MSRAHeatmap",
-        "humanverse.source_sha256": sha256_file(checkpoint),
-    }
-    for k, v in meta.items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = k, v
-    onnx.save(proto, str(tmp))
-    tmp.replace(out)
+    with staged_file(str(out)) as tmp:
+        torch.onnx.export(
+            CropsToHeatmaps(model),
+            (torch.zeros(1, 3, h, w),),
+            str(tmp),
+            dynamo=False,
+            input_names=["crops"],
+            output_names=["heatmaps"],
+            dynamic_axes={"crops": {0: "n"}, "heatmaps": {0: "n"}},
+            opset_version=opset,
+        )
+        # Over 2 GB (ViTPose-H) the exporter writes the weights as external data beside the graph; the
+        # metadata is added to the graph alone, so those files are neither loaded nor rewritten.
+        proto = onnx.load(str(tmp), load_external_data=False)
+        meta = {
+            "humanverse.arch": arch,
+            "humanverse.input_size": f"{h}x{w}",
+            "humanverse.codec": "MSRAHeatmap",
+            "humanverse.source_sha256": sha256_file(checkpoint),
+        }
+        for k, v in meta.items():
+            entry = proto.metadata_props.add()
+            entry.key, entry.value = k, v
+        onnx.save(proto, str(tmp))
     return out
 
 

@@ -96,9 +96,9 @@ def estimate_poses(
 
     Crops of all images are pooled so that a model batch can hold persons of several images; with flip test
     each chunk carries its mirrored crops in the same forward call. codec "msra" is ViTPose's geometry
-    (pose_decode), "udp" Sapiens2's (models/sapiens/pose_udp.py); flip_indices is the model's left/right swap.
+    (pose_decode), "udp" Sapiens2's (pose_udp.py); flip_indices is the model's left/right swap.
     """
-    from humanverse.models.sapiens.pose_udp import crop_persons_udp, decode_heatmaps_udp
+    from humanverse.models.pose.pose_udp import crop_persons_udp, decode_heatmaps_udp
 
     udp = codec == "udp"
     crop = crop_persons_udp if udp else crop_persons

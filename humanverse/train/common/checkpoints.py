@@ -19,7 +19,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from humanverse.shards.atomic import fsync_dir
+from humanverse.shards.atomic import ASIDE_TAG, publish_folder, restore_aside
 
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
 STATE_FILE = "trainer_state.json"
@@ -74,8 +74,11 @@ def read_state(checkpoint: str | Path) -> dict[str, Any]:
 
 
 def remove_stale_temporaries(run_dir: str | Path) -> None:
+    """Delete interrupted saves; put back a checkpoint a crash left set aside while re-saving its step."""
     for tmp in Path(run_dir).glob(".checkpoint-*.tmp"):
         shutil.rmtree(tmp, ignore_errors=True)
+    for aside in Path(run_dir).glob(f".checkpoint-*{ASIDE_TAG}*"):
+        restore_aside(aside.parent / aside.name[1:].split(ASIDE_TAG)[0])
 
 
 def save_checkpoint(accelerator, run_dir: str | Path, step: int, state: dict[str, Any],
@@ -91,25 +94,12 @@ def save_checkpoint(accelerator, run_dir: str | Path, step: int, state: dict[str
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         (tmp / STATE_FILE).write_text(json.dumps({"step": step, **state}, indent=2))
-        _fsync_tree(tmp)
-        if final.exists():  # re-saving a step (e.g. a resumed run that ends where it started)
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-        fsync_dir(run_dir)
+        publish_folder(tmp, final)  # re-saving a step (a resumed run that ends where it started) replaces it
         if total_limit is not None:
             for old in list_checkpoints(run_dir)[:-total_limit]:
                 shutil.rmtree(old, ignore_errors=True)
     accelerator.wait_for_everyone()
     return final
-
-
-def _fsync_tree(root: Path) -> None:
-    """Flush file contents before the rename publishes them, so a power loss cannot publish empty files."""
-    for dirpath, _, filenames in os.walk(root):
-        for name in filenames:
-            with open(os.path.join(dirpath, name), "rb") as fh:
-                os.fsync(fh.fileno())
-        fsync_dir(Path(dirpath))
 
 
 def store_models_as_pretrained(accelerator, names: list[str], emas: dict[str, Any] | None = None) -> None:

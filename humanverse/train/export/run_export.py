@@ -13,16 +13,16 @@ Stage-1 (LSD) run:
   latent_stats.json       per-channel latent mean/std of rgb, depth, normal (denormalise before decoding)
   text_encoder/           the OpenCLIP text tower (open_clip state dict + its config)
 Both: README.md (model card: data digest, steps, config, the lines that load it) and export.json.
-The folder is written under a temporary name and renamed when complete.
+The folder is written under a temporary name and renamed when complete (shards/atomic.py staged_folder).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import humanverse
+from humanverse.shards.atomic import staged_folder
 from humanverse.train.export.model_card import data_digest, write_card
 from humanverse.train.common.checkpoints import read_state, trained_checkpoint
 
@@ -70,22 +70,19 @@ def export_run(run: str | Path, output: str | Path, use_ema: bool = True) -> dic
     stage = state.get("stage") or run_record.get("stage")
     if output.exists():
         raise FileExistsError(f"{output} exists; export into a new folder")
-    tmp = output.with_name(f".{output.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    if stage == "refiner":
-        ema = _export_refiner(checkpoint, tmp, use_ema)
-        loading, title = REFINER_LOADING, "HyperHuman structure-guided refiner (humanverse)"
-    elif stage == "lsd":
-        ema = _export_lsd(checkpoint, run_dir, tmp, use_ema)
-        loading, title = LSD_LOADING, "HyperHuman latent structural diffusion, stage 1 (humanverse)"
-    else:
-        raise ValueError(f"{checkpoint}: unknown stage {stage!r} (expected lsd or refiner)")
-    record = {"title": title, "stage": stage, "run": str(run_dir), "checkpoint": checkpoint.name, "step": state["step"],
-              "ema": ema, "data": data_digest(run_record.get("shards")), "config": run_record["config"],
-              "package_version": humanverse.__version__, "trained_with": run_record.get("package_version")}
-    write_card(tmp, record, loading.replace("EXPORT", str(output)))
-    tmp.rename(output)
+    with staged_folder(output) as tmp:
+        if stage == "refiner":
+            ema = _export_refiner(checkpoint, tmp, use_ema)
+            loading, title = REFINER_LOADING, "HyperHuman structure-guided refiner (humanverse)"
+        elif stage == "lsd":
+            ema = _export_lsd(checkpoint, run_dir, tmp, use_ema)
+            loading, title = LSD_LOADING, "HyperHuman latent structural diffusion, stage 1 (humanverse)"
+        else:
+            raise ValueError(f"{checkpoint}: unknown stage {stage!r} (expected lsd or refiner)")
+        record = {"title": title, "stage": stage, "run": str(run_dir), "checkpoint": checkpoint.name, "step": state["step"],
+                  "ema": ema, "data": data_digest(run_record.get("shards")), "config": run_record["config"],
+                  "package_version": humanverse.__version__, "trained_with": run_record.get("package_version")}
+        write_card(tmp, record, loading.replace("EXPORT", str(output)))
     return record
 
 

@@ -10,8 +10,6 @@ are. A random base (tiny preset) is written once to RUN_DIR/frozen/inpaint_base 
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import torch
 from diffusers import AutoencoderKL, UNet2DConditionModel
 
 from humanverse.models.files import locate
+from humanverse.shards.atomic import staged_folder
 from humanverse.train.hand_body.config import HandBodyConfig, RandomInpaintBaseConfig
 from humanverse.train.refiner.model import StructureControlNet
 
@@ -52,16 +51,12 @@ def write_random_inpaint_base(cfg: RandomInpaintBaseConfig, path: str | Path, se
     from humanverse.train.refiner.sdxl_random_base import write_clip_tokenizer
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with torch.random.fork_rng():
+    with staged_folder(path) as tmp, torch.random.fork_rng():
         torch.manual_seed(seed)
         UNet2DConditionModel.from_config(cfg.unet).save_pretrained(tmp / "unet")
         AutoencoderKL.from_config(cfg.vae).save_pretrained(tmp / "vae")
         CLIPTextModel(CLIPTextConfig(**cfg.text_encoder)).save_pretrained(tmp / "text_encoder")
-    write_clip_tokenizer(tmp / "tokenizer", "!", cfg.text_encoder.get("max_position_embeddings", 77))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, path)
+        write_clip_tokenizer(tmp / "tokenizer", "!", cfg.text_encoder.get("max_position_embeddings", 77))
     return path
 
 

@@ -1,5 +1,5 @@
 """Sampling the body outpainter: skeleton + caption + a canvas holding the hands -> the whole image, with the
-hands fused in by sequential mask expansion (train/sampling/mask_blending.py).
+hands fused in by sequential mask expansion (train/common/mask_blending.py).
 
 DDIM on the inpainting base's own epsilon process, classifier-free guidance on the text (the skeleton and the
 canvas stay in both halves). The UNet's fill-mask channel follows the current keep region (1 - keep_i), so the
@@ -26,7 +26,7 @@ from humanverse.train.hand_body.components import (
 )
 from humanverse.train.hand_body.config import HandBodyConfig
 from humanverse.train.refiner.model import StructureControlNet, refined_noise_prediction
-from humanverse.train.sampling.mask_blending import BlendSchedule, fuse, keep_masks
+from humanverse.train.common.mask_blending import BlendSchedule, fuse, keep_masks
 
 
 @dataclass

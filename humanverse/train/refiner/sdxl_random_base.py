@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
 from pathlib import Path
 
 import torch
 
+from humanverse.shards.atomic import staged_folder
 from humanverse.train.refiner.config import RandomBaseConfig
 
 log = logging.getLogger(__name__)
@@ -52,17 +51,15 @@ def write_random_sdxl_base(cfg: RandomBaseConfig, path: str | Path, seed: int = 
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with torch.random.fork_rng():  # reproducible weights without touching the caller's RNG
-        torch.manual_seed(seed)
-        UNet2DConditionModel.from_config(cfg.unet).save_pretrained(tmp / "unet")
-        AutoencoderKL.from_config(cfg.vae).save_pretrained(tmp / "vae")
-        CLIPTextModel(CLIPTextConfig(**cfg.text_encoder)).save_pretrained(tmp / "text_encoder")
-        CLIPTextModelWithProjection(CLIPTextConfig(**cfg.text_encoder_2)).save_pretrained(tmp / "text_encoder_2")
-    context = cfg.text_encoder.get("max_position_embeddings", 77)
-    write_clip_tokenizer(tmp / "tokenizer", "<|endoftext|>", context)
-    write_clip_tokenizer(tmp / "tokenizer_2", "!", context)
-    os.replace(tmp, path)
+    with staged_folder(path) as tmp:
+        with torch.random.fork_rng():  # reproducible weights without touching the caller's RNG
+            torch.manual_seed(seed)
+            UNet2DConditionModel.from_config(cfg.unet).save_pretrained(tmp / "unet")
+            AutoencoderKL.from_config(cfg.vae).save_pretrained(tmp / "vae")
+            CLIPTextModel(CLIPTextConfig(**cfg.text_encoder)).save_pretrained(tmp / "text_encoder")
+            CLIPTextModelWithProjection(CLIPTextConfig(**cfg.text_encoder_2)).save_pretrained(tmp / "text_encoder_2")
+        context = cfg.text_encoder.get("max_position_embeddings", 77)
+        write_clip_tokenizer(tmp / "tokenizer", "<|endoftext|>", context)
+        write_clip_tokenizer(tmp / "tokenizer_2", "!", context)
     log.warning("random SDXL-shaped base (model.random_base) written to %s", path)
     return path

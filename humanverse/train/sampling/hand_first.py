@@ -6,7 +6,7 @@
   2. Each hand is resized back into its box on the canvas (hand_geometry.place); its mask (>= 0.5) becomes
      part of `keep`. Outside the hands the canvas is grey, the inpainting convention for "to be painted".
   3. The body model outpaints everything else from the full skeleton and the prompt, fusing the canvas's
-     noised latents inside a keep region that shrinks over the schedule (mask_blending.py).
+     noised latents inside a keep region that shrinks over the schedule (train/common/mask_blending.py).
 
 The body canvas is the pose image's largest centred square at the body model's resolution, as the
 HyperHuman sampler frames a pose. Output folder:
@@ -35,7 +35,7 @@ from humanverse.train.hand.config import hand_caption
 from humanverse.train.hand.hand_data import WHOLEBODY_HANDS
 from humanverse.train.hand.hand_geometry import box_from_keypoints, crop_hand_keypoints, place, render_hand
 from humanverse.train.sampling.condition_inputs import load_keypoints
-from humanverse.train.sampling.mask_blending import BlendSchedule, schedule_record
+from humanverse.train.common.mask_blending import BlendSchedule, schedule_record
 
 log = logging.getLogger(__name__)
 

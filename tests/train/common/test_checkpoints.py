@@ -55,3 +55,23 @@ def test_resolve_resume(tmp_path):
     assert resolve_resume(tmp_path, None) is None
     with pytest.raises(FileNotFoundError):
         resolve_resume(tmp_path, "checkpoint-3")
+
+
+def test_resaving_a_step_replaces_it_whole(accelerator_and_model, tmp_path):
+    accelerator, _ = accelerator_and_model
+    save_checkpoint(accelerator, tmp_path, 4, {"note": "first"})
+    save_checkpoint(accelerator, tmp_path, 4, {"note": "again"})  # a resumed run that ends where it started
+    assert read_state(latest_checkpoint(tmp_path)) == {"step": 4, "note": "again"}
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint-4"]
+
+
+@pytest.mark.reliability
+def test_a_checkpoint_set_aside_by_a_killed_resave_comes_back(tmp_path):
+    """Where the file system cannot swap two folders, re-saving a step sets the old one aside first; a kill
+    right then must not lose it: the next start's clean-up puts it back."""
+    aside = tmp_path / ".checkpoint-4.old-1234abcd"
+    aside.mkdir()
+    (aside / "trainer_state.json").write_text('{"step": 4}')
+    assert latest_checkpoint(tmp_path) is None
+    remove_stale_temporaries(tmp_path)
+    assert latest_checkpoint(tmp_path).name == "checkpoint-4" and not aside.exists()

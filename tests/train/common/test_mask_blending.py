@@ -1,9 +1,9 @@
-"""Known answers for the sequential mask expansion (humanverse/train/sampling/mask_blending.py)."""
+"""Known answers for the sequential mask expansion (humanverse/train/common/mask_blending.py)."""
 
 import pytest
 import torch
 
-from humanverse.train.sampling.mask_blending import BlendSchedule, erode, fuse, keep_masks
+from humanverse.train.common.mask_blending import BlendSchedule, erode, fuse, keep_masks
 
 
 def _square(size: int, side: int) -> torch.Tensor:
