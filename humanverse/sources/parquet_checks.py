@@ -1,0 +1,107 @@
+"""Not trusting what a metadata parquet says about itself: its footer's row counts, and its text cells' sizes.
+
+A footer is a few hundred bytes anyone can write: a 742-byte file that claimed 1e8 rows planned 24,000
+tasks and wrote as many empty shards (1e12: MemoryError). Every row of LAION/COYO metadata holds a URL, so
+the URL column chunk of a row group needs bytes in proportion to its rows, and those bytes must lie inside
+the file. A row group claiming more than MAX_ROWS_PER_BYTE rows per byte of its URL chunk is refused.
+
+A text cell can hold megabytes, and a dictionary-encoded page lets a few kilobytes of file repeat one huge
+value on every row (a 5.8 KB file took a run from 1.7 to 5.2 GiB). Text columns are read dictionary-encoded
+(each distinct value decoded once), cut to MAX_TEXT_CHARS on the dictionary, and only then made into
+Python strings, so a batch holds at most rows x MAX_TEXT_CHARS characters whatever the file repeats.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from humanverse.sources.input_error import InputError
+
+MAX_ROWS_PER_BYTE = 64
+"""Rows per byte of a row group's URL column chunk. Distinct URLs cost several bytes a row even
+compressed (~0.2 rows per byte measured on LAION-style URLs); only a column repeating one value comes near."""
+UNCHECKED_ROWS = 4096
+"""Row groups up to this many rows are not held to MAX_ROWS_PER_BYTE (footers and headers dominate)."""
+MAX_TEXT_CHARS = 64 * 1024
+"""A text cell (caption, URL, id, licence) is cut to this many characters; a URL that long fails its row."""
+
+
+def check_row_counts(path: str, meta: pq.FileMetaData, url_column: str, file_size: int) -> None:
+    """Raises InputError when the footer's row counts cannot be what the file holds."""
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    if any(g.num_rows < 0 for g in groups) or sum(g.num_rows for g in groups) != meta.num_rows:
+        raise InputError(f"{path}: the parquet footer's row count ({meta.num_rows}) is not the sum of its row "
+                         "groups'; the file is damaged or forged: rewrite it or leave it out of --input")
+    for index, group in enumerate(groups):
+        chunk = _column_chunk(group, url_column)
+        if chunk is None:
+            continue
+        start = chunk.dictionary_page_offset if chunk.has_dictionary_page else chunk.data_page_offset
+        size = chunk.total_compressed_size
+        if start is None or start < 0 or size < 0 or start + size > file_size:
+            raise InputError(f"{path}: row group {index}'s column {url_column!r} lies outside the file "
+                             f"({file_size} bytes); the file is damaged or forged: rewrite it or leave it out")
+        if group.num_rows > max(UNCHECKED_ROWS, size * MAX_ROWS_PER_BYTE):
+            raise InputError(f"{path}: row group {index} claims {group.num_rows} rows, but its column "
+                             f"{url_column!r} has {size} bytes (at most {MAX_ROWS_PER_BYTE} rows a byte are "
+                             "believed); the footer is damaged or forged: rewrite the file or leave it out")
+
+
+def _column_chunk(group: pq.RowGroupMetaData, column: str):
+    for j in range(group.num_columns):
+        chunk = group.column(j)
+        if chunk.path_in_schema == column or chunk.path_in_schema.startswith(column + "."):
+            return chunk
+    return None
+
+
+def text_columns(schema: pa.Schema, columns: list[str]) -> list[str]:
+    """The columns among `columns` that hold strings or bytes (what read_dictionary can apply to)."""
+    return [c for c in columns if _is_text(schema.field(c).type)]
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) \
+        or pa.types.is_large_binary(kind)
+
+
+def cap_text(batch: pa.RecordBatch, columns: list[str]) -> tuple[pa.RecordBatch, dict[str, list[bool]]]:
+    """The batch with every text column cut to MAX_TEXT_CHARS (bytes: MAX_TEXT_CHARS bytes), and per column
+    which rows were cut. Dictionary columns are cut on their dictionary, before any value is repeated."""
+    cut: dict[str, list[bool]] = {}
+    arrays = list(batch.columns)
+    for column in columns:
+        at = batch.schema.get_field_index(column)
+        array = arrays[at]
+        if isinstance(array, pa.DictionaryArray):
+            long = _too_long(array.dictionary)
+            if not pc.any(long).as_py():
+                continue
+            arrays[at] = pa.DictionaryArray.from_arrays(array.indices, _slice(array.dictionary))
+            cut[column] = pc.fill_null(pc.take(long, array.indices), False).to_pylist()
+        else:
+            long = _too_long(array)
+            if not pc.any(long).as_py():
+                continue
+            arrays[at] = _slice(array)
+            cut[column] = pc.fill_null(long, False).to_pylist()
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names), cut
+
+
+def _too_long(array: pa.Array) -> pa.Array:
+    lengths = pc.utf8_length(array) if _is_string(array.type) else pc.binary_length(array)
+    return pc.greater(lengths, MAX_TEXT_CHARS)
+
+
+def _slice(array: pa.Array) -> pa.Array:
+    if _is_string(array.type):
+        return pc.utf8_slice_codeunits(array, 0, MAX_TEXT_CHARS)
+    return pc.binary_slice(array, 0, MAX_TEXT_CHARS)
+
+
+def _is_string(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
