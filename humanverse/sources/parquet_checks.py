@@ -18,14 +18,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from humanverse.sources.input_error import InputError
+from humanverse.sources.metadata_values import MAX_TEXT_CHARS
 
 MAX_ROWS_PER_BYTE = 64
 """Rows per byte of a row group's URL column chunk. Distinct URLs cost several bytes a row even
 compressed (~0.2 rows per byte measured on LAION-style URLs); only a column repeating one value comes near."""
 UNCHECKED_ROWS = 4096
 """Row groups up to this many rows are not held to MAX_ROWS_PER_BYTE (footers and headers dominate)."""
-MAX_TEXT_CHARS = 64 * 1024
-"""A text cell (caption, URL, id, licence) is cut to this many characters; a URL that long fails its row."""
 
 
 def check_row_counts(path: str, meta: pq.FileMetaData, url_column: str, file_size: int) -> None:

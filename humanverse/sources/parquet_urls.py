@@ -19,8 +19,8 @@ from humanverse.core.task import TaskSpec
 from humanverse.sources import columns
 from humanverse.sources.input_error import InputError
 from humanverse.sources.keys import sample_key
-from humanverse.sources.metadata_values import clean_row
-from humanverse.sources.parquet_checks import MAX_TEXT_CHARS, cap_text, check_row_counts, text_columns
+from humanverse.sources.metadata_values import MAX_TEXT_CHARS, clean_row
+from humanverse.sources.parquet_checks import cap_text, check_row_counts, text_columns
 
 READ_BUFFER_BYTES = 1 << 20
 """pyarrow reads a column chunk through a buffer this big instead of holding the whole chunk."""
