@@ -67,12 +67,12 @@ def test_a_dictionary_repeated_caption_is_cut_before_it_is_repeated(tmp_path):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+    assert peak < 2 * rows * MAX_TEXT_CHARS + 16 * 2**20, peak  # old code: > 2 x 64 MiB
     assert len(samples) == rows
     assert {len(s.caption) for s in samples} == {MAX_TEXT_CHARS}
     assert samples[0].info["metadata_problems"] == {"TEXT": f"cut_to_{MAX_TEXT_CHARS}_chars",
                                                     "LICENSE": f"cut_to_{MAX_TEXT_CHARS}_chars"}
     assert all(s.alive for s in samples)
-    assert peak < 2 * rows * MAX_TEXT_CHARS + 16 * 2**20, peak  # old code: > 2 x 64 MiB
 
 
 def test_a_url_over_the_text_cap_fails_its_row(tmp_path):
