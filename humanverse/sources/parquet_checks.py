@@ -6,9 +6,12 @@ the URL column chunk of a row group needs bytes in proportion to its rows, and t
 the file. A row group claiming more than MAX_ROWS_PER_BYTE rows per byte of its URL chunk is refused.
 
 A text cell can hold megabytes, and a dictionary-encoded page lets a few kilobytes of file repeat one huge
-value on every row (a 5.8 KB file took a run from 1.7 to 5.2 GiB). Text columns are read dictionary-encoded
-(each distinct value decoded once), cut to MAX_TEXT_CHARS on the dictionary, and only then made into
-Python strings, so a batch holds at most rows x MAX_TEXT_CHARS characters whatever the file repeats.
+value on every row (a 5.8 KB file took a run from 1.7 to 5.2 GiB). pyarrow decodes such a column into one
+value per row, so the rows read at a time are sized from the text columns' dictionary pages: a value is at
+most its dictionary page's size (read from the page header, which the decompressor holds the page to), and
+a batch of rows x those sizes stays under TEXT_BATCH_BYTES. Cells are then cut to MAX_TEXT_CHARS before they
+become Python strings. (Reading the columns as arrow dictionaries instead was 15x slower on real URL columns,
+whose dictionaries fall back to plain pages, and held every earlier batch's dictionary.)
 """
 
 from __future__ import annotations
@@ -56,6 +59,53 @@ def _column_chunk(group: pq.RowGroupMetaData, column: str):
     return None
 
 
+TEXT_BATCH_BYTES = 256 * 2**20
+"""What one batch's text columns may take once decoded, at worst (a real LAION row group's ~1 MB URL and
+caption dictionaries give 128-row batches; parquet reading is far from the fetch path's cost)."""
+_DICTIONARY_PAGE = 2
+_HEADER_PEEK = 32
+
+
+def batch_rows(f, group: pq.RowGroupMetaData, texts: list[str], most: int) -> int:
+    """Rows per batch for this row group: `most`, or fewer so that rows x (sum of the text columns'
+    dictionary page sizes) stays under TEXT_BATCH_BYTES."""
+    largest = 0
+    for column in texts:
+        chunk = _column_chunk(group, column)
+        if chunk is not None and chunk.has_dictionary_page:
+            largest += _dictionary_page_bytes(f, chunk.dictionary_page_offset, chunk.total_uncompressed_size)
+    return max(1, min(most, TEXT_BATCH_BYTES // max(1, largest)))
+
+
+def _dictionary_page_bytes(f, offset: int, fallback: int) -> int:
+    """The uncompressed size from the page header at `offset`: thrift compact fields 1 (type), 2
+    (uncompressed_page_size) and 3 (compressed size), each a short-form i32. A header that does not read as
+    a dictionary page gives `fallback` (the footer's size of the whole chunk), the safe side."""
+    try:
+        f.seek(offset)
+        head = f.read(_HEADER_PEEK)
+    except (OSError, ValueError):
+        return max(fallback, 1)
+    values, field, at = {}, 0, 0
+    while at < len(head) and len(values) < 2:
+        byte = head[at]
+        delta, kind = byte >> 4, byte & 0x0F
+        if delta == 0 or kind != 5:  # 5: i32
+            break
+        field += delta
+        number, shift, at = 0, 0, at + 1
+        while at < len(head) and shift < 35:
+            number |= (head[at] & 0x7F) << shift
+            shift += 7
+            at += 1
+            if not head[at - 1] & 0x80:
+                break
+        values[field] = (number >> 1) ^ -(number & 1)
+    if values.get(1) != _DICTIONARY_PAGE or values.get(2, -1) < 0:
+        return max(fallback, 1)
+    return values[2]
+
+
 def text_columns(schema: pa.Schema, columns: list[str]) -> list[str]:
     """The columns among `columns` that hold strings or bytes (what read_dictionary can apply to)."""
     return [c for c in columns if _is_text(schema.field(c).type)]
@@ -76,6 +126,8 @@ def cap_text(batch: pa.RecordBatch, columns: list[str]) -> tuple[pa.RecordBatch,
     for column in columns:
         at = batch.schema.get_field_index(column)
         array = arrays[at]
+        if array.nbytes <= MAX_TEXT_CHARS:  # no value can be longer than all of them together
+            continue
         if isinstance(array, pa.DictionaryArray):
             long = _too_long(array.dictionary)
             if not pc.any(long).as_py():

@@ -20,7 +20,7 @@ from humanverse.sources import columns
 from humanverse.sources.input_error import InputError
 from humanverse.sources.keys import sample_key
 from humanverse.sources.metadata_values import MAX_TEXT_CHARS, clean_row
-from humanverse.sources.parquet_checks import cap_text, check_row_counts, text_columns
+from humanverse.sources.parquet_checks import batch_rows, cap_text, check_row_counts, text_columns
 
 READ_BUFFER_BYTES = 1 << 20
 """pyarrow reads a column chunk through a buffer this big instead of holding the whole chunk."""
@@ -92,12 +92,11 @@ class ParquetURLReader:
             mapping = columns.resolve(names, fmt, self.column_map)
             cols = sorted(set(mapping.values()))
             texts = text_columns(schema, cols)
-            pf = pq.ParquetFile(f, metadata=footer, buffer_size=READ_BUFFER_BYTES, pre_buffer=False,
-                                read_dictionary=texts)
+            pf = pq.ParquetFile(f, metadata=footer, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
             pending = list(specs)
             rows: list[dict[str, Any]] = []  # rows of pending[0] read so far
             cut: list[list[str]] = []  # per row of `rows`, its text columns cut to MAX_TEXT_CHARS
-            for first, batch in _batches(pf, cols, specs[0].start, max(s.stop for s in specs)):
+            for first, batch in _batches(pf, f, cols, texts, specs[0].start, max(s.stop for s in specs)):
                 batch, batch_cut = cap_text(batch, texts)
                 last = first + batch.num_rows
                 while pending:  # a batch can finish several tasks, or none
@@ -105,7 +104,10 @@ class ParquetURLReader:
                     lo, hi = max(spec.start, first), min(spec.stop, last)
                     if hi > lo:
                         rows.extend(batch.slice(lo - first, hi - lo).to_pylist())
-                        cut.extend([c for c, flags in batch_cut.items() if flags[i - first]] for i in range(lo, hi))
+                        if batch_cut:
+                            cut.extend([c for c, flags in batch_cut.items() if flags[i - first]] for i in range(lo, hi))
+                        else:
+                            cut.extend([NOTHING_CUT] * (hi - lo))
                     if spec.stop > last:
                         break
                     yield spec, self._samples(spec, fmt, mapping, rows, cut)
@@ -150,17 +152,20 @@ class ParquetURLReader:
 
 
 BATCH_ROWS = 4096
+NOTHING_CUT: list[str] = []
 
 
-def _batches(pf: pq.ParquetFile, cols: list[str], start: int, stop: int):
+def _batches(pf: pq.ParquetFile, f, cols: list[str], texts: list[str], start: int, stop: int):
     """(first row, record batch) over the row groups that overlap [start, stop), each read once, in
-    batches of BATCH_ROWS so a 1M-row group never sits in memory as Python rows."""
+    batches of BATCH_ROWS so a 1M-row group never sits in memory as Python rows, or fewer where a text
+    column's dictionary could repeat a large value on every row (parquet_checks.batch_rows)."""
     first = 0
     for rg in range(pf.metadata.num_row_groups):
         n = pf.metadata.row_group(rg).num_rows
         if first + n > start and first < stop:
             at = first
-            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg], columns=cols):
+            rows = batch_rows(f, pf.metadata.row_group(rg), texts, BATCH_ROWS)
+            for batch in pf.iter_batches(batch_size=rows, row_groups=[rg], columns=cols):
                 yield at, batch
                 at += batch.num_rows
                 if at >= stop:
