@@ -127,7 +127,8 @@ def describe(path: str, fmt: str, column_map: dict[str, str], dataset: str | Non
     except InputError:
         raise
     except UNREADABLE_INPUT as error:
-        raise InputError(f"{path}: cannot be read as {fmt} input ({type(error).__name__}: {error}); "
+        as_format = "" if fmt == "auto" else f" as {fmt} input"
+        raise InputError(f"{path}: cannot be read{as_format} ({type(error).__name__}: {error}); "
                          "fix or remove this file, or pass the right --input-format") from error
 
 

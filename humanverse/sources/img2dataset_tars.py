@@ -96,8 +96,14 @@ def _members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
 
 
 def _open(raw, path: str) -> tarfile.TarFile:
-    """A plain tar is opened seekable (member data is skipped by seeking); a compressed one as a stream."""
-    mode = "r|*" if is_compressed(path) else "r:"
+    """A plain local tar is opened seekable (member data is skipped by seeking); a compressed one, or one on
+    object storage (where each seek past a member would be a request of its own), as a stream."""
+    if is_compressed(path):
+        mode = "r|*"
+    else:
+        fs, _ = fsspec.core.url_to_fs(path)
+        protocols = fs.protocol if isinstance(fs.protocol, (list, tuple)) else (fs.protocol,)
+        mode = "r:" if "file" in protocols or "local" in protocols else "r|"
     return tarfile.open(fileobj=raw, mode=mode, tarinfo=CappedTarInfo)
 
 

@@ -22,6 +22,8 @@ from humanverse.sources.input_error import InputError
 TAR_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 SIBLING_SUFFIXES = (".parquet", "_stats.json")
 """What img2dataset writes beside each `<shard>.tar`."""
+FILE_SUFFIXES = (*TAR_SUFFIXES, ".parquet", ".json")
+"""Names taken as files without asking the filesystem (on object storage each ask is a round trip)."""
 SHOWN_ENTRIES = 10_000
 """A folder's listing is summarised from at most this many entries."""
 
@@ -47,8 +49,7 @@ def resolve_inputs(paths: list[str], fmt: str) -> list[tuple[str, str]]:
     for path in paths:
         if not is_tar(path) and any(path.endswith(s) and path[: -len(s)] in tars for s in SIBLING_SUFFIXES):
             continue
-        fs, local = fsspec.core.url_to_fs(path)
-        if not fs.isdir(local):
+        if path.lower().endswith(FILE_SUFFIXES) or not _is_folder(path):
             out.append((path, fmt))
             continue
         if fmt not in ("auto", "img2dataset", "folder"):
@@ -57,6 +58,11 @@ def resolve_inputs(paths: list[str], fmt: str) -> list[tuple[str, str]]:
     if not out:
         raise InputError(f"--input {paths!r}: nothing to read (only img2dataset .parquet/_stats.json siblings)")
     return out
+
+
+def _is_folder(path: str) -> bool:
+    fs, local = fsspec.core.url_to_fs(path)
+    return fs.isdir(local)
 
 
 def _folder(path: str, fmt: str) -> list[tuple[str, str]]:
