@@ -57,7 +57,7 @@ def resolve_inputs(paths: list[str], fmt: str) -> list[tuple[str, str]]:
         out.extend(_folder(path, fmt))
     if not out:
         raise InputError(f"--input {paths!r}: nothing to read (only img2dataset .parquet/_stats.json siblings)")
-    return out
+    return list(dict.fromkeys(out))  # a folder and its own tars named both: each tar once
 
 
 def _is_folder(path: str) -> bool:

@@ -107,7 +107,8 @@ def _dictionary_page_bytes(f, offset: int, fallback: int) -> int:
 
 
 def text_columns(schema: pa.Schema, columns: list[str]) -> list[str]:
-    """The columns among `columns` that hold strings or bytes (what read_dictionary can apply to)."""
+    """The columns among `columns` that hold strings or bytes: those cut, and whose dictionary pages size
+    the batches."""
     return [c for c in columns if _is_text(schema.field(c).type)]
 
 
@@ -140,6 +141,8 @@ def cap_text(batch: pa.RecordBatch, columns: list[str]) -> tuple[pa.RecordBatch,
                 continue
             arrays[at] = _slice(array)
             cut[column] = pc.fill_null(long, False).to_pylist()
+    if not cut:
+        return batch, cut
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names), cut
 
 
