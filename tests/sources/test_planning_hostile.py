@@ -5,7 +5,6 @@ row, a tar was read from the start by every task, a pax header was read whole, a
 
 import gzip
 import io
-import json
 import os
 import tarfile
 import tracemalloc
