@@ -20,6 +20,8 @@ from itertools import accumulate
 from humanverse.core.task import TaskSpec
 from humanverse.sources import inputs as input_files
 from humanverse.sources.globs import expand
+from humanverse.sources.input_error import UNREADABLE_INPUT, InputError
+from humanverse.sources.input_listing import resolve_inputs
 from humanverse.sources.keys import task_id
 from humanverse.sources.parquet_urls import ParquetURLReader
 
@@ -114,16 +116,24 @@ class Plan:
 
 
 def describe(path: str, fmt: str, column_map: dict[str, str], dataset: str | None) -> InputFile:
-    """One input's format, rows and row groups; a parquet footer is read once for all three."""
-    if fmt in ("laion", "coyo") or (fmt == "auto" and path.lower().endswith(".parquet")):
-        layout = ParquetURLReader(fmt, column_map, dataset).layout(path)
-        return InputFile(path, layout.format, layout.rows, layout.row_groups)
-    file_format = input_files.detect_format(path, fmt)
-    return InputFile(path, file_format, input_files.reader_for(file_format, column_map, dataset).count(path))
+    """One input's format, rows and row groups; a parquet footer is read once for all three. An input
+    that cannot be read is an InputError naming it (exit 2 before anything is written), never a traceback."""
+    try:
+        if fmt in ("laion", "coyo") or (fmt == "auto" and path.lower().endswith(".parquet")):
+            layout = ParquetURLReader(fmt, column_map, dataset).layout(path)
+            return InputFile(path, layout.format, layout.rows, layout.row_groups)
+        file_format = input_files.detect_format(path, fmt)
+        return InputFile(path, file_format, input_files.reader_for(file_format, column_map, dataset).count(path))
+    except InputError:
+        raise
+    except UNREADABLE_INPUT as error:
+        as_format = "" if fmt == "auto" else f" as {fmt} input"
+        raise InputError(f"{path}: cannot be read{as_format} ({type(error).__name__}: {error}); "
+                         "fix or remove this file, or pass the right --input-format") from error
 
 
 def plan(patterns: list[str], fmt: str, column_map: dict[str, str], rows_per_task: int, dataset: str | None) -> Plan:
-    paths = expand(patterns, what="--input")
-    with ThreadPoolExecutor(max_workers=max(1, min(PLAN_THREADS, len(paths)))) as pool:
-        files = list(pool.map(lambda p: describe(p, fmt, column_map, dataset), paths))
+    named = resolve_inputs(expand(patterns, what="--input"), fmt)
+    with ThreadPoolExecutor(max_workers=max(1, min(PLAN_THREADS, len(named)))) as pool:
+        files = list(pool.map(lambda item: describe(item[0], item[1], column_map, dataset), named))
     return Plan(files, rows_per_task)

@@ -20,6 +20,14 @@ Reason codes returned instead of an image (``REASONS``):
 - ``corrupt``: an image signature, but the header or pixel stream cannot be parsed.
 - ``unsupported_mode``: a pixel mode we have no RGB conversion for.
 - ``out_of_memory``: the decoder could not allocate; retrying later may succeed.
+- ``too_many_scans``: a JPEG with more than ``MAX_JPEG_SCANS`` scans (counted from the bytes before
+  decoding). libjpeg decodes every scan over the whole image: a 2.6 MB progressive JPEG repeating one scan
+  20,000 times took 92 s of CPU; a real progressive JPEG has about 10.
+- ``unsupported_compression``: an RLE-compressed BMP. Pillow decodes BMP RLE in Python (16 KB of it took
+  11 s); such files are rare on the web.
+
+Time: decoding is bounded by the byte cap (fetch.download.max_bytes), ``max_pixels`` and the scan cap: the
+worst case measured within them is about 5 s of CPU for one image (a 64-Mpx JPEG of 100 near-empty scans).
 
 Memory: at most about 8 bytes per output pixel plus a constant (measured in
 tests/imaging/test_bomb_memory.py over the hostile corpus). The decoded image (up to 4 bytes per pixel in
@@ -50,7 +58,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError, features
 from pydantic import Field, field_validator
 
 from humanverse.config_base import Section
-from humanverse.imaging.jpeg_metadata import StrippedJpeg, strip_jpeg_metadata
+from humanverse.imaging.jpeg_metadata import StrippedJpeg, count_jpeg_scans, strip_jpeg_metadata
 from humanverse.imaging.pixel_digest import image_pixel_sha256, pixel_sha256
 
 REASONS = (
@@ -64,6 +72,8 @@ REASONS = (
     "corrupt",
     "unsupported_mode",
     "out_of_memory",
+    "too_many_scans",
+    "unsupported_compression",
 )
 
 # Formats whose Pillow parsers may see untrusted bytes. MPO (multi-picture JPEG from cameras) is what
@@ -84,6 +94,12 @@ _JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 _CONVERTIBLE_MODES = frozenset({"1", "L", "P", "RGB", "RGBX", "CMYK", "YCbCr", "LAB", "HSV"})
 _ALPHA_MODES = frozenset({"LA", "La", "PA", "RGBA", "RGBa"})
+
+MAX_JPEG_SCANS = 100
+"""libjpeg's default progressive JPEG has 10 scans (mozjpeg's up to ~20). A fixed cap, not a config field:
+each scan costs ~45 ms of CPU at the 64-Mpx pixel limit, so 100 bound an image to ~5 s (measured)."""
+_RLE_BMP = frozenset({1, 2})
+"""BI_RLE8 and BI_RLE4 (Pillow's BmpImageFile.COMPRESSIONS)."""
 
 STRIP_PIXELS = 1 << 20
 """Pixels converted at a time: bounds the temporaries of a mode conversion, whatever the image size."""
@@ -401,6 +417,10 @@ def _open_checked(data: bytes, cfg: DecodeConfig) -> tuple[Image.Image | None, H
         reason = "too_many_pixels"
     elif max(width, height) > cfg.max_side:
         reason = "too_large_side"
+    elif image.format == "BMP" and image.info.get("compression") in _RLE_BMP:
+        reason = "unsupported_compression"
+    elif image.format in ("JPEG", "MPO") and count_jpeg_scans(data, MAX_JPEG_SCANS) > MAX_JPEG_SCANS:
+        reason = "too_many_scans"
     if reason is not None:
         image.close()
         return None, None, reason

@@ -156,3 +156,38 @@ def _end_of_entropy_data(data: bytes, position: int) -> int | None:
 
 
 _MARKER_AFTER_DATA = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+
+
+_NEXT_MARKER = re.compile(rb"\xff+([^\x00\xff])")
+"""libjpeg's next_marker(): bytes up to an 0xFF are skipped, a run of 0xFF is fill, 0xFF00 is no marker."""
+
+
+def count_jpeg_scans(data: bytes, limit: int) -> int:
+    """The scans (SOS segments) libjpeg would decode in the first image, counted up to limit + 1. Found the
+    way libjpeg finds them: lengths are followed, and where they lead to no marker, the bytes up to the
+    next one are skipped (libjpeg's "extraneous bytes" resync), so junk between scans does not hide any.
+    Segments such as EXIF are skipped by their length (a thumbnail's scans are not counted). Stops at EOI."""
+    if not data.startswith(b"\xff\xd8"):
+        return 0
+    position, scans, end = 2, 0, len(data)
+    while scans <= limit:
+        found = _NEXT_MARKER.search(data, position)
+        if found is None:
+            break
+        marker, position = found.group(1)[0], found.end()
+        if marker == _EOI:
+            break
+        if marker in _STANDALONE or marker == _SOI:
+            continue
+        if position + 2 > end:
+            break
+        length = int.from_bytes(data[position : position + 2], "big")
+        if length < 2:
+            break
+        position += length
+        if marker == _SOS:
+            scans += 1
+            position = _end_of_entropy_data(data, position)
+            if position is None:
+                break
+    return scans

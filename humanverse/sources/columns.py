@@ -56,7 +56,8 @@ def resolve(columns: list[str], fmt: str, user_map: dict[str, str]) -> dict[str,
         resolved[canonical] = column
     if "url" not in resolved:
         raise ValueError(
-            f"no URL column found for format {fmt!r} (columns: {sorted(present)}); set input.column_map.url"
+            f"no URL column found for format {fmt!r} (columns: {sorted(present)}); name the column that holds "
+            "the URLs with input.column_map.url (in the config, or --set input.column_map.url=COLUMN)"
         )
     return resolved
 

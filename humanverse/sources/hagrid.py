@@ -31,6 +31,7 @@ import fsspec
 from humanverse.core.sample import Sample
 from humanverse.core.task import TaskSpec
 from humanverse.sources.image_folder import DEFAULT_MAX_BYTES, with_protocol
+from humanverse.sources.input_error import InputError
 from humanverse.sources.keys import sample_key
 from humanverse.sources.local_files import FileRefused, read_capped
 
@@ -56,9 +57,15 @@ class BadEntry(ValueError):
 
 @lru_cache(maxsize=2)
 def _load(path: str, stamp: tuple) -> dict[str, Any]:
-    data = json.loads(read_capped(path, MAX_ANNOTATION_BYTES))
+    try:
+        data = json.loads(read_capped(path, MAX_ANNOTATION_BYTES))
+    except FileRefused as refused:
+        raise InputError(f"{path}: not read as a HaGRID annotation file ({refused.reason})") from refused
+    except (ValueError, RecursionError) as error:  # RecursionError: nesting deeper than the parser goes
+        raise InputError(f"{path}: not a HaGRID annotation file (not JSON that can be read: "
+                         f"{type(error).__name__}: {str(error)[:200]}); fix it or leave it out of --input") from error
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a HaGRID annotation file (the top level is not an object of image ids)")
+        raise InputError(f"{path}: not a HaGRID annotation file (the top level is not an object of image ids)")
     return data
 
 

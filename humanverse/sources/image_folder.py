@@ -8,11 +8,14 @@ local_files, never as a hang or an allocation the size of the file.
 from __future__ import annotations
 
 import os
+import posixpath
+from collections.abc import Iterator
 
 import fsspec
 
 from humanverse.core.sample import Sample
 from humanverse.core.task import TaskSpec
+from humanverse.sources.input_error import InputError
 from humanverse.sources.keys import sample_key
 from humanverse.sources.local_files import TOO_LARGE, FileRefused, read_capped
 
@@ -25,18 +28,39 @@ MAX_CAPTION_BYTES = 64 * 1024
 def list_images(path: str) -> list[str]:
     """Every entry with an image suffix, sorted. Locally that includes symlinks and special files (each
     becomes a row the reader refuses); directory symlinks are not followed, so no loop and no escape."""
+    return sorted(f for f in walk_files(path) if f.lower().endswith(IMAGE_SUFFIXES))
+
+
+def walk_files(path: str) -> Iterator[str]:
+    """Every non-folder entry under `path`, at any depth. Locally an explicit stack, not os.walk: os.walk
+    recurses (a 1,200-deep folder raised RecursionError), and its default silently skips a folder it cannot
+    list, which would drop that folder's images without a row; here that is an InputError naming it."""
     fs, root = fsspec.core.url_to_fs(path)
     protocols = fs.protocol if isinstance(fs.protocol, (list, tuple)) else (fs.protocol,)
-    if "file" in protocols or "local" in protocols:
-        files = [
-            os.path.join(folder, name)
-            for folder, _dirs, names in os.walk(root, followlinks=False)
-            for name in names
-            if name.lower().endswith(IMAGE_SUFFIXES)
-        ]
-    else:
-        files = [p for p in fs.find(root) if p.lower().endswith(IMAGE_SUFFIXES)]
-    return sorted(files)
+    if "file" not in protocols and "local" not in protocols:
+        yield from fs.find(root)
+        return
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = [(e.path, e.is_dir(), e.is_symlink()) for e in entries]
+        except OSError as error:
+            raise InputError(f"{folder}: cannot list this folder of input {path} ({error.strerror or error}); "
+                             "fix its permissions or name the readable folders only") from error
+        for entry, is_dir, is_link in listed:
+            if not is_dir:
+                yield entry
+            elif not is_link:  # as os.walk(followlinks=False): a link to a folder is neither walked nor a row
+                stack.append(entry)
+
+
+def source_id(file: str, folder: str) -> str:
+    """The file's path inside the input folder ('sub/a.jpg'): two files of the same name in different
+    sub-folders stay told apart. A file at the top keeps its bare name, as before."""
+    _, root = fsspec.core.url_to_fs(folder)
+    return posixpath.relpath(file.replace(os.sep, "/"), root.replace(os.sep, "/"))
 
 
 def with_protocol(path: str, like: str) -> str:
@@ -65,7 +89,7 @@ class ImageFolderReader:
                 source={
                     "dataset": self.dataset or "folder",
                     "url": None,
-                    "source_id": file.rsplit("/", 1)[-1],
+                    "source_id": source_id(file, spec.input_path),
                     "input": spec.input_path,
                     "row": index,
                 },

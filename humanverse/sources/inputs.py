@@ -6,6 +6,7 @@ import fsspec
 
 from humanverse.sources.hagrid import HagridReader
 from humanverse.sources.image_folder import ImageFolderReader
+from humanverse.sources.input_error import InputError
 from humanverse.sources.img2dataset_tars import Img2DatasetTarReader
 from humanverse.sources.parquet_urls import ParquetURLReader
 
@@ -25,7 +26,8 @@ def detect_format(path: str, requested: str) -> str:
         return "img2dataset"
     if lower.endswith(".parquet"):
         return ParquetURLReader("auto", {}).resolved_format(path)
-    raise ValueError(f"cannot tell the format of {path!r}; pass --input-format")
+    raise InputError(f"{path}: cannot tell its format from the name (.parquet, .tar, .tar.gz, .tgz or a folder); "
+                     f"pass --input-format (one of {', '.join(FORMATS[1:])}), or leave this file out of --input")
 
 
 def reader_for(fmt: str, column_map: dict[str, str], dataset: str | None, max_bytes: int | None = None):

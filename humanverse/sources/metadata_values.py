@@ -38,6 +38,9 @@ KIND: dict[str, str] = {
 """Canonical name -> kind; names not listed are treated as float scores."""
 
 MAX_DECLARED_SIDE = 2**31 - 1  # the sidecar's int32 columns
+MAX_TEXT_CHARS = 64 * 1024
+"""A text cell or caption (parquet cell, tar .txt) is cut to this many characters; a URL that long fails its
+row. The same order as a folder's caption file cap (64 KiB)."""
 
 
 def clean_cell(canonical: str, value: Any) -> tuple[Any, str | None]:

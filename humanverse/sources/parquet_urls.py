@@ -17,8 +17,10 @@ import pyarrow.parquet as pq
 from humanverse.core.sample import Sample
 from humanverse.core.task import TaskSpec
 from humanverse.sources import columns
+from humanverse.sources.input_error import InputError
 from humanverse.sources.keys import sample_key
-from humanverse.sources.metadata_values import clean_row
+from humanverse.sources.metadata_values import MAX_TEXT_CHARS, clean_row
+from humanverse.sources.parquet_checks import batch_rows, cap_text, check_row_counts, text_columns
 
 READ_BUFFER_BYTES = 1 << 20
 """pyarrow reads a column chunk through a buffer this big instead of holding the whole chunk."""
@@ -50,11 +52,18 @@ class ParquetURLReader:
         self.dataset = dataset
 
     def layout(self, path: str) -> ParquetLayout:
-        """Row count, row-group sizes and (for "auto") the flavour, from one footer read."""
+        """Row count, row-group sizes and (for "auto") the flavour, from one footer read. The schema must
+        give a URL column and the row counts must fit the file's bytes (parquet_checks), else InputError."""
         with open_parquet(path) as f:
             pf = pq.ParquetFile(f)
             meta = pf.metadata
-            fmt = columns.guess_format(pf.schema_arrow.names) if self.fmt == "auto" else self.fmt
+            names = pf.schema_arrow.names
+            fmt = columns.guess_format(names) if self.fmt == "auto" else self.fmt
+            try:
+                mapping = columns.resolve(names, fmt, self.column_map)
+            except ValueError as error:
+                raise InputError(f"{path}: {error}") from error
+            check_row_counts(path, meta, mapping["url"], f.seek(0, 2))
             groups = tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
         return ParquetLayout(meta.num_rows, groups, fmt)
 
@@ -76,36 +85,48 @@ class ParquetURLReader:
         if len({s.input_path for s in specs}) != 1:
             raise ValueError("read_many reads tasks of one input file")
         with open_parquet(specs[0].input_path) as f:
-            pf = pq.ParquetFile(f, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
-            names = pf.schema_arrow.names
+            footer = pq.ParquetFile(f).metadata  # read once: the reader below is handed it
+            schema = footer.schema.to_arrow_schema()
+            names = schema.names
             fmt = columns.guess_format(names) if self.fmt in ("auto", "parquet") else self.fmt
             mapping = columns.resolve(names, fmt, self.column_map)
             cols = sorted(set(mapping.values()))
+            texts = text_columns(schema, cols)
+            pf = pq.ParquetFile(f, metadata=footer, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
             pending = list(specs)
             rows: list[dict[str, Any]] = []  # rows of pending[0] read so far
-            for first, batch in _batches(pf, cols, specs[0].start, max(s.stop for s in specs)):
+            cut: list[list[str]] = []  # per row of `rows`, its text columns cut to MAX_TEXT_CHARS
+            for first, batch in _batches(pf, f, cols, texts, specs[0].start, max(s.stop for s in specs)):
+                batch, batch_cut = cap_text(batch, texts)
                 last = first + batch.num_rows
                 while pending:  # a batch can finish several tasks, or none
                     spec = pending[0]
                     lo, hi = max(spec.start, first), min(spec.stop, last)
                     if hi > lo:
                         rows.extend(batch.slice(lo - first, hi - lo).to_pylist())
+                        if batch_cut:
+                            cut.extend([c for c, flags in batch_cut.items() if flags[i - first]] for i in range(lo, hi))
+                        else:
+                            cut.extend([NOTHING_CUT] * (hi - lo))
                     if spec.stop > last:
                         break
-                    yield spec, self._samples(spec, fmt, mapping, rows)
+                    yield spec, self._samples(spec, fmt, mapping, rows, cut)
                     pending.pop(0)
-                    rows = []
+                    rows, cut = [], []
             for spec in pending:  # past the end of the file (a plan older than the file): no rows
-                yield spec, self._samples(spec, fmt, mapping, rows)
-                rows = []
+                yield spec, self._samples(spec, fmt, mapping, rows, cut)
+                rows, cut = [], []
 
-    def _samples(self, spec: TaskSpec, fmt: str, mapping: dict[str, str], rows: list[dict[str, Any]]) -> list[Sample]:
+    def _samples(self, spec: TaskSpec, fmt: str, mapping: dict[str, str], rows: list[dict[str, Any]],
+                 cut: list[list[str]]) -> list[Sample]:
         samples = []
         for offset, row in enumerate(rows):
             index = spec.start + offset
             if not spec.selects(index):
                 continue
             meta, problems = clean_row(mapping, row)
+            for column in cut[offset]:
+                problems[column] = "too_long" if column == mapping["url"] else f"cut_to_{MAX_TEXT_CHARS}_chars"
             url = meta.pop("url", None)
             caption = meta.pop("caption", None) or ""
             source_id = meta.pop("source_id", None)
@@ -124,24 +145,27 @@ class ParquetURLReader:
             )
             if problems:
                 sample.info["metadata_problems"] = problems
-            if mapping["url"] in problems:  # nothing to fetch: the row's own error
+            if mapping["url"] in problems:  # nothing (or not the URL given) to fetch: the row's own error
                 sample.fail("read", f"bad_metadata:{mapping['url']}")
             samples.append(sample)
         return samples
 
 
 BATCH_ROWS = 4096
+NOTHING_CUT: list[str] = []
 
 
-def _batches(pf: pq.ParquetFile, cols: list[str], start: int, stop: int):
+def _batches(pf: pq.ParquetFile, f, cols: list[str], texts: list[str], start: int, stop: int):
     """(first row, record batch) over the row groups that overlap [start, stop), each read once, in
-    batches of BATCH_ROWS so a 1M-row group never sits in memory as Python rows."""
+    batches of BATCH_ROWS so a 1M-row group never sits in memory as Python rows, or fewer where a text
+    column's dictionary could repeat a large value on every row (parquet_checks.batch_rows)."""
     first = 0
     for rg in range(pf.metadata.num_row_groups):
         n = pf.metadata.row_group(rg).num_rows
         if first + n > start and first < stop:
             at = first
-            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[rg], columns=cols):
+            rows = batch_rows(f, pf.metadata.row_group(rg), texts, BATCH_ROWS)
+            for batch in pf.iter_batches(batch_size=rows, row_groups=[rg], columns=cols):
                 yield at, batch
                 at += batch.num_rows
                 if at >= stop:

@@ -43,6 +43,7 @@ class DecodeStage(Stage):
 
 
 # Policy rejections (the bytes are a fine image we do not want); anything else is an error row.
-REJECT_REASONS = {"too_many_pixels", "too_large_side", "metadata_too_large", "zero_size", "unsupported_format"}
+REJECT_REASONS = {"too_many_pixels", "too_large_side", "metadata_too_large", "zero_size", "unsupported_format",
+                  "too_many_scans", "unsupported_compression"}
 # A worker short of memory may well decode the same bytes on a retry.
 TRANSIENT_REASONS = {"out_of_memory"}

@@ -121,7 +121,7 @@ def test_folder_reader_and_plan(tmp_path):
     r = ImageFolderReader()
     assert r.count(str(d)) == 3
     s = r.read(TaskSpec("t", str(d), "folder", 0, 3))
-    assert [x.source["source_id"] for x in s] == ["a.png", "b.jpg", "c.jpg"]
+    assert [x.source["source_id"] for x in s] == ["a.png", "b.jpg", "sub/c.jpg"]  # the sub-folder is kept
     assert s[0].caption == "caption a" and s[0].image_bytes[:4] == b"\x89PNG"
     p = plan([str(d)], "auto", {}, 2, None)
     assert [t.task_id for t in p.tasks] == ["00000-00000", "00000-00001"]
