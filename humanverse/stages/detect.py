@@ -1,25 +1,72 @@
-"""The person-detection stage: boxes for every decoded image, from YOLO (real preset) or HOG (demo)."""
+"""The person-detection stage: boxes for every decoded image, from YOLO (real preset) or HOG (demo).
+
+BACKENDS below is the detect table (stages/backend_table.py rows): a backend's predictor has
+`detect(images) -> per image [(xyxy box, score), ...]`. Adding a detector is one model file under
+models/detect/ plus one row here; `detect.backend` accepts every row, and the banner, `models list/check
+--preset` and the demo builder read the row.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from humanverse.config_base import Section
 from humanverse.models.files import locate
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
+from humanverse.stages.backend_table import Backend, known
 
 
 class DetectConfig(Section):
-    backend: Literal["ultralytics", "hog"] = "ultralytics"
+    backend: str = "ultralytics"
+    """A row of BACKENDS: ultralytics (YOLO weights) or hog (OpenCV's trained HOG people detector)."""
     weights: str = "yolo11x.pt"
     """ultralytics .pt checkpoint: a path, or a name under the models directory."""
     conf: float = Field(0.35, ge=0, le=1)
     """Minimum box score (YOLO confidence, or the HOG SVM margin for the hog backend)."""
     imgsz: int = Field(640, ge=32)
     resources: Resources = Resources(num_cpus=1, batch_size=8)
+
+    @field_validator("backend")
+    @classmethod
+    def _a_row(cls, value: str) -> str:
+        return known(BACKENDS, "detect.backend", value)
+
+
+def _load_hog(cfg: DetectConfig, files: list[Path], stage: Stage):
+    # OpenCV only: no torch in this worker (its import cost the demo's detect actor ~2 s and ~0.3 GB)
+    from humanverse.models.detect.hog_person import HogPersonDetector
+
+    return HogPersonDetector(min_score=cfg.conf, max_side=cfg.imgsz)
+
+
+def _hog_label(cfg: DetectConfig) -> str:
+    import cv2
+
+    return f"opencv-hog-default-people-detector@{cv2.__version__}"
+
+
+def _load_yolo(cfg: DetectConfig, files: list[Path], stage: Stage):
+    from humanverse.models.detect.yolo_person import YoloPersonDetector
+
+    return YoloPersonDetector(files[0], cfg.conf, cfg.imgsz, stage.use_device())
+
+
+BACKENDS: dict[str, Backend] = {
+    "ultralytics": Backend(
+        "ultralytics", ("yolo11x",), weights=lambda c: c.weights, files=lambda c, d: [locate(c.weights, [], d)],
+        load=_load_yolo, label=lambda c: f"ultralytics:{Path(c.weights).name}",
+        shown=lambda c: f"ultralytics {c.weights}", demo="random",
+    ),
+    "hog": Backend(
+        "hog", (), weights=lambda c: None, files=lambda c, d: [], load=_load_hog, label=_hog_label,
+        shown=lambda c: "OpenCV HOG people detector", demo="trained",
+    ),
+}
+"""detect.backend -> its row. The label is the whole model id (no checksum: HOG has no file, and YOLO's
+id has always been its file name)."""
 
 
 class PersonDetectStage(Stage):
@@ -31,22 +78,22 @@ class PersonDetectStage(Stage):
         self.models_dir = models_dir
         self.detector = None
 
-    def weight_checks(self):
-        return [] if self.cfg.backend == "hog" else [self._weights]
+    @property
+    def backend(self) -> Backend:
+        return BACKENDS[self.cfg.backend]
 
-    def _weights(self):
-        return locate(self.cfg.weights, [], self.models_dir)
+    @classmethod
+    def used_backends(cls, cfg: DetectConfig) -> list[tuple[str, Backend]]:
+        return [("detect", BACKENDS[cfg.backend])]
+
+    def weight_checks(self):
+        return [self._files]
+
+    def _files(self) -> list[Path]:
+        return self.backend.files(self.cfg, self.models_dir)
 
     def setup(self) -> None:
-        if self.cfg.backend == "hog":
-            # OpenCV only: no torch in this worker (its import cost the demo's detect actor ~2 s and ~0.3 GB)
-            from humanverse.models.detect.hog_person import HogPersonDetector
-
-            self.detector = HogPersonDetector(min_score=self.cfg.conf, max_side=self.cfg.imgsz)
-        else:
-            from humanverse.models.detect.yolo_person import YoloPersonDetector
-
-            self.detector = YoloPersonDetector(self._weights(), self.cfg.conf, self.cfg.imgsz, self.use_device())
+        self.detector = self.backend.load(self.cfg, self._files(), self)
 
     def process(self, batch: list[Sample]) -> None:
         detections = self.detector.detect([s.image for s in batch])
@@ -63,8 +110,4 @@ class PersonDetectStage(Stage):
             self.record_models(sample, "detect")
 
     def model_ids(self) -> dict[str, str]:
-        if self.cfg.backend == "hog":
-            import cv2
-
-            return {"detect": f"opencv-hog-default-people-detector@{cv2.__version__}"}
-        return {"detect": f"ultralytics:{self._weights().name}"}
+        return {"detect": self.backend.label(self.cfg)}

@@ -9,19 +9,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+from pydantic import field_validator
+
 from humanverse.models.checkpoint_io import model_id
 from humanverse.models.dense.resize_mode import ResizeMode
-from humanverse.stages.outpaint_state import stash_map
 from humanverse.config_base import Section
 from humanverse.models.files import locate
+from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import NORMAL_CONVENTION, encode_normal
+from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.depth import build_tiny_omnidata
 
 
 class NormalConfig(Section):
-    backend: Literal["omnidata", "sapiens"] = "omnidata"
-    """omnidata: the paper's Omnidata DPT-hybrid. sapiens: Meta's Sapiens2 normal head (transformers)."""
+    backend: str = "omnidata"
+    """A row of BACKENDS. omnidata: the paper's Omnidata DPT-hybrid. sapiens: Meta's Sapiens2 normal head
+    (transformers)."""
     weights: str = "omnidata/omnidata_dpt_normal_v2.ckpt"
     arch: Literal["dpt-hybrid", "tiny"] = "dpt-hybrid"
     resize: ResizeMode = "pad"
@@ -34,9 +40,53 @@ class NormalConfig(Section):
     """Sapiens2's output axes: opengl (x right, y up, z to camera: the evidence, README) or opencv (y, z flipped)."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=4)
 
+    @field_validator("backend")
+    @classmethod
+    def _a_row(cls, value: str) -> str:
+        return known(BACKENDS, "normal.backend", value)
+
+
+def _load_omnidata(cfg: NormalConfig, files: list[Path], stage: Stage):
+    from humanverse.models.dense.omnidata import OmnidataPredictor
+
+    return OmnidataPredictor(files[0], "normal", cfg.arch, stage.use_device(), cfg.resize)
+
+
+def _sapiens_files(cfg: NormalConfig, models_dir: str | None) -> list[Path]:
+    from humanverse.models.sapiens.loader import folder_files
+
+    return folder_files(cfg.sapiens_weights, models_dir)
+
+
+def _load_sapiens(cfg: NormalConfig, files: list[Path], stage: Stage):
+    from humanverse.models.sapiens.dense import SapiensNormals
+
+    return SapiensNormals(files[0].parent, stage.use_device(), cfg.sapiens_frame)
+
+
+BACKENDS: dict[str, Backend] = {
+    "omnidata": Backend(
+        "omnidata", ("omnidata-normal-v2",), weights=lambda c: c.weights,
+        files=lambda c, d: [locate(c.weights, [], d)], load=_load_omnidata,
+        label=lambda c: f"omnidata-{c.arch}-normal-v2", shown=lambda c: c.weights, demo="random",
+        demo_build=("depth + normal (tiny Omnidata DPT)", build_tiny_omnidata),
+    ),
+    "sapiens": Backend(
+        "sapiens", ("sapiens2-normal-0.4b",), weights=lambda c: c.sapiens_weights, files=_sapiens_files,
+        load=_load_sapiens, label=lambda c: f"{c.sapiens_arch}-normal", shown=lambda c: c.sapiens_weights,
+        demo="random", tiny=lambda c: c.sapiens_arch == "sapiens2-tiny",
+    ),
+}
+"""normal.backend -> its row (stages/backend_table.py): RGB images -> H x W x 3 unit normals per image."""
+
+
+def _encode_normal(normals: np.ndarray) -> tuple[bytes, dict]:
+    return encode_normal(normals), {}
+
 
 class NormalStage(Stage):
     name = "normal"
+    publishes = (DenseMap("normal", "normals", _encode_normal),)
 
     def __init__(self, cfg: NormalConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -45,34 +95,23 @@ class NormalStage(Stage):
         self._predict = None
         self._id: str | None = None
 
+    @classmethod
+    def used_backends(cls, cfg: NormalConfig) -> list[tuple[str, Backend]]:
+        return [("normal", BACKENDS[cfg.backend])]
+
     def weight_checks(self):
         return [self._files]
 
     def _files(self) -> list[Path]:
-        if self.cfg.backend == "sapiens":
-            from humanverse.models.sapiens.loader import folder_files
-
-            return folder_files(self.cfg.sapiens_weights, self.models_dir)
-        return [locate(self.cfg.weights, [], self.models_dir)]
+        return BACKENDS[self.cfg.backend].files(self.cfg, self.models_dir)
 
     def setup(self) -> None:
-        device = self.use_device()
-        files = self._files()
-        if self.cfg.backend == "sapiens":
-            from humanverse.models.sapiens.dense import SapiensNormals
-
-            self._predict = SapiensNormals(files[0].parent, device, self.cfg.sapiens_frame)
-        else:
-            from humanverse.models.dense.omnidata import OmnidataPredictor
-
-            self._predict = OmnidataPredictor(files[0], "normal", self.cfg.arch, device, self.cfg.resize)
+        self._predict = BACKENDS[self.cfg.backend].load(self.cfg, self._files(), self)
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            sapiens = self.cfg.backend == "sapiens"
-            label = f"{self.cfg.sapiens_arch}-normal" if sapiens else f"omnidata-{self.cfg.arch}-normal-v2"
-            self._id = model_id(label, self._files())
+            self._id = model_id(BACKENDS[self.cfg.backend].label(self.cfg), self._files())
         return {"normal": self._id}
 
     def process(self, batch: list[Sample]) -> None:
@@ -82,7 +121,4 @@ class NormalStage(Stage):
         for sample, normals in zip(todo, self._predict([s.image for s in todo])):
             sample.info["normal"] = {"model": self._id, "convention": NORMAL_CONVENTION}
             self.record_models(sample, "normal")
-            if stash_map(sample, "normal", normals):
-                continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
-            sample.members["normal.png"] = encode_normal(normals)
-            sample.info["normal"]["member"] = "normal.png"
+            self.publish_map(sample, "normal", normals)  # outpainted: restore crops it to the original frame
