@@ -4,7 +4,8 @@ Every derived view of the tables is here: the curate banner, the summary and the
 stages run trained models and which run the tiny random-weight demo models (a row's weights under the models
 dir's `demo/`, or a tiny architecture such as `sapiens2-tiny`, are random; a model shipped inside a wheel,
 OpenCV HOG or MediaPipe, is trained); `humanverse models list/check --preset` gets the registry entries a
-preset needs; the demo preset's tiny builds are the rows' demo builds.
+preset needs (a curate preset's from its rows, a trainer preset's from the paths its YAML names); the demo
+preset's tiny builds are the rows' demo builds.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
-from humanverse.config import CurateConfig
+import yaml
+
+from humanverse.config import CurateConfig, preset_names, resolve
 from humanverse.models.demo_weights import ensure_built
+from humanverse.models.registry import REGISTRY
 from humanverse.plan import plan
 from humanverse.stages.backend_table import Backend
 
@@ -92,3 +96,41 @@ def demo_builds() -> list[tuple[str, object]]:
 def ensure_demo_models(configured_dir: str | None, say=print) -> Path:
     """Build the demo preset's tiny models under MODELS_DIR/demo once (models/demo_weights.py)."""
     return ensure_built(configured_dir, demo_builds(), say)
+
+
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+
+
+def _trainer_preset(name: str) -> Path | None:
+    """train_lsd, lsd, hand-body, train_hand_body, ... -> presets/train_<name>.yaml (as `humanverse train`)."""
+    stem = name.replace("-", "_")
+    path = PRESETS_DIR / f"{stem if stem.startswith('train_') else 'train_' + stem}.yaml"
+    return path if path.is_file() else None
+
+
+def _strings(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+def preset_needs(name: str) -> list[str] | None:
+    """Registry entries a preset needs: a curate preset's from the rows it runs, a trainer preset's (lsd,
+    train_lsd, hand-body, ...) from the model paths its YAML names; None for a name that is neither."""
+    if name in preset_names():
+        return registry_needs(resolve(name, None, []))
+    path = _trainer_preset(name)
+    if path is None:
+        return None
+    paths = _strings(yaml.safe_load(path.read_text()))
+    return [e.name for e in REGISTRY if any(p == e.spec or p.startswith(e.spec.rstrip("/") + "/") for p in paths)]
+
+
+def preset_choices() -> list[str]:
+    """Every name preset_needs answers, trainers by their `humanverse train` method names."""
+    trainers = sorted(p.stem.removeprefix("train_").replace("_", "-") for p in PRESETS_DIR.glob("train_*.yaml"))
+    return preset_names() + trainers
