@@ -244,7 +244,7 @@ class CLIPScoreStage(Stage):
 
     def setup(self) -> None:
         self.use_device()
-        loaded = {name: BACKENDS[name].load(self.cfg, [self._weights_path(name)], self) for name in models_loaded(self.cfg)}
+        loaded = {m: BACKENDS[m].load(self.cfg, [self._weights_path(m)], self) for m in models_loaded(self.cfg)}
         self.embedder = loaded.get("clip_embedding")
         self.aesthetic_model = loaded.get("aesthetic")
         self.nsfw_model = loaded.get("nsfw")

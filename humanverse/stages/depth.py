@@ -3,7 +3,8 @@
 The primary model's map becomes `depth.png` (DESIGN §5) with info["depth"] = {model, min, max, kind, member};
 every other configured model adds `depth_<model>.png` and info["depth_<model>"]. Maps are at the image's
 original size, min-max normalised per image; the json keeps the range they came from (and, for Sapiens2,
-whose pointmap is metric, the z range in metres).
+whose pointmap is metric, the z range in metres). BACKENDS is the depth table (stages/backend_table.py):
+a new depth model is one model file plus one row there; `depth.models` accepts every row.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import encode_depth16
 from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.dense_rows import omnidata_row, sapiens_row
 
 KIND = "relative inverse depth"
 
@@ -41,18 +43,6 @@ def _load_midas(cfg: "DepthConfig", files: list[Path], stage: Stage):
     return MidasDepth(files[0].parent, stage.use_device(), cfg.midas_resize)
 
 
-def _load_omnidata(cfg: "DepthConfig", files: list[Path], stage: Stage):
-    from humanverse.models.dense.omnidata import OmnidataPredictor
-
-    return OmnidataPredictor(files[0], "depth", cfg.omnidata_arch, stage.use_device(), cfg.omnidata_resize)
-
-
-def _sapiens_files(cfg: "DepthConfig", models_dir: str | None) -> list[Path]:
-    from humanverse.models.sapiens.loader import folder_files
-
-    return folder_files(cfg.sapiens_weights, models_dir)
-
-
 def _load_sapiens(cfg: "DepthConfig", files: list[Path], stage: Stage):
     from humanverse.models.sapiens.dense import SapiensDepth
 
@@ -65,30 +55,14 @@ def _build_tiny_midas(root: Path):
     return dpt_midas.build_demo_weights(root)
 
 
-def build_tiny_omnidata(root: Path):
-    """Depth and normal checkpoints at once (the normal stage's omnidata row names the same build)."""
-    from humanverse.models.dense import omnidata
-
-    return omnidata.build_demo_weights(root)
-
-
 BACKENDS: dict[str, Backend] = {
     "midas": Backend(
         "midas", ("dpt-hybrid-midas",), weights=lambda c: c.midas_weights, files=_midas_files, load=_load_midas,
         label=lambda c: "dpt-hybrid-midas", shown=lambda c: c.midas_weights, demo="random",
         demo_build=("depth (tiny DPT-hybrid MiDaS, HF layout)", _build_tiny_midas),
     ),
-    "omnidata": Backend(
-        "omnidata", ("omnidata-depth-v2",), weights=lambda c: c.omnidata_weights,
-        files=lambda c, d: [locate(c.omnidata_weights, [], d)], load=_load_omnidata,
-        label=lambda c: f"omnidata-{c.omnidata_arch}-depth-v2", shown=lambda c: c.omnidata_weights, demo="random",
-        demo_build=("depth + normal (tiny Omnidata DPT)", build_tiny_omnidata),
-    ),
-    "sapiens": Backend(
-        "sapiens", ("sapiens2-pointmap-0.4b",), weights=lambda c: c.sapiens_weights, files=_sapiens_files,
-        load=_load_sapiens, label=lambda c: f"{c.sapiens_arch}-pointmap-z", shown=lambda c: c.sapiens_weights,
-        demo="random", tiny=lambda c: c.sapiens_arch == "sapiens2-tiny",
-    ),
+    "omnidata": omnidata_row("depth", "omnidata-depth-v2", "omnidata_weights", "omnidata_arch", "omnidata_resize"),
+    "sapiens": sapiens_row("sapiens2-pointmap-0.4b", "sapiens_weights", "sapiens_arch", "pointmap-z", _load_sapiens),
 }
 """depth.models entries -> their rows (stages/backend_table.py). A predictor maps RGB images to float maps at
 each image's size; one with `last_ranges` adds those fields (e.g. a metric z range) to the json."""

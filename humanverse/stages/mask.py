@@ -22,6 +22,7 @@ from humanverse.core.stage import Resources, Stage
 from humanverse.models.checkpoint_io import model_id
 from humanverse.shards.encoding import MASK_ENCODING, encode_mask8
 from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.dense_rows import sapiens_files
 
 MaskPredictor = Callable[[list[np.ndarray], list[np.ndarray]], list[np.ndarray]]
 
@@ -56,12 +57,6 @@ def _load_selfie(cfg: MaskConfig, files: list[Path], stage: Stage) -> MaskPredic
     return lambda images, boxes: model(images)
 
 
-def _sapiens_files(cfg: MaskConfig, models_dir: str | None) -> list[Path]:
-    from humanverse.models.sapiens.loader import folder_files
-
-    return folder_files(cfg.sapiens_weights, models_dir)
-
-
 def _load_sapiens(cfg: MaskConfig, files: list[Path], stage: Stage) -> MaskPredictor:
     from humanverse.models.sapiens.matting import SapiensMatting
 
@@ -76,8 +71,8 @@ BACKENDS: dict[str, Backend] = {
         shown=lambda c: "MediaPipe selfie segmentation", demo="trained",
     ),
     "sapiens": Backend(
-        "sapiens", ("sapiens2-matting-1b",), weights=lambda c: c.sapiens_weights, files=_sapiens_files,
-        load=_load_sapiens, label=lambda c: "sapiens2-matting", shown=lambda c: c.sapiens_weights, demo="random",
+        "sapiens", ("sapiens2-matting-1b",), weights=lambda c: c.sapiens_weights,
+        files=sapiens_files("sapiens_weights"), load=_load_sapiens, label=lambda c: "sapiens2-matting", shown=lambda c: c.sapiens_weights, demo="random",
     ),
 }
 """mask.backend -> its row (stages/backend_table.py)."""

@@ -15,13 +15,12 @@ from pydantic import field_validator
 from humanverse.models.checkpoint_io import model_id
 from humanverse.models.dense.resize_mode import ResizeMode
 from humanverse.config_base import Section
-from humanverse.models.files import locate
 from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import NORMAL_CONVENTION, encode_normal
 from humanverse.stages.backend_table import Backend, known
-from humanverse.stages.depth import build_tiny_omnidata
+from humanverse.stages.dense_rows import omnidata_row, sapiens_row
 
 
 class NormalConfig(Section):
@@ -46,18 +45,6 @@ class NormalConfig(Section):
         return known(BACKENDS, "normal.backend", value)
 
 
-def _load_omnidata(cfg: NormalConfig, files: list[Path], stage: Stage):
-    from humanverse.models.dense.omnidata import OmnidataPredictor
-
-    return OmnidataPredictor(files[0], "normal", cfg.arch, stage.use_device(), cfg.resize)
-
-
-def _sapiens_files(cfg: NormalConfig, models_dir: str | None) -> list[Path]:
-    from humanverse.models.sapiens.loader import folder_files
-
-    return folder_files(cfg.sapiens_weights, models_dir)
-
-
 def _load_sapiens(cfg: NormalConfig, files: list[Path], stage: Stage):
     from humanverse.models.sapiens.dense import SapiensNormals
 
@@ -65,17 +52,8 @@ def _load_sapiens(cfg: NormalConfig, files: list[Path], stage: Stage):
 
 
 BACKENDS: dict[str, Backend] = {
-    "omnidata": Backend(
-        "omnidata", ("omnidata-normal-v2",), weights=lambda c: c.weights,
-        files=lambda c, d: [locate(c.weights, [], d)], load=_load_omnidata,
-        label=lambda c: f"omnidata-{c.arch}-normal-v2", shown=lambda c: c.weights, demo="random",
-        demo_build=("depth + normal (tiny Omnidata DPT)", build_tiny_omnidata),
-    ),
-    "sapiens": Backend(
-        "sapiens", ("sapiens2-normal-0.4b",), weights=lambda c: c.sapiens_weights, files=_sapiens_files,
-        load=_load_sapiens, label=lambda c: f"{c.sapiens_arch}-normal", shown=lambda c: c.sapiens_weights,
-        demo="random", tiny=lambda c: c.sapiens_arch == "sapiens2-tiny",
-    ),
+    "omnidata": omnidata_row("normal", "omnidata-normal-v2", "weights", "arch", "resize"),
+    "sapiens": sapiens_row("sapiens2-normal-0.4b", "sapiens_weights", "sapiens_arch", "normal", _load_sapiens),
 }
 """normal.backend -> its row (stages/backend_table.py): RGB images -> H x W x 3 unit normals per image."""
 

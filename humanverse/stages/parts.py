@@ -24,6 +24,7 @@ from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.dense_rows import sapiens_row
 
 SEG_CLASSES = (
     "Background", "Apparel", "Eyeglass", "Face_Neck", "Hair", "Left_Foot", "Left_Hand", "Left_Lower_Arm",
@@ -67,12 +68,6 @@ def decode_classes(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
-def _sapiens_files(cfg: PartsConfig, models_dir: str | None) -> list[Path]:
-    from humanverse.models.sapiens.loader import folder_files
-
-    return folder_files(cfg.weights, models_dir)
-
-
 def _load_sapiens(cfg: PartsConfig, files: list[Path], stage: Stage):
     from humanverse.models.sapiens.dense import SapiensParts
 
@@ -80,11 +75,7 @@ def _load_sapiens(cfg: PartsConfig, files: list[Path], stage: Stage):
 
 
 BACKENDS: dict[str, Backend] = {
-    "sapiens": Backend(
-        "sapiens", ("sapiens2-seg-0.4b",), weights=lambda c: c.weights, files=_sapiens_files, load=_load_sapiens,
-        label=lambda c: f"{c.arch}-seg", shown=lambda c: c.weights, demo="random",
-        tiny=lambda c: c.arch == "sapiens2-tiny",
-    ),
+    "sapiens": sapiens_row("sapiens2-seg-0.4b", "weights", "arch", "seg", _load_sapiens),
 }
 """parts.backend -> its row (stages/backend_table.py): RGB images -> H x W class ids (SEG_CLASSES)."""
 

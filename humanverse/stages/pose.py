@@ -4,7 +4,9 @@ Writes person["keypoints"] = 133 x [x, y, score] in original-image pixels, the m
 info["models"]["pose"] and the backend under info["pose"]. Crops of all persons of a micro-batch go through
 the model together. Usable outside Ray: PoseStage(PoseConfig(backend="mediapipe")).setup(), then
 process(samples). The `sapiens` backend also keeps its own 308 Goliath points as person["keypoints_goliath"]
-(models/sapiens/goliath_keypoints.py says which of them fill the 133).
+(models/sapiens/goliath_keypoints.py says which of them fill the 133). BACKENDS is the pose table
+(stages/backend_table.py): a row's predictor maps images and person boxes to each person's keypoint sets,
+which the stage declares in `publishes` (core/frame.py) so outpaint restore maps them back.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from humanverse.core.frame import PersonPoints
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.dense_rows import sapiens_row
 
 
 class MediaPipePoseConfig(Section):
@@ -129,12 +132,6 @@ def _mediapipe_files(cfg: PoseConfig, models_dir: str | None) -> list[Path]:
     return mediapipe_files(cfg.mediapipe.holistic)
 
 
-def _sapiens_files(cfg: PoseConfig, models_dir: str | None) -> list[Path]:
-    from humanverse.models.sapiens.loader import folder_files
-
-    return folder_files(cfg.sapiens_weights, models_dir)
-
-
 def _vitpose_label(cfg: PoseConfig) -> str:
     return f"{cfg.arch}-wholebody ({cfg.backend})"
 
@@ -158,14 +155,12 @@ BACKENDS: dict[str, Backend] = {
     "mediapipe": Backend(
         "mediapipe", ("mediapipe-holistic",), weights=lambda c: None, files=_mediapipe_files, load=_load_mediapipe,
         label=lambda c: "mediapipe-0.10.21-" + ("holistic" if c.mediapipe.holistic else "blazepose-full"),
-        shown=lambda c: "MediaPipe " + ("Holistic (BlazePose, face mesh, hands)" if c.mediapipe.holistic else "BlazePose"),
+        shown=lambda c: "MediaPipe " + ("Holistic (BlazePose, face mesh, hands)" if c.mediapipe.holistic
+                                        else "BlazePose"),
         demo="trained",
     ),
-    "sapiens": Backend(
-        "sapiens", ("sapiens2-pose-0.4b",), weights=lambda c: c.sapiens_weights, files=_sapiens_files,
-        load=_load_sapiens, label=lambda c: f"{c.sapiens_arch}-pose-308", shown=lambda c: f"{c.sapiens_arch} (sapiens)",
-        demo="random", tiny=lambda c: c.sapiens_arch == "sapiens2-tiny",
-    ),
+    "sapiens": sapiens_row("sapiens2-pose-0.4b", "sapiens_weights", "sapiens_arch", "pose-308", _load_sapiens,
+                           shown=lambda c: f"{c.sapiens_arch} (sapiens)"),
 }
 """pose.backend -> its row (stages/backend_table.py)."""
 

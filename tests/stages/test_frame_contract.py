@@ -13,30 +13,29 @@ from humanverse.core.frame import DenseMap, PersonBoxes, PersonPoints
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Stage
 from humanverse.core.task import TaskPayload, TaskSpec
-from humanverse.imaging.outpaint_canvas import crop_map_to_original, make_canvas, pad_to_canvas
+from humanverse.imaging.outpaint_canvas import crop_map_to_original, make_canvas
 from humanverse.stages.outpaint import OutpaintConfig
 from humanverse.stages.outpaint_restore import OutpaintRestoreStage
-from humanverse.stages.outpaint_state import OutpaintState
-
-W, H = 64, 48
+from tests.stages.test_outpaint_restore import H, W, outpainted_sample
 
 
-def _encode_albedo(rgb: np.ndarray) -> tuple[bytes, dict]:
+def _encode_reflectance(rgb: np.ndarray) -> tuple[bytes, dict]:
     buf = io.BytesIO()
     Image.fromarray(np.clip(rgb * 255, 0, 255).astype(np.uint8), mode="RGB").save(buf, format="PNG")
     return buf.getvalue(), {"encoding": "rgb8"}
 
 
-class AlbedoStage(Stage):
+class ReflectanceStage(Stage):
     """A new dense annotator, with a per-person point set and box of its own: nothing else knows it."""
 
-    name = "albedo"
-    publishes = (DenseMap("albedo", "linear", _encode_albedo), PersonPoints("toy_points"), PersonBoxes("toy_box"))
+    name = "reflectance"
+    publishes = (DenseMap("reflectance", "linear", _encode_reflectance), PersonPoints("toy_points"),
+                 PersonBoxes("toy_box"))
 
     def process(self, batch):
         for s in self.alive(batch):
-            s.info["albedo"] = {"model": "toy"}
-            self.publish_map(s, "albedo", s.image.astype(np.float32) / 255)
+            s.info["reflectance"] = {"model": "toy"}
+            self.publish_map(s, "reflectance", s.image.astype(np.float32) / 255)
             for p in s.persons:
                 p["toy_points"] = [[20.0, 15.0, 0.5]]
                 p["toy_box"] = [16.0, 12.0, 32.0, 30.0]
@@ -54,13 +53,11 @@ class Sloppy(Stage):
 
 
 def outpainted() -> Sample:
-    rng = np.random.default_rng(0)
-    original = rng.integers(0, 255, (H, W, 3), dtype=np.uint8)
-    canvas = make_canvas(W, H, 0.25)  # 96 x 72, original at (16, 12)
-    sample = Sample(key="k", task_id="t", source={}, width=W, height=H)
-    sample.image = pad_to_canvas(original, canvas)
-    sample.canvas = OutpaintState(original, canvas, [[5.0, 6.0, 64.0, 48.0]])
-    sample.persons = [{"box": [21.0, 18.0, 96.0, 72.0]}]
+    """An outpainted sample (96 x 72 canvas, original at (16, 12)) with no annotation yet."""
+    sample = outpainted_sample()
+    sample.canvas.maps.clear()
+    sample.persons = [{"box": sample.persons[0]["box"]}]
+    sample.info.clear()
     return sample
 
 
@@ -72,14 +69,14 @@ def run(stage: Stage, sample: Sample) -> None:
 def test_a_new_dense_annotator_is_restored_with_no_edit_in_restore():
     sample = outpainted()
     original = sample.canvas.original
-    run(AlbedoStage(), sample)
-    assert sample.alive and "albedo.png" not in sample.members
+    run(ReflectanceStage(), sample)
+    assert sample.alive and "reflectance.png" not in sample.members
     OutpaintRestoreStage(OutpaintConfig(write_canvas=True)).process([sample])
-    with Image.open(io.BytesIO(sample.members["albedo.png"])) as im:
+    with Image.open(io.BytesIO(sample.members["reflectance.png"])) as im:
         assert im.size == (W, H)
         np.testing.assert_array_equal(np.asarray(im), original)
-    assert sample.info["albedo"] == {"model": "toy", "encoding": "rgb8", "member": "albedo.png"}
-    assert "outpaint.albedo.png" in sample.members
+    assert sample.info["reflectance"] == {"model": "toy", "encoding": "rgb8", "member": "reflectance.png"}
+    assert "outpaint.reflectance.png" in sample.members
     person = sample.persons[0]
     assert person["toy_points"] == [[4.0, 3.0, 0.5]] and person["toy_box"] == [0.0, 0.0, 16.0, 18.0]
     assert person["box"] == [5.0, 6.0, 64.0, 48.0]
@@ -89,8 +86,8 @@ def test_without_a_canvas_the_declared_map_is_written_at_once():
     sample = Sample(key="k", task_id="t", source={}, width=W, height=H)
     sample.image = np.zeros((H, W, 3), dtype=np.uint8)
     sample.persons = [{"box": [1.0, 2.0, 3.0, 4.0]}]
-    run(AlbedoStage(), sample)
-    assert sample.info["albedo"]["member"] == "albedo.png" and "albedo.png" in sample.members
+    run(ReflectanceStage(), sample)
+    assert sample.info["reflectance"]["member"] == "reflectance.png" and "reflectance.png" in sample.members
 
 
 def test_an_undeclared_canvas_frame_output_fails_the_sample():
@@ -110,7 +107,7 @@ def test_the_same_output_in_the_original_frame_is_fine():
 def test_publishing_an_undeclared_map_is_an_error():
     sample = outpainted()
     with pytest.raises(ValueError, match="does not declare"):
-        Sloppy().publish_map(sample, "albedo", np.zeros((72, 96)))
+        Sloppy().publish_map(sample, "reflectance", np.zeros((72, 96)))
 
 
 def test_maps_at_another_size_resample_as_declared():
