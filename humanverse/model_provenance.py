@@ -10,7 +10,6 @@ preset's tiny builds are the rows' demo builds.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +39,10 @@ def backends_in_use(cfg: CurateConfig) -> list[tuple[str, Backend, object]]:
 
 
 def tables() -> dict[str, dict[str, Backend]]:
-    """Every model stage's table, by stage name: the BACKENDS of each stage module in the plan."""
+    """Every model stage's table (its `backends`, the BACKENDS of its module), by stage name, in plan order."""
     found: dict[str, dict[str, Backend]] = {}
     for _, stage_cls, _, _ in plan(CurateConfig()):
-        table = getattr(inspect.getmodule(stage_cls), "BACKENDS", None)
+        table = getattr(stage_cls, "backends", None)
         if table is not None:
             found.setdefault(stage_cls.name, table)
     return found

@@ -63,3 +63,29 @@ def known(table: Mapping[str, Backend], what: str, value: str) -> str:
 def weight_check(row: Backend, cfg: Any, models_dir: str | None) -> Callable[[], list[Path]]:
     """A zero-argument check of the row's files, for Stage.weight_checks."""
     return lambda: row.files(cfg, models_dir)
+
+
+class ChosenBackend:
+    """Mixin for a stage whose config names one row of its table in `backend` (detect, pose, normal, parts,
+    mask): the row, its files (checked before any work starts) and its predictor. Needs self.cfg and
+    self.models_dir; the stage sets `backends` to its table."""
+
+    name: str
+    backends: dict[str, Backend]
+
+    @property
+    def backend(self) -> Backend:
+        return self.backends[self.cfg.backend]
+
+    @classmethod
+    def used_backends(cls, cfg) -> list[tuple[str, Backend]]:
+        return [(cls.name, cls.backends[cfg.backend])]
+
+    def weight_checks(self):
+        return [self._files]
+
+    def _files(self) -> list[Path]:
+        return self.backend.files(self.cfg, self.models_dir)
+
+    def load_backend(self):
+        return self.backend.load(self.cfg, self._files(), self)

@@ -217,6 +217,7 @@ class CLIPScoreStage(Stage):
     """One CLIP load per actor; scores a micro-batch in one forward pass, then applies both thresholds."""
 
     name: ClassVar[str] = "clip_scores"
+    backends = BACKENDS
 
     def __init__(self, cfg: ClipScoresConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)

@@ -110,6 +110,7 @@ class DepthConfig(Section):
 
 class DepthStage(Stage):
     name = "depth"
+    backends = BACKENDS
 
     def __init__(self, cfg: DepthConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)

@@ -16,7 +16,7 @@ from humanverse.config_base import Section
 from humanverse.models.files import locate
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
-from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
 
 
 class DetectConfig(Section):
@@ -69,8 +69,9 @@ BACKENDS: dict[str, Backend] = {
 id has always been its file name)."""
 
 
-class PersonDetectStage(Stage):
+class PersonDetectStage(ChosenBackend, Stage):
     name = "detect"
+    backends = BACKENDS
 
     def __init__(self, cfg: DetectConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -78,22 +79,8 @@ class PersonDetectStage(Stage):
         self.models_dir = models_dir
         self.detector = None
 
-    @property
-    def backend(self) -> Backend:
-        return BACKENDS[self.cfg.backend]
-
-    @classmethod
-    def used_backends(cls, cfg: DetectConfig) -> list[tuple[str, Backend]]:
-        return [("detect", BACKENDS[cfg.backend])]
-
-    def weight_checks(self):
-        return [self._files]
-
-    def _files(self) -> list[Path]:
-        return self.backend.files(self.cfg, self.models_dir)
-
     def setup(self) -> None:
-        self.detector = self.backend.load(self.cfg, self._files(), self)
+        self.detector = self.load_backend()
 
     def process(self, batch: list[Sample]) -> None:
         detections = self.detector.detect([s.image for s in batch])

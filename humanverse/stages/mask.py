@@ -21,7 +21,7 @@ from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.models.checkpoint_io import model_id
 from humanverse.shards.encoding import MASK_ENCODING, encode_mask8
-from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
 from humanverse.stages.dense_rows import sapiens_files
 
 MaskPredictor = Callable[[list[np.ndarray], list[np.ndarray]], list[np.ndarray]]
@@ -82,8 +82,9 @@ def _encode_mask(prob: np.ndarray) -> tuple[bytes, dict]:
     return encode_mask8(prob), {}
 
 
-class MaskStage(Stage):
+class MaskStage(ChosenBackend, Stage):
     name = "mask"
+    backends = BACKENDS
     publishes = (DenseMap("mask", "linear", _encode_mask),)
 
     def __init__(self, cfg: MaskConfig, models_dir: str | None = None):
@@ -93,23 +94,13 @@ class MaskStage(Stage):
         self._predict: MaskPredictor | None = None
         self._id: str | None = None
 
-    @classmethod
-    def used_backends(cls, cfg: MaskConfig) -> list[tuple[str, Backend]]:
-        return [("mask", BACKENDS[cfg.backend])]
-
-    def _files(self) -> list[Path]:
-        return BACKENDS[self.cfg.backend].files(self.cfg, self.models_dir)
-
-    def weight_checks(self):
-        return [self._files]
-
     def setup(self) -> None:
-        self._predict = BACKENDS[self.cfg.backend].load(self.cfg, self._files(), self)
+        self._predict = self.load_backend()
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            self._id = model_id(BACKENDS[self.cfg.backend].label(self.cfg), self._files())
+            self._id = model_id(self.backend.label(self.cfg), self._files())
         return {"mask": self._id}
 
     def process(self, batch: list[Sample]) -> None:

@@ -19,7 +19,7 @@ from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import NORMAL_CONVENTION, encode_normal
-from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
 from humanverse.stages.dense_rows import omnidata_row, sapiens_row
 
 
@@ -62,8 +62,9 @@ def _encode_normal(normals: np.ndarray) -> tuple[bytes, dict]:
     return encode_normal(normals), {}
 
 
-class NormalStage(Stage):
+class NormalStage(ChosenBackend, Stage):
     name = "normal"
+    backends = BACKENDS
     publishes = (DenseMap("normal", "normals", _encode_normal),)
 
     def __init__(self, cfg: NormalConfig, models_dir: str | None = None):
@@ -73,23 +74,13 @@ class NormalStage(Stage):
         self._predict = None
         self._id: str | None = None
 
-    @classmethod
-    def used_backends(cls, cfg: NormalConfig) -> list[tuple[str, Backend]]:
-        return [("normal", BACKENDS[cfg.backend])]
-
-    def weight_checks(self):
-        return [self._files]
-
-    def _files(self) -> list[Path]:
-        return BACKENDS[self.cfg.backend].files(self.cfg, self.models_dir)
-
     def setup(self) -> None:
-        self._predict = BACKENDS[self.cfg.backend].load(self.cfg, self._files(), self)
+        self._predict = self.load_backend()
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            self._id = model_id(BACKENDS[self.cfg.backend].label(self.cfg), self._files())
+            self._id = model_id(self.backend.label(self.cfg), self._files())
         return {"normal": self._id}
 
     def process(self, batch: list[Sample]) -> None:

@@ -117,6 +117,7 @@ BACKEND = BACKENDS["sd-inpaint"]
 
 class OutpaintStage(Stage):
     name = "outpaint"
+    backends = BACKENDS
 
     def __init__(self, cfg: OutpaintConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)

@@ -23,7 +23,7 @@ from humanverse.config_base import Section
 from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
-from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
 from humanverse.stages.dense_rows import sapiens_row
 
 SEG_CLASSES = (
@@ -84,8 +84,9 @@ def _encode_parts(classes: np.ndarray) -> tuple[bytes, dict]:
     return encode_classes(classes), {}
 
 
-class PartsStage(Stage):
+class PartsStage(ChosenBackend, Stage):
     name = "parts"
+    backends = BACKENDS
     publishes = (DenseMap("parts", "nearest", _encode_parts),)
 
     def __init__(self, cfg: PartsConfig, models_dir: str | None = None):
@@ -95,23 +96,13 @@ class PartsStage(Stage):
         self._predict = None
         self._id: str | None = None
 
-    @classmethod
-    def used_backends(cls, cfg: PartsConfig) -> list[tuple[str, Backend]]:
-        return [("parts", BACKENDS[cfg.backend])]
-
-    def _files(self) -> list[Path]:
-        return BACKENDS[self.cfg.backend].files(self.cfg, self.models_dir)
-
-    def weight_checks(self):
-        return [self._files]
-
     def setup(self) -> None:
-        self._predict = BACKENDS[self.cfg.backend].load(self.cfg, self._files(), self)
+        self._predict = self.load_backend()
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            self._id = model_id(BACKENDS[self.cfg.backend].label(self.cfg), self._files())
+            self._id = model_id(self.backend.label(self.cfg), self._files())
         return {"parts": self._id}
 
     def process(self, batch: list[Sample]) -> None:

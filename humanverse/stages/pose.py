@@ -25,7 +25,7 @@ from humanverse.models.files import locate
 from humanverse.core.frame import PersonPoints
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
-from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
 from humanverse.stages.dense_rows import sapiens_row
 
 
@@ -165,8 +165,9 @@ BACKENDS: dict[str, Backend] = {
 """pose.backend -> its row (stages/backend_table.py)."""
 
 
-class PoseStage(Stage):
+class PoseStage(ChosenBackend, Stage):
     name = "pose"
+    backends = BACKENDS
     publishes = (
         PersonPoints("keypoints", outside="keypoints_outside", on_canvas=True),
         PersonPoints("keypoints_goliath"),  # the sapiens backend's own 308 points
@@ -179,24 +180,8 @@ class PoseStage(Stage):
         self._run: PoseRunner | None = None
         self._model_id: str | None = None
 
-    @property
-    def backend(self) -> Backend:
-        return BACKENDS[self.cfg.backend]
-
-    @classmethod
-    def used_backends(cls, cfg: PoseConfig) -> list[tuple[str, Backend]]:
-        return [("pose", BACKENDS[cfg.backend])]
-
-    def weight_checks(self):
-        return [self._files]
-
-    def _files(self) -> list[Path]:
-        """The files the model is read from: the weights, the mediapipe wheel's tflite models, or (sapiens) the HF
-        folder's config.json first, then its weights."""
-        return self.backend.files(self.cfg, self.models_dir)
-
     def setup(self) -> None:
-        self._run = self.backend.load(self.cfg, self._files(), self)
+        self._run = self.load_backend()
         self.model_ids()
 
     def model_label(self) -> str:
