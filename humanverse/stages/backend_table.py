@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from humanverse.models.checkpoint_io import model_id
 from humanverse.models.demo_weights import DEMO_SUBDIR
 
 DemoBuild = tuple[str, Callable[[Path], object]]
@@ -35,7 +36,7 @@ class Backend:
     load: Callable[[Any, list[Path], Any], Any]
     """(config, files, stage) -> the predictor; calls stage.use_device() itself when it needs torch."""
     label: Callable[[Any], str]
-    """Model name in run.json and each sample's info["models"] (the checksum is added to it)."""
+    """Model name in run.json and each sample's info["models"] (the checksum of its files is added to it)."""
     shown: Callable[[Any], str]
     """What the curate banner, summary and inspect report call it."""
     demo: Literal["trained", "random"]
@@ -43,6 +44,12 @@ class Backend:
     demo_build: DemoBuild | None = None
     tiny: Callable[[Any], bool] | None = None
     """True when the config names a tiny random architecture, wherever its files lie (sapiens2-tiny)."""
+    run_id_of: Callable[[Any, list[Path]], str] | None = None
+    """(config, files) -> its id, where that is not 'label sha256:<files>' (HOG: no file; YOLO: the file name)."""
+
+    def run_id(self, cfg: Any, files: list[Path]) -> str:
+        """The model id recorded in run.json and each sample's json."""
+        return self.run_id_of(cfg, files) if self.run_id_of is not None else model_id(self.label(cfg), files)
 
     def trained(self, cfg: Any) -> bool:
         """False for a demo build (a weights path under the models dir's demo/ folder) or a tiny architecture."""
@@ -89,3 +96,6 @@ class ChosenBackend:
 
     def load_backend(self):
         return self.backend.load(self.cfg, self._files(), self)
+
+    def backend_id(self) -> str:
+        return self.backend.run_id(self.cfg, self._files())

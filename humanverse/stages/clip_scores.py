@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from humanverse.models.checkpoint_io import model_id
 from humanverse.models.clip import clip_published
 from humanverse.config_base import Section
 from humanverse.models.files import locate
@@ -328,7 +327,7 @@ class CLIPScoreStage(Stage):
         cached = self.__dict__.get("_model_ids")
         if cached is not None:
             return cached
-        ids = {m: model_id(BACKENDS[m].label(self.cfg), [self._weights_path(m)]) for m in models_loaded(self.cfg)}
+        ids = {m: BACKENDS[m].run_id(self.cfg, [self._weights_path(m)]) for m in models_loaded(self.cfg)}
         self.__dict__["_model_ids"] = ids
         return ids
 

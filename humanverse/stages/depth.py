@@ -15,7 +15,6 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from humanverse.models.checkpoint_io import model_id
 from humanverse.models.dense.resize_mode import ResizeMode
 from humanverse.config_base import Section
 from humanverse.models.files import locate
@@ -148,8 +147,7 @@ class DepthStage(Stage):
     def model_ids(self) -> dict[str, str]:
         if not self._ids:
             for name in self.cfg.models:
-                label = BACKENDS[name].label(self.cfg)
-                self._ids[self.annotation(name, self.cfg.primary)] = model_id(label, self._files(name))
+                self._ids[self.annotation(name, self.cfg.primary)] = BACKENDS[name].run_id(self.cfg, self._files(name))
         return dict(self._ids)
 
     def process(self, batch: list[Sample]) -> None:

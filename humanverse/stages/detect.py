@@ -57,16 +57,16 @@ def _load_yolo(cfg: DetectConfig, files: list[Path], stage: Stage):
 BACKENDS: dict[str, Backend] = {
     "ultralytics": Backend(
         "ultralytics", ("yolo11x",), weights=lambda c: c.weights, files=lambda c, d: [locate(c.weights, [], d)],
-        load=_load_yolo, label=lambda c: f"ultralytics:{Path(c.weights).name}",
-        shown=lambda c: f"ultralytics {c.weights}", demo="random",
+        load=_load_yolo, label=lambda c: "ultralytics", shown=lambda c: f"ultralytics {c.weights}", demo="random",
+        run_id_of=lambda c, files: f"ultralytics:{files[0].name}",
     ),
     "hog": Backend(
         "hog", (), weights=lambda c: None, files=lambda c, d: [], load=_load_hog, label=_hog_label,
-        shown=lambda c: "OpenCV HOG people detector", demo="trained",
+        shown=lambda c: "OpenCV HOG people detector", demo="trained", run_id_of=lambda c, files: _hog_label(c),
     ),
 }
-"""detect.backend -> its row. The label is the whole model id (no checksum: HOG has no file, and YOLO's
-id has always been its file name)."""
+"""detect.backend -> its row. HOG's id is its label (it has no file), YOLO's its file name (as it has always
+been); a new row gets the usual 'label sha256:<its files>'."""
 
 
 class PersonDetectStage(ChosenBackend, Stage):
@@ -97,4 +97,4 @@ class PersonDetectStage(ChosenBackend, Stage):
             self.record_models(sample, "detect")
 
     def model_ids(self) -> dict[str, str]:
-        return {"detect": self.backend.label(self.cfg)}
+        return {"detect": self.backend_id()}

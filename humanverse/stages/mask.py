@@ -19,7 +19,6 @@ from humanverse.config_base import Section
 from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
-from humanverse.models.checkpoint_io import model_id
 from humanverse.shards.encoding import MASK_ENCODING, encode_mask8
 from humanverse.stages.backend_table import Backend, ChosenBackend, known
 from humanverse.stages.dense_rows import sapiens_files
@@ -72,7 +71,8 @@ BACKENDS: dict[str, Backend] = {
     ),
     "sapiens": Backend(
         "sapiens", ("sapiens2-matting-1b",), weights=lambda c: c.sapiens_weights,
-        files=sapiens_files("sapiens_weights"), load=_load_sapiens, label=lambda c: "sapiens2-matting", shown=lambda c: c.sapiens_weights, demo="random",
+        files=sapiens_files("sapiens_weights"), load=_load_sapiens, label=lambda c: "sapiens2-matting",
+        shown=lambda c: c.sapiens_weights, demo="random",
     ),
 }
 """mask.backend -> its row (stages/backend_table.py)."""
@@ -100,7 +100,7 @@ class MaskStage(ChosenBackend, Stage):
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            self._id = model_id(self.backend.label(self.cfg), self._files())
+            self._id = self.backend_id()
         return {"mask": self._id}
 
     def process(self, batch: list[Sample]) -> None:

@@ -12,7 +12,6 @@ from typing import Literal
 import numpy as np
 from pydantic import field_validator
 
-from humanverse.models.checkpoint_io import model_id
 from humanverse.models.dense.resize_mode import ResizeMode
 from humanverse.config_base import Section
 from humanverse.core.frame import DenseMap
@@ -80,7 +79,7 @@ class NormalStage(ChosenBackend, Stage):
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            self._id = model_id(self.backend.label(self.cfg), self._files())
+            self._id = self.backend_id()
         return {"normal": self._id}
 
     def process(self, batch: list[Sample]) -> None:

@@ -98,6 +98,13 @@ def _load_sd(cfg: OutpaintConfig, files: list[Path], stage: Stage):
     return SdInpainter.load(files[0].parent, stage.use_device(), cfg.scheduler, cfg.resolution)
 
 
+def _pipeline_id(cfg: OutpaintConfig, files: list[Path]) -> str:
+    """Hashes the UNet, VAE and text-encoder weights (the folder's configs are what files checks)."""
+    from humanverse.models.inpaint.sd_inpaint import weight_files
+
+    return model_id(cfg.model.rstrip("/").split("/")[-1], weight_files(files[0].parent))
+
+
 def _build_tiny_sd(root: Path):
     from humanverse.models.inpaint import sd_inpaint
 
@@ -109,6 +116,7 @@ BACKENDS: dict[str, Backend] = {
         "sd-inpaint", ("sd-2-inpainting",), weights=lambda c: c.model, files=_pipeline_files, load=_load_sd,
         label=lambda c: c.model.rstrip("/").split("/")[-1], shown=lambda c: c.model, demo="random",
         demo_build=("outpainting (tiny SD inpainting pipeline, diffusers layout)", _build_tiny_sd),
+        run_id_of=_pipeline_id,
     ),
 }
 """The outpainting model (one row: a diffusers inpainting pipeline folder; stages/backend_table.py)."""
@@ -146,9 +154,7 @@ class OutpaintStage(Stage):
         if self.cfg.mode == "never":
             return {}
         if self._id is None:
-            from humanverse.models.inpaint.sd_inpaint import weight_files
-
-            self._id = model_id(BACKEND.label(self.cfg), weight_files(self._files()[0].parent))
+            self._id = BACKEND.run_id(self.cfg, self._files())
         return {"outpaint": self._id}
 
     def process(self, batch: list[Sample]) -> None:

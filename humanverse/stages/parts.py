@@ -18,7 +18,6 @@ from pathlib import Path
 
 from pydantic import field_validator
 
-from humanverse.models.checkpoint_io import model_id
 from humanverse.config_base import Section
 from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
@@ -102,7 +101,7 @@ class PartsStage(ChosenBackend, Stage):
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            self._id = model_id(self.backend.label(self.cfg), self._files())
+            self._id = self.backend_id()
         return {"parts": self._id}
 
     def process(self, batch: list[Sample]) -> None:

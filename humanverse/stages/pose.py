@@ -18,7 +18,6 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from humanverse.models.checkpoint_io import model_id
 from humanverse.models.pose.pose_topdown import estimate_poses, estimate_poses_from_crops
 from humanverse.config_base import Section
 from humanverse.models.files import locate
@@ -184,12 +183,9 @@ class PoseStage(ChosenBackend, Stage):
         self._run = self.load_backend()
         self.model_ids()
 
-    def model_label(self) -> str:
-        return self.backend.label(self.cfg)
-
     def model_ids(self) -> dict[str, str]:
         if self._model_id is None:
-            self._model_id = model_id(self.model_label(), self._files())
+            self._model_id = self.backend_id()
         return {"pose": self._model_id}
 
     def process(self, batch: list[Sample]) -> None:
