@@ -204,6 +204,8 @@ def cmd_models(args) -> int:
     except ValueError as exc:
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return 2
+    if not entries and args.preset is not None and not args.json:
+        console.print(f"preset {args.preset!r} reads no published weights (its models are built in code).")
     if args.action == "list":
         needs, choices = getattr(args, "preset_needs", None), getattr(args, "preset_choices", None)
         list_models(entries, root, console, args.json, presets_of(needs, choices))
