@@ -68,9 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_export_parser(sub)
 
+    from humanverse.model_provenance import preset_choices, preset_needs
     from humanverse.models.cli import add_models_parser
 
-    add_models_parser(sub)
+    add_models_parser(sub, needs=preset_needs, choices=preset_choices)
     return parser
 
 

@@ -1,7 +1,7 @@
 """plan.py: the order, the grouping and the switches, as a newcomer reads them in the table."""
 
 from humanverse.config import resolve
-from humanverse.models.demo_weights import ensure_demo_models
+from humanverse.model_provenance import ensure_demo_models
 from humanverse.plan import build_stage_groups, plan
 
 

@@ -2,7 +2,9 @@
 
 The base also does what every stage would otherwise repeat: picking the device and torch's threads from
 the stage's own resources (use_device), handing process() only the samples still alive (alive), recording
-which model made an annotation (record_models), and checking every declared weight file (weight_checks).
+which model made an annotation (record_models), checking every declared weight file (weight_checks), and
+the frame contract (core/frame.py): a stage declares what it publishes in the image's frame, dense maps go
+through publish_map, and a stage that writes an undeclared output on an outpainting canvas fails that sample.
 
 A stage sees only the samples still alive, in micro-batches of its declared batch size. An exception on a
 batch is retried one sample at a time, so a poison sample becomes an error row and its task survives.
@@ -20,6 +22,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from humanverse.config_base import Section
+from humanverse.core.frame import DenseMap, Output, person_keys
 from humanverse.core.model_check import check_all
 from humanverse.core.sample import Sample
 from humanverse.core.task import TaskPayload
@@ -44,6 +47,8 @@ class Stage(ABC):
     """Base of every pipeline step. Subclasses set `name`, implement process(), and load models in setup()."""
 
     name: ClassVar[str] = "stage"
+    publishes: ClassVar[tuple[Output, ...]] = ()
+    """What it writes that depends on the frame (core/frame.py); outpaint restore maps exactly these back."""
 
     def __init__(self, resources: Resources | None = None):
         self.resources = resources or Resources()
@@ -65,7 +70,28 @@ class Stage(ABC):
         """Model id (and checksum) per annotation this stage produces, for run.json."""
         return {}
 
+    @classmethod
+    def declared_outputs(cls) -> tuple[Output, ...]:
+        """`publishes`, or what a stage whose outputs follow its backend table computes from it."""
+        return cls.publishes
+
     # --- what the base does ----------------------------------------------------------------------
+    def publish_map(self, sample: Sample, name: str, dense) -> bool:
+        """Write a declared dense map: the member `{name}.png` plus its fields in info[name]; on an outpainting
+        canvas hand it to outpaint restore instead, which crops it to the original frame and encodes it.
+        Returns True when it was kept for restore."""
+        spec = next((o for o in self.declared_outputs() if isinstance(o, DenseMap) and o.name == name), None)
+        if spec is None:
+            raise ValueError(f"stage {self.name!r} publishes a dense map {name!r} it does not declare")
+        if sample.canvas is not None:
+            sample.canvas.stash(sample.key, name, dense)
+            return True
+        png, fields = spec.encode(dense)
+        member = f"{name}.png"
+        sample.members[member] = png
+        sample.info.setdefault(name, {}).update(**fields, member=member)
+        return False
+
     def check_models(self) -> None:
         """Raise one MissingModelFiles naming every missing file; the driver calls it before any work starts."""
         check_all(self.weight_checks())
@@ -117,7 +143,7 @@ class Stage(ABC):
 
     def _process_guarded(self, batch: list[Sample]) -> None:
         try:
-            self.process(batch)
+            self._process_in_frame(batch)
             return
         except Exception:  # noqa: BLE001 - isolate the poison sample below
             if len(batch) == 1:
@@ -128,9 +154,27 @@ class Stage(ABC):
             if not sample.alive:
                 continue
             try:
-                self.process([sample])
+                self._process_in_frame([sample])
             except Exception:  # noqa: BLE001
                 self._fail_one(sample)
+
+    def _process_in_frame(self, batch: list[Sample]) -> None:
+        """process(), then the frame contract on samples that stayed on a canvas: no undeclared person key,
+        no member (dense maps wait in the canvas state until restore)."""
+        on_canvas = [(s, set(s.members), [set(p) for p in s.persons]) for s in batch if s.canvas is not None]
+        self.process(batch)
+        if not on_canvas:
+            return
+        declared = person_keys(self.declared_outputs())
+        for sample, members, persons in on_canvas:
+            if not sample.alive or sample.canvas is None:
+                continue
+            extra = sorted(set(sample.members) - members)
+            extra += sorted({k for p, before in zip(sample.persons, persons) for k in set(p) - before} - declared)
+            if extra:
+                sample.fail(self.name, f"{self.name}_error:undeclared_canvas_output")
+                sample.info.setdefault("errors", []).append(
+                    {"stage": self.name, "message": f"canvas-frame output not declared in publishes: {extra}"})
 
     def _fail_one(self, sample: Sample) -> None:
         exc_type, exc, _ = _current_exception()

@@ -21,8 +21,7 @@ from humanverse.engine.progress import CurateProgress
 from humanverse.engine.task_feed import ListFeed, PlanFeed
 from humanverse.engine.ray_executor import ray_rows
 from humanverse.engine.task_runner import failed_report_path
-from humanverse.model_provenance import provenance_line
-from humanverse.models.demo_weights import ensure_demo_models
+from humanverse.model_provenance import ensure_demo_models, provenance_line
 from humanverse.shards import atomic, funnel, run_manifest
 from humanverse.plan import build_stage_groups
 

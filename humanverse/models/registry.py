@@ -29,6 +29,8 @@ class ModelEntry:
     presets: tuple[str, ...] = ("humanverse",)
     notes: str = ""
     sha256: dict[str, str] = field(default_factory=dict)
+    size_bytes: int | None = None
+    """Total size of the published files, where known (what `models list` adds up); None otherwise."""
 
 
 SHARED = ("humanverse", "sapiens")
@@ -74,6 +76,7 @@ REGISTRY: tuple[ModelEntry, ...] = (
         download="https://github.com/christophschuhmann/improved-aesthetic-predictor/raw/main/"
                  "sac%2Blogos%2Bava1-l14-linearMSE.pth",
         presets=SHARED + ("hands",),
+        size_bytes=3_714_759,  # measured on the published file (shared realdata kit, weights/)
     ),
     ModelEntry(
         "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.pth",),

@@ -32,11 +32,11 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from humanverse.models.clip import clip_published
-from humanverse.models.weights_digest import sha256_file
 from humanverse.config_base import Section
 from humanverse.models.files import locate
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
+from humanverse.stages.backend_table import Backend
 
 if TYPE_CHECKING:  # the model modules import torch: only actors that run CLIP load them
     from humanverse.models.clip.clip_embedder import ClipImageEmbedder
@@ -131,10 +131,92 @@ class ClipScoresConfig(Section):
         return self.clip.resources
 
 
+def _computes(head: AestheticConfig | NSFWConfig) -> bool:
+    return head.enabled and head.source != "metadata"
+
+
+def models_loaded(cfg: ClipScoresConfig) -> list[str]:
+    """The rows of BACKENDS this configuration loads: CLIP when any head computes or embeddings are kept."""
+    heads = [name for name, head in (("aesthetic", cfg.aesthetic), ("nsfw", cfg.nsfw)) if _computes(head)]
+    return (["clip_embedding"] if cfg.clip.keep_embeddings or heads else []) + heads
+
+
+def _file(section: str):
+    def files(cfg: ClipScoresConfig, models_dir: str | None) -> list[Path]:
+        own = getattr(cfg, section)
+        return [locate(own.weights, [own.weights_file], models_dir) / own.weights_file]
+    return files
+
+
+def _model_source(cfg: ClipScoresConfig, file: str) -> str:
+    return f"model:{Path(file).stem}@{cfg.clip.arch}"
+
+
+def _load_clip(cfg: ClipScoresConfig, files: list[Path], stage: Stage) -> ClipImageEmbedder:
+    from humanverse.core.device import autocast_dtype
+    from humanverse.models.clip import clip_embedder
+
+    device = stage.use_device()
+    return clip_embedder.ClipImageEmbedder.load(cfg.clip.arch, files[0], device=device, dtype=autocast_dtype(device))
+
+
+def _load_aesthetic(cfg: ClipScoresConfig, files: list[Path], stage: Stage):
+    from humanverse.models.clip import aesthetic_mlp
+
+    return aesthetic_mlp.load_aesthetic_mlp(files[0], stage.use_device())
+
+
+def _load_nsfw(cfg: ClipScoresConfig, files: list[Path], stage: Stage):
+    from humanverse.models.clip import nsfw_head
+
+    return nsfw_head.load_nsfw_head(files[0], stage.use_device())
+
+
+def _build_tiny_clip(root: Path):
+    from humanverse.models.clip import clip_embedder
+
+    return clip_embedder.build_demo_weights(root / "tiny-clip", arch=clip_embedder.TINY_ARCH)
+
+
+def _build_aesthetic(root: Path):
+    from humanverse.models.clip import aesthetic_mlp
+
+    return aesthetic_mlp.build_demo_weights(root / "aesthetic")
+
+
+def _build_nsfw(root: Path):
+    from humanverse.models.clip import nsfw_head
+
+    return nsfw_head.build_demo_weights(root / "nsfw")
+
+
+BACKENDS: dict[str, Backend] = {
+    "clip_embedding": Backend(
+        "clip_embedding", ("clip-vit-l-14-openai",), weights=lambda c: c.clip.weights, files=_file("clip"),
+        load=_load_clip, label=lambda c: f"open_clip:{c.clip.arch}:{c.clip.weights}/{c.clip.weights_file}",
+        shown=lambda c: c.clip.arch, demo="random",
+        demo_build=("CLIP image tower (tiny, open_clip layout)", _build_tiny_clip),
+    ),
+    "aesthetic": Backend(
+        "aesthetic", ("laion-aesthetic-v2",), weights=lambda c: c.aesthetic.weights, files=_file("aesthetic"),
+        load=_load_aesthetic, label=lambda c: _model_source(c, c.aesthetic.weights_file),
+        shown=lambda c: c.aesthetic.weights, demo="random",
+        demo_build=("aesthetic MLP (LAION layout)", _build_aesthetic),
+    ),
+    "nsfw": Backend(
+        "nsfw", ("laion-clip-nsfw",), weights=lambda c: c.nsfw.weights, files=_file("nsfw"),
+        load=_load_nsfw, label=lambda c: _model_source(c, c.nsfw.weights_file), shown=lambda c: c.nsfw.weights,
+        demo="random", demo_build=("NSFW head (LAION layout)", _build_nsfw),
+    ),
+}
+"""The stage's three models (stages/backend_table.py rows), by the annotation each makes."""
+
+
 class CLIPScoreStage(Stage):
     """One CLIP load per actor; scores a micro-batch in one forward pass, then applies both thresholds."""
 
     name: ClassVar[str] = "clip_scores"
+    backends = BACKENDS
 
     def __init__(self, cfg: ClipScoresConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -146,55 +228,29 @@ class CLIPScoreStage(Stage):
         self.device = "cpu"
 
     # --- what runs where -------------------------------------------------------------------------
-    def _computes(self, head: AestheticConfig | NSFWConfig) -> bool:
-        return head.enabled and head.source != "metadata"
-
-    def _needs_clip(self) -> bool:
-        return self.cfg.clip.keep_embeddings or self._computes(self.cfg.aesthetic) or self._computes(self.cfg.nsfw)
-
-    def _weight_files(self) -> dict[str, tuple[str, str]]:
-        """(weights spec, file name) per model this configuration loads: CLIP, aesthetic MLP, NSFW head."""
-        clip, aes, nsfw = self.cfg.clip, self.cfg.aesthetic, self.cfg.nsfw
-        files = {}
-        if self._needs_clip():
-            files["clip_embedding"] = (clip.weights, clip.weights_file)
-        if self._computes(aes):
-            files["aesthetic"] = (aes.weights, aes.weights_file)
-        if self._computes(nsfw):
-            files["nsfw"] = (nsfw.weights, nsfw.weights_file)
-        return files
+    @classmethod
+    def used_backends(cls, cfg: ClipScoresConfig) -> list[tuple[str, Backend]]:
+        return [("clip/aesthetic/nsfw", BACKENDS[name]) for name in models_loaded(cfg)]
 
     def _weights_path(self, model: str) -> Path:
-        spec, file = self._weight_files()[model]
-        return locate(spec, [file], self.models_dir) / file
+        return BACKENDS[model].files(self.cfg, self.models_dir)[0]
 
     def _model_source(self, file: str) -> str:
-        return f"model:{Path(file).stem}@{self.cfg.clip.arch}"
+        return _model_source(self.cfg, file)
 
     # --- Stage contract --------------------------------------------------------------------------
     def weight_checks(self):
-        return [lambda model=model: self._weights_path(model) for model in self._weight_files()]
+        return [lambda model=model: self._weights_path(model) for model in models_loaded(self.cfg)]
 
     def setup(self) -> None:
-        from humanverse.models.clip import nsfw_head
-        from humanverse.models.clip import aesthetic_mlp
-        from humanverse.models.clip import clip_embedder
-        from humanverse.core.device import autocast_dtype
-
         self.use_device()
-        files = self._weight_files()
-        if "clip_embedding" in files:
-            self.embedder = clip_embedder.ClipImageEmbedder.load(
-                self.cfg.clip.arch,
-                self._weights_path("clip_embedding"),
-                device=self.device,
-                dtype=autocast_dtype(self.device),
-            )
-        if "aesthetic" in files:
-            self.aesthetic_model = aesthetic_mlp.load_aesthetic_mlp(self._weights_path("aesthetic"), self.device)
+        loaded = {m: BACKENDS[m].load(self.cfg, [self._weights_path(m)], self) for m in models_loaded(self.cfg)}
+        self.embedder = loaded.get("clip_embedding")
+        self.aesthetic_model = loaded.get("aesthetic")
+        self.nsfw_model = loaded.get("nsfw")
+        if self.aesthetic_model is not None:
             _check_dim(self.embedder, self.aesthetic_model.input_size, "aesthetic")
-        if "nsfw" in files:
-            self.nsfw_model = nsfw_head.load_nsfw_head(self._weights_path("nsfw"), self.device)
+        if self.nsfw_model is not None:
             _check_dim(self.embedder, self.nsfw_model.linear_1.in_features, "nsfw")
 
     def process(self, batch: list[Sample]) -> None:
@@ -271,14 +327,7 @@ class CLIPScoreStage(Stage):
         cached = self.__dict__.get("_model_ids")
         if cached is not None:
             return cached
-        ids = {}
-        for model, (spec, file) in self._weight_files().items():
-            name = (
-                f"open_clip:{self.cfg.clip.arch}:{spec}/{file}"
-                if model == "clip_embedding"
-                else self._model_source(file)
-            )
-            ids[model] = f"{name} sha256:{sha256_file(self._weights_path(model))}"
+        ids = {m: BACKENDS[m].run_id(self.cfg, [self._weights_path(m)]) for m in models_loaded(self.cfg)}
         self.__dict__["_model_ids"] = ids
         return ids
 

@@ -3,7 +3,8 @@
 The primary model's map becomes `depth.png` (DESIGN §5) with info["depth"] = {model, min, max, kind, member};
 every other configured model adds `depth_<model>.png` and info["depth_<model>"]. Maps are at the image's
 original size, min-max normalised per image; the json keeps the range they came from (and, for Sapiens2,
-whose pointmap is metric, the z range in metres).
+whose pointmap is metric, the z range in metres). BACKENDS is the depth table (stages/backend_table.py):
+a new depth model is one model file plus one row there; `depth.models` accepts every row.
 """
 
 from __future__ import annotations
@@ -11,25 +12,69 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+import numpy as np
+from pydantic import Field, field_validator, model_validator
 
-from humanverse.models.checkpoint_io import model_id
 from humanverse.models.dense.resize_mode import ResizeMode
-from humanverse.stages.outpaint_state import stash_map
 from humanverse.config_base import Section
 from humanverse.models.files import locate
+from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import encode_depth16
+from humanverse.stages.backend_table import Backend, known
+from humanverse.stages.dense_rows import omnidata_row, sapiens_row
 
-DepthModel = Literal["midas", "omnidata", "sapiens"]
 KIND = "relative inverse depth"
 
 
+def _midas_files(cfg: "DepthConfig", models_dir: str | None) -> list[Path]:
+    from humanverse.models.dense.dpt_midas import WEIGHT_FILES, check_files
+
+    path = locate(cfg.midas_weights, ["config.json"], models_dir)
+    check_files(path)
+    return [path / "config.json"] + [path / f for f in WEIGHT_FILES if (path / f).exists()][:1]
+
+
+def _load_midas(cfg: "DepthConfig", files: list[Path], stage: Stage):
+    from humanverse.models.dense.dpt_midas import MidasDepth
+
+    return MidasDepth(files[0].parent, stage.use_device(), cfg.midas_resize)
+
+
+def _load_sapiens(cfg: "DepthConfig", files: list[Path], stage: Stage):
+    from humanverse.models.sapiens.dense import SapiensDepth
+
+    return SapiensDepth(files[0].parent, stage.use_device())
+
+
+def _build_tiny_midas(root: Path):
+    from humanverse.models.dense import dpt_midas
+
+    return dpt_midas.build_demo_weights(root)
+
+
+BACKENDS: dict[str, Backend] = {
+    "midas": Backend(
+        "midas", ("dpt-hybrid-midas",), weights=lambda c: c.midas_weights, files=_midas_files, load=_load_midas,
+        label=lambda c: "dpt-hybrid-midas", shown=lambda c: c.midas_weights, demo="random",
+        demo_build=("depth (tiny DPT-hybrid MiDaS, HF layout)", _build_tiny_midas),
+    ),
+    "omnidata": omnidata_row("depth", "omnidata-depth-v2", "omnidata_weights", "omnidata_arch", "omnidata_resize"),
+    "sapiens": sapiens_row("sapiens2-pointmap-0.4b", "sapiens_weights", "sapiens_arch", "pointmap-z", _load_sapiens),
+}
+"""depth.models entries -> their rows (stages/backend_table.py). A predictor maps RGB images to float maps at
+each image's size; one with `last_ranges` adds those fields (e.g. a metric z range) to the json."""
+
+
+def _encode_depth(depth: np.ndarray) -> tuple[bytes, dict]:
+    return encode_depth16(depth)
+
+
 class DepthConfig(Section):
-    models: list[DepthModel] = Field(default_factory=lambda: ["midas", "omnidata"], min_length=1)
-    """Which depth models run (the paper uses both)."""
-    primary: DepthModel = "midas"
+    models: list[str] = Field(default_factory=lambda: ["midas", "omnidata"], min_length=1)
+    """Which depth models run (the paper uses both): rows of BACKENDS."""
+    primary: str = "midas"
     """Whose map is depth.png; the others are depth_<model>.png."""
     midas_weights: str = "hf:Intel/dpt-hybrid-midas"
     """HF layout directory (or hf:<repo> in the local HF cache)."""
@@ -43,6 +88,16 @@ class DepthConfig(Section):
     """Only names the model in json and run.json; the architecture comes from the folder's config."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=4)
 
+    @field_validator("models")
+    @classmethod
+    def _rows(cls, value: list[str]) -> list[str]:
+        return [known(BACKENDS, "depth model", name) for name in value]
+
+    @field_validator("primary")
+    @classmethod
+    def _a_row(cls, value: str) -> str:
+        return known(BACKENDS, "depth.primary", value)
+
     @model_validator(mode="after")
     def _primary_runs(self):
         if self.primary not in self.models:
@@ -54,6 +109,7 @@ class DepthConfig(Section):
 
 class DepthStage(Stage):
     name = "depth"
+    backends = BACKENDS
 
     def __init__(self, cfg: DepthConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -62,40 +118,25 @@ class DepthStage(Stage):
         self._predictors: dict[str, object] = {}
         self._ids: dict[str, str] = {}
 
+    @classmethod
+    def declared_outputs(cls) -> tuple[DenseMap, ...]:
+        """depth.png and a depth_<model>.png per row, whichever is primary."""
+        names = ["depth"] + [f"depth_{name}" for name in BACKENDS]
+        return tuple(DenseMap(name, "linear", _encode_depth) for name in names)
+
+    @classmethod
+    def used_backends(cls, cfg: DepthConfig) -> list[tuple[str, Backend]]:
+        return [(f"depth ({name})", BACKENDS[name]) for name in cfg.models]
+
     def weight_checks(self):
         return [lambda name=name: self._files(name) for name in self.cfg.models]
 
-    def _files(self, name: str) -> tuple[Path, list[Path]]:
-        if name == "midas":
-            from humanverse.models.dense.dpt_midas import WEIGHT_FILES, check_files
-
-            path = locate(self.cfg.midas_weights, ["config.json"], self.models_dir)
-            check_files(path)
-            return path, [path / "config.json"] + [path / f for f in WEIGHT_FILES if (path / f).exists()][:1]
-        if name == "sapiens":
-            from humanverse.models.sapiens.loader import folder_files
-
-            files = folder_files(self.cfg.sapiens_weights, self.models_dir)
-            return files[0].parent, files
-        path = locate(self.cfg.omnidata_weights, [], self.models_dir)
-        return path, [path]
+    def _files(self, name: str) -> list[Path]:
+        return BACKENDS[name].files(self.cfg, self.models_dir)
 
     def setup(self) -> None:
-        device = self.use_device()
         for name in self.cfg.models:
-            path, _ = self._files(name)
-            if name == "midas":
-                from humanverse.models.dense.dpt_midas import MidasDepth
-
-                self._predictors[name] = MidasDepth(path, device, self.cfg.midas_resize)
-            elif name == "sapiens":
-                from humanverse.models.sapiens.dense import SapiensDepth
-
-                self._predictors[name] = SapiensDepth(path, device)
-            else:
-                from humanverse.models.dense.omnidata import OmnidataPredictor
-
-                self._predictors[name] = OmnidataPredictor(path, "depth", self.cfg.omnidata_arch, device, self.cfg.omnidata_resize)
+            self._predictors[name] = BACKENDS[name].load(self.cfg, self._files(name), self)
         self.model_ids()
 
     @staticmethod
@@ -105,10 +146,8 @@ class DepthStage(Stage):
 
     def model_ids(self) -> dict[str, str]:
         if not self._ids:
-            labels = {"midas": "dpt-hybrid-midas", "omnidata": f"omnidata-{self.cfg.omnidata_arch}-depth-v2",
-                      "sapiens": f"{self.cfg.sapiens_arch}-pointmap-z"}
             for name in self.cfg.models:
-                self._ids[self.annotation(name, self.cfg.primary)] = model_id(labels[name], self._files(name)[1])
+                self._ids[self.annotation(name, self.cfg.primary)] = BACKENDS[name].run_id(self.cfg, self._files(name))
         return dict(self._ids)
 
     def process(self, batch: list[Sample]) -> None:
@@ -122,9 +161,4 @@ class DepthStage(Stage):
             for sample, depth, extra in zip(todo, maps, extras):
                 sample.info[key] = {"model": self._ids[key], "kind": KIND, **extra}
                 self.record_models(sample, key)
-                if stash_map(sample, key, depth):
-                    continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
-                png, rng = encode_depth16(depth)
-                member = f"{key}.png"
-                sample.members[member] = png
-                sample.info[key].update(**rng, member=member)
+                self.publish_map(sample, key, depth)  # outpainted: restore crops it to the original frame

@@ -1,9 +1,10 @@
 """Stage: an 8-bit person mask per image, the `mask.png` member, in the original image's pixels.
 
-A backend is a predictor from RGB images to person-probability maps at each image's size; BACKENDS names
-them, so another model plugs in as one more entry and one more `mask.backend` value (Sapiens2 matting for
-the hands work is `sapiens`; it is handed the person boxes too and mattes their padded union). Under outpainting the map is computed on the canvas and outpaint_restore crops it
-back to the original frame, like depth and normals. info["mask"] records backend, model and encoding.
+A backend is a predictor from RGB images and each image's person boxes (xyxy) to person-probability maps at
+each image's size; BACKENDS (stages/backend_table.py rows) names them, so another model plugs in as one more
+row (Sapiens2 matting for the hands work is `sapiens`: it mattes the boxes' padded union; MediaPipe ignores
+the boxes). Under outpainting the map is computed on the canvas and outpaint_restore crops it back to the
+original frame, like depth and normals. info["mask"] records backend, model and encoding.
 """
 
 from __future__ import annotations
@@ -12,52 +13,79 @@ from pathlib import Path
 from typing import Callable, Literal
 
 import numpy as np
+from pydantic import field_validator
 
 from humanverse.config_base import Section
+from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
-from humanverse.models.checkpoint_io import model_id
 from humanverse.shards.encoding import MASK_ENCODING, encode_mask8
-from humanverse.stages.outpaint_state import stash_map
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
+from humanverse.stages.dense_rows import sapiens_files
 
-MaskPredictor = Callable[[list[np.ndarray]], list[np.ndarray]]
+MaskPredictor = Callable[[list[np.ndarray], list[np.ndarray]], list[np.ndarray]]
 
 
 class MaskConfig(Section):
-    backend: Literal["mediapipe_selfie", "sapiens"] = "mediapipe_selfie"
-    """mediapipe_selfie: MediaPipe selfie segmentation (trained, in the mediapipe wheel; best on large people).
-    sapiens: Sapiens2 matting 1B (transformers; Sapiens2 License), matted on the padded union of the person boxes."""
+    backend: str = "mediapipe_selfie"
+    """A row of BACKENDS. mediapipe_selfie: MediaPipe selfie segmentation (trained, in the mediapipe wheel;
+    best on large people). sapiens: Sapiens2 matting 1B (transformers; Sapiens2 License), matted on the
+    padded union of the person boxes."""
     sapiens_weights: str = "hf:facebook/sapiens2-matting-1b"
     """backend sapiens: the Sapiens2 matting HF folder (a path, relative to the models dir, or hf:<repo>)."""
     model_selection: Literal[0, 1] = 0
     """mediapipe_selfie: 0 general (256x256), 1 landscape (144x256, faster)."""
     resources: Resources = Resources(num_cpus=1, num_gpus=0, batch_size=8)
 
-
-Backend = tuple[str, list[Path], Callable[[], MaskPredictor]]
-
-
-def _mediapipe_selfie(cfg: MaskConfig, models_dir: str | None = None, device: str = "cpu") -> Backend:
-    from humanverse.models.mask.mask_mediapipe import SelfieSegmentation, selfie_files
-
-    label = "mediapipe-0.10.21-selfie-segmentation" + ("-landscape" if cfg.model_selection else "")
-    return label, selfie_files(cfg.model_selection), lambda: SelfieSegmentation(cfg.model_selection)
+    @field_validator("backend")
+    @classmethod
+    def _a_row(cls, value: str) -> str:
+        return known(BACKENDS, "mask.backend", value)
 
 
-def _sapiens(cfg: MaskConfig, models_dir: str | None = None, device: str = "cpu") -> Backend:
-    from humanverse.models.sapiens.matting import mask_backend
+def _selfie_files(cfg: MaskConfig, models_dir: str | None) -> list[Path]:
+    from humanverse.models.mask.mask_mediapipe import selfie_files
 
-    return mask_backend(cfg.sapiens_weights, models_dir, device)
-
-
-# backend name -> ((cfg, models dir, device) -> (model label, files it reads, a factory of the predictor))
-BACKENDS = {"mediapipe_selfie": _mediapipe_selfie, "sapiens": _sapiens}
-# backends that also take each image's person boxes (xyxy, the pixels they see)
-BOXED = {"sapiens"}
+    return selfie_files(cfg.model_selection)
 
 
-class MaskStage(Stage):
+def _load_selfie(cfg: MaskConfig, files: list[Path], stage: Stage) -> MaskPredictor:
+    from humanverse.models.mask.mask_mediapipe import SelfieSegmentation
+
+    model = SelfieSegmentation(cfg.model_selection)
+    return lambda images, boxes: model(images)
+
+
+def _load_sapiens(cfg: MaskConfig, files: list[Path], stage: Stage) -> MaskPredictor:
+    from humanverse.models.sapiens.matting import SapiensMatting
+
+    return SapiensMatting(files[0].parent, stage.use_device())
+
+
+BACKENDS: dict[str, Backend] = {
+    "mediapipe_selfie": Backend(
+        "mediapipe_selfie", ("mediapipe-selfie-segmentation",), weights=lambda c: None, files=_selfie_files,
+        load=_load_selfie,
+        label=lambda c: "mediapipe-0.10.21-selfie-segmentation" + ("-landscape" if c.model_selection else ""),
+        shown=lambda c: "MediaPipe selfie segmentation", demo="trained",
+    ),
+    "sapiens": Backend(
+        "sapiens", ("sapiens2-matting-1b",), weights=lambda c: c.sapiens_weights,
+        files=sapiens_files("sapiens_weights"), load=_load_sapiens, label=lambda c: "sapiens2-matting",
+        shown=lambda c: c.sapiens_weights, demo="random",
+    ),
+}
+"""mask.backend -> its row (stages/backend_table.py)."""
+
+
+def _encode_mask(prob: np.ndarray) -> tuple[bytes, dict]:
+    return encode_mask8(prob), {}
+
+
+class MaskStage(ChosenBackend, Stage):
     name = "mask"
+    backends = BACKENDS
+    publishes = (DenseMap("mask", "linear", _encode_mask),)
 
     def __init__(self, cfg: MaskConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -66,34 +94,22 @@ class MaskStage(Stage):
         self._predict: MaskPredictor | None = None
         self._id: str | None = None
 
-    def weight_checks(self):
-        return [lambda: BACKENDS[self.cfg.backend](self.cfg, self.models_dir)]
-
     def setup(self) -> None:
-        _, _, factory = BACKENDS[self.cfg.backend](self.cfg, self.models_dir, self.use_device())
-        self._predict = factory()
+        self._predict = self.load_backend()
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            label, files, _ = BACKENDS[self.cfg.backend](self.cfg, self.models_dir)
-            self._id = model_id(label, files)
+            self._id = self.backend_id()
         return {"mask": self._id}
 
     def process(self, batch: list[Sample]) -> None:
         todo = self.alive(batch)
         if not todo:
             return
-        images = [s.image for s in todo]
-        if self.cfg.backend in BOXED:
-            boxes = [np.array([p["box"] for p in s.persons], dtype=np.float32).reshape(-1, 4) for s in todo]
-            probs = self._predict(images, boxes)
-        else:
-            probs = self._predict(images)
+        boxes = [np.array([p["box"] for p in s.persons], dtype=np.float32).reshape(-1, 4) for s in todo]
+        probs = self._predict([s.image for s in todo], boxes)
         for sample, prob in zip(todo, probs):
             sample.info["mask"] = {"backend": self.cfg.backend, "model": self._id, "encoding": MASK_ENCODING}
             self.record_models(sample, "mask")
-            if stash_map(sample, "mask", prob):
-                continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
-            sample.members["mask.png"] = encode_mask8(prob)
-            sample.info["mask"]["member"] = "mask.png"
+            self.publish_map(sample, "mask", prob)  # outpainted: restore crops it to the original frame

@@ -9,19 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from humanverse.models.checkpoint_io import model_id
+import numpy as np
+from pydantic import field_validator
+
 from humanverse.models.dense.resize_mode import ResizeMode
-from humanverse.stages.outpaint_state import stash_map
 from humanverse.config_base import Section
-from humanverse.models.files import locate
+from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 from humanverse.shards.encoding import NORMAL_CONVENTION, encode_normal
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
+from humanverse.stages.dense_rows import omnidata_row, sapiens_row
 
 
 class NormalConfig(Section):
-    backend: Literal["omnidata", "sapiens"] = "omnidata"
-    """omnidata: the paper's Omnidata DPT-hybrid. sapiens: Meta's Sapiens2 normal head (transformers)."""
+    backend: str = "omnidata"
+    """A row of BACKENDS. omnidata: the paper's Omnidata DPT-hybrid. sapiens: Meta's Sapiens2 normal head
+    (transformers)."""
     weights: str = "omnidata/omnidata_dpt_normal_v2.ckpt"
     arch: Literal["dpt-hybrid", "tiny"] = "dpt-hybrid"
     resize: ResizeMode = "pad"
@@ -34,9 +38,33 @@ class NormalConfig(Section):
     """Sapiens2's output axes: opengl (x right, y up, z to camera: the evidence, README) or opencv (y, z flipped)."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=4)
 
+    @field_validator("backend")
+    @classmethod
+    def _a_row(cls, value: str) -> str:
+        return known(BACKENDS, "normal.backend", value)
 
-class NormalStage(Stage):
+
+def _load_sapiens(cfg: NormalConfig, files: list[Path], stage: Stage):
+    from humanverse.models.sapiens.dense import SapiensNormals
+
+    return SapiensNormals(files[0].parent, stage.use_device(), cfg.sapiens_frame)
+
+
+BACKENDS: dict[str, Backend] = {
+    "omnidata": omnidata_row("normal", "omnidata-normal-v2", "weights", "arch", "resize"),
+    "sapiens": sapiens_row("sapiens2-normal-0.4b", "sapiens_weights", "sapiens_arch", "normal", _load_sapiens),
+}
+"""normal.backend -> its row (stages/backend_table.py): RGB images -> H x W x 3 unit normals per image."""
+
+
+def _encode_normal(normals: np.ndarray) -> tuple[bytes, dict]:
+    return encode_normal(normals), {}
+
+
+class NormalStage(ChosenBackend, Stage):
     name = "normal"
+    backends = BACKENDS
+    publishes = (DenseMap("normal", "normals", _encode_normal),)
 
     def __init__(self, cfg: NormalConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -45,34 +73,13 @@ class NormalStage(Stage):
         self._predict = None
         self._id: str | None = None
 
-    def weight_checks(self):
-        return [self._files]
-
-    def _files(self) -> list[Path]:
-        if self.cfg.backend == "sapiens":
-            from humanverse.models.sapiens.loader import folder_files
-
-            return folder_files(self.cfg.sapiens_weights, self.models_dir)
-        return [locate(self.cfg.weights, [], self.models_dir)]
-
     def setup(self) -> None:
-        device = self.use_device()
-        files = self._files()
-        if self.cfg.backend == "sapiens":
-            from humanverse.models.sapiens.dense import SapiensNormals
-
-            self._predict = SapiensNormals(files[0].parent, device, self.cfg.sapiens_frame)
-        else:
-            from humanverse.models.dense.omnidata import OmnidataPredictor
-
-            self._predict = OmnidataPredictor(files[0], "normal", self.cfg.arch, device, self.cfg.resize)
+        self._predict = self.load_backend()
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            sapiens = self.cfg.backend == "sapiens"
-            label = f"{self.cfg.sapiens_arch}-normal" if sapiens else f"omnidata-{self.cfg.arch}-normal-v2"
-            self._id = model_id(label, self._files())
+            self._id = self.backend_id()
         return {"normal": self._id}
 
     def process(self, batch: list[Sample]) -> None:
@@ -82,7 +89,4 @@ class NormalStage(Stage):
         for sample, normals in zip(todo, self._predict([s.image for s in todo])):
             sample.info["normal"] = {"model": self._id, "convention": NORMAL_CONVENTION}
             self.record_models(sample, "normal")
-            if stash_map(sample, "normal", normals):
-                continue  # outpainted: outpaint_restore crops it to the original frame and encodes it
-            sample.members["normal.png"] = encode_normal(normals)
-            sample.info["normal"]["member"] = "normal.png"
+            self.publish_map(sample, "normal", normals)  # outpainted: restore crops it to the original frame

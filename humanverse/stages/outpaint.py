@@ -10,6 +10,7 @@ Every alive sample gets info["outpaint"], so json says whether and why it was (n
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -35,6 +36,7 @@ from humanverse.config_base import Section
 from humanverse.models.files import locate
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
+from humanverse.stages.backend_table import Backend
 
 SchedulerName = Literal["default", "ddim", "dpmpp", "euler", "euler_a", "pndm"]
 
@@ -82,8 +84,48 @@ class OutpaintConfig(Section):
         return template
 
 
+def _pipeline_files(cfg: OutpaintConfig, models_dir: str | None) -> list[Path]:
+    """The diffusers folder's required files (model_index.json first: its parent is the folder)."""
+    from humanverse.models.inpaint.sd_inpaint import REQUIRED_FILES
+
+    path = locate(cfg.model, REQUIRED_FILES, models_dir)
+    return [path / f for f in REQUIRED_FILES]
+
+
+def _load_sd(cfg: OutpaintConfig, files: list[Path], stage: Stage):
+    from humanverse.models.inpaint.sd_inpaint import SdInpainter
+
+    return SdInpainter.load(files[0].parent, stage.use_device(), cfg.scheduler, cfg.resolution)
+
+
+def _pipeline_id(cfg: OutpaintConfig, files: list[Path]) -> str:
+    """Hashes the UNet, VAE and text-encoder weights (the folder's configs are what files checks)."""
+    from humanverse.models.inpaint.sd_inpaint import weight_files
+
+    return model_id(cfg.model.rstrip("/").split("/")[-1], weight_files(files[0].parent))
+
+
+def _build_tiny_sd(root: Path):
+    from humanverse.models.inpaint import sd_inpaint
+
+    return sd_inpaint.build_demo_weights(root / "tiny-sd-inpaint")
+
+
+BACKENDS: dict[str, Backend] = {
+    "sd-inpaint": Backend(
+        "sd-inpaint", ("sd-2-inpainting",), weights=lambda c: c.model, files=_pipeline_files, load=_load_sd,
+        label=lambda c: c.model.rstrip("/").split("/")[-1], shown=lambda c: c.model, demo="random",
+        demo_build=("outpainting (tiny SD inpainting pipeline, diffusers layout)", _build_tiny_sd),
+        run_id_of=_pipeline_id,
+    ),
+}
+"""The outpainting model (one row: a diffusers inpainting pipeline folder; stages/backend_table.py)."""
+BACKEND = BACKENDS["sd-inpaint"]
+
+
 class OutpaintStage(Stage):
     name = "outpaint"
+    backends = BACKENDS
 
     def __init__(self, cfg: OutpaintConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -92,31 +134,27 @@ class OutpaintStage(Stage):
         self._inpainter = None
         self._id: str | None = None
 
+    @classmethod
+    def used_backends(cls, cfg: OutpaintConfig) -> list[tuple[str, Backend]]:
+        return [] if cfg.mode == "never" else [("outpaint", BACKEND)]
+
     def weight_checks(self):
-        return [] if self.cfg.mode == "never" else [self._path]
+        return [] if self.cfg.mode == "never" else [self._files]
 
-    def _path(self):
-        from humanverse.models.inpaint.sd_inpaint import REQUIRED_FILES
-
-        return locate(self.cfg.model, REQUIRED_FILES, self.models_dir)
+    def _files(self) -> list[Path]:
+        return BACKEND.files(self.cfg, self.models_dir)
 
     def setup(self) -> None:
         if self.cfg.mode == "never":
             return
-        from humanverse.models.inpaint.sd_inpaint import SdInpainter
-
-        device = self.use_device()
-        self._inpainter = SdInpainter.load(self._path(), device, self.cfg.scheduler, self.cfg.resolution)
+        self._inpainter = BACKEND.load(self.cfg, self._files(), self)
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self.cfg.mode == "never":
             return {}
         if self._id is None:
-            from humanverse.models.inpaint.sd_inpaint import weight_files
-
-            label = self.cfg.model.rstrip("/").split("/")[-1]
-            self._id = model_id(label, weight_files(self._path()))
+            self._id = BACKEND.run_id(self.cfg, self._files())
         return {"outpaint": self._id}
 
     def process(self, batch: list[Sample]) -> None:

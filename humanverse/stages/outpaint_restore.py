@@ -1,11 +1,13 @@
 """Stage: bring an outpainted sample back to its original frame after the annotators ran on the canvas.
 
-Keeps only the labels' original-frame view in the contract fields (DESIGN §5): persons get their detection
-boxes back and keypoints shifted into original pixels; keypoints on the outpainted area keep their
-coordinates and gain `keypoints_outside` (one bool per keypoint) instead of being dropped. Dense maps the
-annotators stashed on the canvas are cropped to exactly the original size, then min-max normalised and
-encoded, so depth ranges describe the original image only. With write_canvas, the canvas and its
-canvas-frame labels are kept too (outpaint.jpg, outpaint.json, outpaint.<map>.png).
+Generic over the frame contract (core/frame.py): it maps back every output some stage declares, found by
+stages/frame_outputs.py, and knows no annotator. Persons get their detection boxes back; every declared
+keypoint set and box is shifted into original pixels (a keypoint set that declares an `outside` flag keeps
+points on the outpainted area, with the flag, instead of dropping them). Every dense map the annotators
+published on the canvas is cropped to exactly the original size (resampled by its declared mode when it is
+at another size) and encoded by its declared encoder, so depth ranges describe the original image only.
+With write_canvas, the canvas and its canvas-frame labels are kept too (outpaint.jpg, outpaint.json,
+outpaint.<map>.png).
 """
 
 from __future__ import annotations
@@ -16,27 +18,26 @@ import json
 import numpy as np
 from PIL import Image
 
+from humanverse.core.frame import PersonBoxes
 from humanverse.imaging.outpaint_canvas import (
     box_to_canvas,
+    box_to_original,
     crop_map_to_original,
     keypoints_to_original,
 )
+from humanverse.stages.frame_outputs import dense_map, person_geometry
 from humanverse.stages.outpaint import OutpaintConfig
 from humanverse.stages.outpaint_state import OutpaintState
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
-from humanverse.shards.encoding import encode_depth16, encode_mask8, encode_normal
 
 
 def encode_map(name: str, dense: np.ndarray) -> tuple[bytes, dict[str, float]]:
-    """PNG bytes per the shard contract for a depth*, normal* or mask* map, and the json fields it adds."""
-    if name.startswith("depth"):
-        return encode_depth16(dense)
-    if name.startswith("normal"):
-        return encode_normal(dense), {}
-    if name.startswith("mask"):
-        return encode_mask8(dense), {}
-    raise ValueError(f"no encoding for dense map {name!r} (expected depth*, normal* or mask*)")
+    """PNG bytes per the shard contract for a declared dense map, and the json fields it adds."""
+    spec = dense_map(name)
+    if spec is None:
+        raise ValueError(f"no encoding for dense map {name!r}: no stage declares it (core/frame.py DenseMap)")
+    return spec.encode(dense)
 
 
 class OutpaintRestoreStage(Stage):
@@ -57,22 +58,30 @@ class OutpaintRestoreStage(Stage):
         if len(state.boxes) != len(sample.persons):
             raise ValueError(f"{sample.key}: {len(sample.persons)} persons now, {len(state.boxes)} when outpainted")
         canvas_persons = []
+        geometry = person_geometry()
         for person, box in zip(sample.persons, state.boxes):
             on_canvas = {"box": [round(v, 2) for v in box_to_canvas(box, canvas)], "pose_box": person["box"]}
-            if "keypoints" in person:
-                on_canvas["keypoints"] = person["keypoints"]
-                person["keypoints"], person["keypoints_outside"] = keypoints_to_original(person["keypoints"], canvas)
-            if "keypoints_goliath" in person:  # the sapiens pose backend's own 308 points
-                person["keypoints_goliath"], _ = keypoints_to_original(person["keypoints_goliath"], canvas)
+            for out in geometry:
+                if out.key not in person:
+                    continue
+                if isinstance(out, PersonBoxes):
+                    person[out.key] = [round(v, 2) for v in box_to_original(person[out.key], canvas)]
+                    continue
+                if out.on_canvas:
+                    on_canvas[out.key] = person[out.key]
+                person[out.key], outside = keypoints_to_original(person[out.key], canvas)
+                if out.outside:
+                    person[out.outside] = outside
             person["box"] = list(box)
             canvas_persons.append(on_canvas)
         canvas_maps = {}
         for name, dense in state.maps.items():
-            png, fields = encode_map(name, crop_map_to_original(dense, canvas))
+            spec = dense_map(name)
+            png, fields = spec.encode(crop_map_to_original(dense, canvas, spec.resample))
             sample.members[f"{name}.png"] = png
             sample.info[name] = {**sample.info.get(name, {}), **fields, "member": f"{name}.png"}
             if self.cfg.write_canvas:
-                png, fields = encode_map(name, dense)
+                png, fields = spec.encode(dense)
                 sample.members[f"outpaint.{name}.png"] = png
                 canvas_maps[name] = {**fields, "member": f"outpaint.{name}.png"}
         if self.cfg.write_canvas:

@@ -3,7 +3,8 @@
 `{key}.parts.png` is an 8-bit single-channel PNG of class ids (SEG_CLASSES) in the original image's pixels;
 info["parts"] names the model, the class set and the hand classes, which give the hands method (Pelykh et
 al.) its hand masks directly: left hand = (parts == 6), right hand = (parts == 15). Under outpainting the
-map is predicted on the canvas and cropped back to the original frame here (class ids are not resampled).
+map is predicted on the canvas and outpaint_restore crops it back to the original frame (a declared label
+map: class ids are never blended).
 """
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ from typing import Literal
 
 import numpy as np
 
-from humanverse.models.checkpoint_io import model_id
+from pathlib import Path
+
+from pydantic import field_validator
+
 from humanverse.config_base import Section
+from humanverse.core.frame import DenseMap
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
+from humanverse.stages.dense_rows import sapiens_row
 
 SEG_CLASSES = (
     "Background", "Apparel", "Eyeglass", "Face_Neck", "Hair", "Left_Foot", "Left_Hand", "Left_Lower_Arm",
@@ -32,12 +39,18 @@ CLASS_SET = "sapiens2-body-parts-29"
 
 
 class PartsConfig(Section):
-    backend: Literal["sapiens"] = "sapiens"
+    backend: str = "sapiens"
+    """A row of BACKENDS."""
     weights: str = "hf:facebook/sapiens2-seg-0.4b"
     """Sapiens2 segmentation, HF layout (folder or hf:<repo> in the local HF cache)."""
     arch: Literal["sapiens2-0.4b", "sapiens2-1b", "sapiens2-tiny"] = "sapiens2-0.4b"
     """Names the model in json and run.json; the architecture comes from the folder's config."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=4)
+
+    @field_validator("backend")
+    @classmethod
+    def _a_row(cls, value: str) -> str:
+        return known(BACKENDS, "parts.backend", value)
 
 
 def encode_classes(classes: np.ndarray) -> bytes:
@@ -54,8 +67,26 @@ def decode_classes(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
-class PartsStage(Stage):
+def _load_sapiens(cfg: PartsConfig, files: list[Path], stage: Stage):
+    from humanverse.models.sapiens.dense import SapiensParts
+
+    return SapiensParts(files[0].parent, stage.use_device())
+
+
+BACKENDS: dict[str, Backend] = {
+    "sapiens": sapiens_row("sapiens2-seg-0.4b", "weights", "arch", "seg", _load_sapiens),
+}
+"""parts.backend -> its row (stages/backend_table.py): RGB images -> H x W class ids (SEG_CLASSES)."""
+
+
+def _encode_parts(classes: np.ndarray) -> tuple[bytes, dict]:
+    return encode_classes(classes), {}
+
+
+class PartsStage(ChosenBackend, Stage):
     name = "parts"
+    backends = BACKENDS
+    publishes = (DenseMap("parts", "nearest", _encode_parts),)
 
     def __init__(self, cfg: PartsConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
@@ -64,24 +95,13 @@ class PartsStage(Stage):
         self._predict = None
         self._id: str | None = None
 
-    def _files(self):
-        from humanverse.models.sapiens.loader import folder_files
-
-        return folder_files(self.cfg.weights, self.models_dir)
-
-    def weight_checks(self):
-        return [self._files]
-
     def setup(self) -> None:
-        from humanverse.models.sapiens.dense import SapiensParts
-
-        device = self.use_device()
-        self._predict = SapiensParts(self._files()[0].parent, device)
+        self._predict = self.load_backend()
         self.model_ids()
 
     def model_ids(self) -> dict[str, str]:
         if self._id is None:
-            self._id = model_id(f"{self.cfg.arch}-seg", self._files())
+            self._id = self.backend_id()
         return {"parts": self._id}
 
     def process(self, batch: list[Sample]) -> None:
@@ -89,10 +109,6 @@ class PartsStage(Stage):
         if not todo:
             return
         for sample, classes in zip(todo, self._predict([s.image for s in todo])):
-            if sample.canvas is not None:  # outpainted: keep the original frame only
-                x0, y0, x1, y1 = sample.canvas.canvas.original_on_canvas
-                classes = classes[y0:y1, x0:x1]
-            sample.members["parts.png"] = encode_classes(classes)
-            sample.info["parts"] = {"model": self._id, "classes": CLASS_SET, "hand_classes": HAND_CLASSES,
-                                    "member": "parts.png"}
+            sample.info["parts"] = {"model": self._id, "classes": CLASS_SET, "hand_classes": HAND_CLASSES}
+            self.publish_map(sample, "parts", classes)  # outpainted: restore crops it to the original frame
             self.record_models(sample, "parts")

@@ -4,23 +4,28 @@ Writes person["keypoints"] = 133 x [x, y, score] in original-image pixels, the m
 info["models"]["pose"] and the backend under info["pose"]. Crops of all persons of a micro-batch go through
 the model together. Usable outside Ray: PoseStage(PoseConfig(backend="mediapipe")).setup(), then
 process(samples). The `sapiens` backend also keeps its own 308 Goliath points as person["keypoints_goliath"]
-(models/sapiens/goliath_keypoints.py says which of them fill the 133).
+(models/sapiens/goliath_keypoints.py says which of them fill the 133). BACKENDS is the pose table
+(stages/backend_table.py): a row's predictor maps images and person boxes to each person's keypoint sets,
+which the stage declares in `publishes` (core/frame.py) so outpaint restore maps them back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from humanverse.models.checkpoint_io import model_id
 from humanverse.models.pose.pose_topdown import estimate_poses, estimate_poses_from_crops
 from humanverse.config_base import Section
 from humanverse.models.files import locate
+from humanverse.core.frame import PersonPoints
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
+from humanverse.stages.backend_table import Backend, ChosenBackend, known
+from humanverse.stages.dense_rows import sapiens_row
 
 
 class MediaPipePoseConfig(Section):
@@ -34,10 +39,11 @@ class MediaPipePoseConfig(Section):
 
 
 class PoseConfig(Section):
-    backend: Literal["mmpose", "onnx", "mediapipe", "sapiens"] = "mmpose"
-    """mmpose: the paper's ViTPose via MMPose 1.1. onnx: the same network exported, run by onnxruntime.
-    mediapipe: MediaPipe BlazePose + face mesh + hands (trained, Apache-2.0, in the wheel; no weights file).
-    sapiens: Meta's Sapiens2 pose (308 Goliath keypoints, mapped into the 133) through transformers."""
+    backend: str = "mmpose"
+    """A row of BACKENDS. mmpose: the paper's ViTPose via MMPose 1.1. onnx: the same network exported, run by
+    onnxruntime. mediapipe: MediaPipe BlazePose + face mesh + hands (trained, Apache-2.0, in the wheel; no
+    weights file). sapiens: Meta's Sapiens2 pose (308 Goliath keypoints, mapped into the 133) through
+    transformers."""
     arch: Literal["vitpose-h", "vitpose-b", "tiny"] = "vitpose-h"
     weights: str = "vitpose/vitpose-h-wholebody.pth"
     """Published ViTPose whole-body .pth (mmpose) or its export (.onnx); a path or relative to the models dir.
@@ -58,103 +64,138 @@ class PoseConfig(Section):
     """Person crops per forward call (doubled internally with flip test)."""
     resources: Resources = Resources(num_cpus=2, num_gpus=0, batch_size=8)
 
+    @field_validator("backend")
+    @classmethod
+    def _a_row(cls, value: str) -> str:
+        return known(BACKENDS, "pose.backend", value)
 
-class PoseStage(Stage):
+
+PoseRunner = Callable[[list[np.ndarray], list[np.ndarray]], list[list[dict[str, np.ndarray]]]]
+"""(images, per-image N x 4 boxes) -> per image, per person: {person key: K x 3 [x, y, score]}."""
+
+
+def _heatmap_runner(cfg: PoseConfig, heatmaps, input_size, extra: dict | None = None) -> PoseRunner:
+    def run(images, boxes):
+        found = estimate_poses(images, boxes, heatmaps, input_size=input_size, padding=cfg.bbox_padding,
+                               flip_test=cfg.flip_test, batch_size=cfg.crop_batch, **(extra or {}))
+        return [[{"keypoints": kp} for kp in kps] for kps in found]
+    return run
+
+
+def _load_mmpose(cfg: PoseConfig, files: list[Path], stage: Stage) -> PoseRunner:
+    from humanverse.models.pose.pose_mmpose import MMPoseHeatmaps
+
+    return _heatmap_runner(cfg, MMPoseHeatmaps(cfg.arch, files[0], cfg.input_size, stage.use_device()), cfg.input_size)
+
+
+def _load_onnx(cfg: PoseConfig, files: list[Path], stage: Stage) -> PoseRunner:
+    from humanverse.models.pose.pose_onnx import OnnxHeatmaps
+
+    device = stage.use_device()
+    return _heatmap_runner(cfg, OnnxHeatmaps(files[0], cfg.input_size, stage.threads, device), cfg.input_size)
+
+
+def _load_mediapipe(cfg: PoseConfig, files: list[Path], stage: Stage) -> PoseRunner:
+    from humanverse.models.pose.pose_mediapipe import MediaPipeWholeBody
+
+    mp = cfg.mediapipe
+    model = MediaPipeWholeBody(mp.holistic, mp.min_detection_confidence)  # no torch in this worker
+
+    def run(images, boxes):
+        found = estimate_poses_from_crops(images, boxes, model, input_size=mp.crop_size, padding=cfg.bbox_padding)
+        return [[{"keypoints": kp} for kp in kps] for kps in found]
+    return run
+
+
+def _load_sapiens(cfg: PoseConfig, files: list[Path], stage: Stage) -> PoseRunner:
+    from humanverse.models.sapiens.goliath_keypoints import GOLIATH_FLIP_INDICES, goliath_to_coco_wholebody
+    from humanverse.models.sapiens.pose import SapiensHeatmaps
+
+    heatmaps = SapiensHeatmaps(files[0].parent, cfg.sapiens_input_size, stage.use_device())
+    goliath = _heatmap_runner(cfg, heatmaps, cfg.sapiens_input_size,
+                              {"codec": "udp", "flip_indices": GOLIATH_FLIP_INDICES})
+
+    def run(images, boxes):  # its own 308 points, then the 133 filled from them
+        return [[{"keypoints_goliath": p["keypoints"], "keypoints": goliath_to_coco_wholebody(p["keypoints"])}
+                 for p in persons] for persons in goliath(images, boxes)]
+    return run
+
+
+def _weights_file(cfg: PoseConfig, models_dir: str | None) -> list[Path]:
+    return [locate(cfg.weights, [], models_dir)]
+
+
+def _mediapipe_files(cfg: PoseConfig, models_dir: str | None) -> list[Path]:
+    from humanverse.models.pose.pose_mediapipe import mediapipe_files
+
+    return mediapipe_files(cfg.mediapipe.holistic)
+
+
+def _vitpose_label(cfg: PoseConfig) -> str:
+    return f"{cfg.arch}-wholebody ({cfg.backend})"
+
+
+def _build_tiny_vitpose(root: Path):
+    from humanverse.models.pose import pose_mmpose
+
+    return pose_mmpose.build_demo_weights(root)
+
+
+BACKENDS: dict[str, Backend] = {
+    "mmpose": Backend(
+        "mmpose", ("vitpose-h-wholebody",), weights=lambda c: c.weights, files=_weights_file, load=_load_mmpose,
+        label=_vitpose_label, shown=_vitpose_label, demo="random",
+        demo_build=("pose (tiny ViTPose, mmpose layout)", _build_tiny_vitpose),
+    ),
+    "onnx": Backend(
+        "onnx", (), weights=lambda c: c.weights, files=_weights_file, load=_load_onnx,
+        label=_vitpose_label, shown=_vitpose_label, demo="random",
+    ),
+    "mediapipe": Backend(
+        "mediapipe", ("mediapipe-holistic",), weights=lambda c: None, files=_mediapipe_files, load=_load_mediapipe,
+        label=lambda c: "mediapipe-0.10.21-" + ("holistic" if c.mediapipe.holistic else "blazepose-full"),
+        shown=lambda c: "MediaPipe " + ("Holistic (BlazePose, face mesh, hands)" if c.mediapipe.holistic
+                                        else "BlazePose"),
+        demo="trained",
+    ),
+    "sapiens": sapiens_row("sapiens2-pose-0.4b", "sapiens_weights", "sapiens_arch", "pose-308", _load_sapiens,
+                           shown=lambda c: f"{c.sapiens_arch} (sapiens)"),
+}
+"""pose.backend -> its row (stages/backend_table.py)."""
+
+
+class PoseStage(ChosenBackend, Stage):
     name = "pose"
+    backends = BACKENDS
+    publishes = (
+        PersonPoints("keypoints", outside="keypoints_outside", on_canvas=True),
+        PersonPoints("keypoints_goliath"),  # the sapiens backend's own 308 points
+    )
 
     def __init__(self, cfg: PoseConfig, models_dir: str | None = None):
         super().__init__(cfg.resources)
         self.cfg = cfg
         self.models_dir = models_dir
-        self._heatmaps = None
-        self._keypoints = None
+        self._run: PoseRunner | None = None
         self._model_id: str | None = None
 
-    def weight_checks(self):
-        return [self._files]
-
-    def _files(self) -> list[Path]:
-        """The files the model is read from: the weights, the mediapipe wheel's tflite models, or (sapiens) the HF
-        folder's config.json first, then its weights."""
-        if self.cfg.backend == "sapiens":
-            from humanverse.models.sapiens.loader import folder_files
-
-            return folder_files(self.cfg.sapiens_weights, self.models_dir)
-        if self.cfg.backend == "mediapipe":
-            from humanverse.models.pose.pose_mediapipe import mediapipe_files
-
-            return mediapipe_files(self.cfg.mediapipe.holistic)
-        return [locate(self.cfg.weights, [], self.models_dir)]
-
     def setup(self) -> None:
-        if self.cfg.backend == "mediapipe":
-            from humanverse.models.pose.pose_mediapipe import MediaPipeWholeBody
-
-            mp_cfg = self.cfg.mediapipe
-            self._keypoints = MediaPipeWholeBody(mp_cfg.holistic, mp_cfg.min_detection_confidence)
-            self.model_ids()
-            return
-        device = self.use_device()
-        path = self._files()[0]
-        if self.cfg.backend == "sapiens":
-            from humanverse.models.sapiens.pose import SapiensHeatmaps
-
-            self._heatmaps = SapiensHeatmaps(path.parent, self.cfg.sapiens_input_size, device)
-        elif self.cfg.backend == "mmpose":
-            from humanverse.models.pose.pose_mmpose import MMPoseHeatmaps
-
-            self._heatmaps = MMPoseHeatmaps(self.cfg.arch, path, self.cfg.input_size, device)
-        else:
-            from humanverse.models.pose.pose_onnx import OnnxHeatmaps
-
-            self._heatmaps = OnnxHeatmaps(path, self.cfg.input_size, self.threads, device)
+        self._run = self.load_backend()
         self.model_ids()
-
-    def model_label(self) -> str:
-        if self.cfg.backend == "mediapipe":
-            return "mediapipe-0.10.21-" + ("holistic" if self.cfg.mediapipe.holistic else "blazepose-full")
-        if self.cfg.backend == "sapiens":
-            return f"{self.cfg.sapiens_arch}-pose-308"
-        return f"{self.cfg.arch}-wholebody ({self.cfg.backend})"
 
     def model_ids(self) -> dict[str, str]:
         if self._model_id is None:
-            self._model_id = model_id(self.model_label(), self._files())
+            self._model_id = self.backend_id()
         return {"pose": self._model_id}
 
     def process(self, batch: list[Sample]) -> None:
         todo = self.alive(batch)
         boxes = [np.array([p["box"] for p in s.persons], dtype=np.float32).reshape(-1, 4) for s in todo]
-        images = [s.image for s in todo]
-        if self.cfg.backend == "mediapipe":
-            keypoints = estimate_poses_from_crops(
-                images, boxes, self._keypoints, input_size=self.cfg.mediapipe.crop_size, padding=self.cfg.bbox_padding
-            )
-        else:
-            sapiens = self.cfg.backend == "sapiens"
-            extra = {}
-            if sapiens:
-                from humanverse.models.sapiens.goliath_keypoints import GOLIATH_FLIP_INDICES
-
-                extra = {"codec": "udp", "flip_indices": GOLIATH_FLIP_INDICES}
-            keypoints = estimate_poses(
-                images,
-                boxes,
-                self._heatmaps,
-                input_size=self.cfg.sapiens_input_size if sapiens else self.cfg.input_size,
-                padding=self.cfg.bbox_padding,
-                flip_test=self.cfg.flip_test,
-                batch_size=self.cfg.crop_batch,
-                **extra,
-            )
-        for sample, kps in zip(todo, keypoints):
-            for person, kp in zip(sample.persons, kps):
-                if self.cfg.backend == "sapiens":
-                    from humanverse.models.sapiens.goliath_keypoints import goliath_to_coco_wholebody
-
-                    person["keypoints_goliath"] = _rounded(kp)
-                    kp = goliath_to_coco_wholebody(kp)
-                person["keypoints"] = _rounded(kp)
+        found = self._run([s.image for s in todo], boxes)
+        for sample, persons in zip(todo, found):
+            for person, points in zip(sample.persons, persons):
+                for key, kp in points.items():
+                    person[key] = _rounded(kp)
             self.record_models(sample, "pose")
             sample.info["pose"] = {"backend": self.cfg.backend, "model": self._model_id}
 

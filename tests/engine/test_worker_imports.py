@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from humanverse.config import resolve
-from humanverse.models.demo_weights import ensure_demo_models
+from humanverse.model_provenance import ensure_demo_models
 from humanverse.plan import build_stage_groups
 
 HEAVY = ("torch", "webdataset", "open_clip", "ultralytics", "mmpose", "diffusers", "mediapipe")

@@ -1,8 +1,9 @@
 """Sapiens2 person matting (Sapiens2ForImageMatting, published at 1B) as a `mask` backend.
 
 Self-contained so that the mask stage plugs it in as one more backend: `SapiensMatting` is a predictor from
-RGB images to alpha maps in [0, 1] at each image's own size (the mask stage's MaskPredictor contract), and
-`mask_backend` returns the (model label, files, predictor factory) triple the stage's BACKENDS table holds.
+RGB images (and person boxes) to alpha maps in [0, 1] at each image's own size (the mask stage's
+MaskPredictor contract; its `sapiens` row in stages/mask.py loads it), and `mask_backend` returns a
+(model label, files, predictor factory) triple for use without the stage.
 With person boxes, each image is matted on the padded union of its boxes instead of whole, so small people
 get more of the model's 1024 x 768 input; alpha is 0 outside that region. `matte_persons` is the one-call
 form: images + boxes -> 8-bit alpha in original pixels.
