@@ -35,6 +35,8 @@ def stage_models(cfg: CurateConfig) -> list[StageModel]:
     d = cfg.detect
     if d.backend == "hog":
         out.append(StageModel("detect", "OpenCV HOG people detector", True))
+    elif d.backend == "blazepose":
+        out.append(StageModel("detect", "MediaPipe BlazePose person + face detectors", True))
     else:
         out.append(StageModel("detect", f"ultralytics {d.weights}", not _is_demo(d.weights)))
     if cfg.aesthetic.enabled or cfg.nsfw.enabled or cfg.clip.keep_embeddings:

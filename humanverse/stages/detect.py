@@ -1,4 +1,5 @@
-"""The person-detection stage: boxes for every decoded image, from YOLO (real preset) or HOG (demo)."""
+"""The person-detection stage: boxes for every decoded image, from YOLO (real preset), MediaPipe's BlazePose
+detector (demo) or HOG."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from humanverse.core.stage import Resources, Stage
 
 
 class DetectConfig(Section):
-    backend: Literal["ultralytics", "hog"] = "ultralytics"
+    backend: Literal["ultralytics", "blazepose", "hog"] = "ultralytics"
     weights: str = "yolo11x.pt"
     """ultralytics .pt checkpoint: a path, or a name under the models directory."""
     conf: float = Field(0.35, ge=0, le=1)
-    """Minimum box score (YOLO confidence, or the HOG SVM margin for the hog backend)."""
+    """Minimum box score (YOLO confidence; blazepose: detector score x landmark presence; hog: the SVM margin)."""
     imgsz: int = Field(640, ge=32)
     resources: Resources = Resources(num_cpus=1, batch_size=8)
 
@@ -32,6 +33,10 @@ class PersonDetectStage(Stage):
         self.detector = None
 
     def weight_checks(self):
+        if self.cfg.backend == "blazepose":
+            from humanverse.models.detect.blazepose_person import wheel_files
+
+            return [wheel_files]
         return [] if self.cfg.backend == "hog" else [self._weights]
 
     def _weights(self):
@@ -43,6 +48,11 @@ class PersonDetectStage(Stage):
             from humanverse.models.detect.hog_person import HogPersonDetector
 
             self.detector = HogPersonDetector(min_score=self.cfg.conf, max_side=self.cfg.imgsz)
+        elif self.cfg.backend == "blazepose":
+            # LiteRT only, no torch (as for hog); imgsz does not apply (the models' inputs are fixed)
+            from humanverse.models.detect.blazepose_person import BlazePosePersonDetector
+
+            self.detector = BlazePosePersonDetector(min_score=self.cfg.conf)
         else:
             from humanverse.models.detect.yolo_person import YoloPersonDetector
 
@@ -67,4 +77,9 @@ class PersonDetectStage(Stage):
             import cv2
 
             return {"detect": f"opencv-hog-default-people-detector@{cv2.__version__}"}
+        if self.cfg.backend == "blazepose":
+            from humanverse.models.checkpoint_io import model_id
+            from humanverse.models.detect.blazepose_person import wheel_files
+
+            return {"detect": model_id("mediapipe-0.10.21-blazepose-person", wheel_files())}
         return {"detect": f"ultralytics:{self._weights().name}"}
