@@ -36,7 +36,9 @@ def stage_models(cfg: CurateConfig) -> list[StageModel]:
     if d.backend == "hog":
         out.append(StageModel("detect", "OpenCV HOG people detector", True))
     elif d.backend == "blazepose":
-        out.append(StageModel("detect", "MediaPipe BlazePose person + face detectors", True))
+        # how it measured (bench/ACCURACY.md, issue 27): said where the banner names it, so nobody over-reads it
+        out.append(StageModel("detect", "MediaPipe BlazePose person + face detectors; on the kit: recall 0.71 on "
+                              "people >= 5% of a photo, precision 0.94, see bench/ACCURACY.md", True))
     else:
         out.append(StageModel("detect", f"ultralytics {d.weights}", not _is_demo(d.weights)))
     if cfg.aesthetic.enabled or cfg.nsfw.enabled or cfg.clip.keep_embeddings:

@@ -4,8 +4,9 @@ real code paths, always with a hand model run on the pixels (bench/hands_accurac
 - Hand crops (OneHand10K, FreiHAND, RHD, InterHand2.6M): the model is handed a box (the whole crop), never
   the landmarks: the pose stage runs on that box and the hands stage's rule turns its 133 points into hands.
 - Panoptic frames: the whole curation pipeline over loopback (detection -> pose -> hands), relaxed person rule.
-- Refinement (the candidate step): MediaPipe Hands on an upscaled region (the crop; on full frames, around
-  each hand the pipeline found, else each wrist), replacing the pose model's hand where its score is higher.
+- With hands.refine on, the hands stage adds MediaPipe Hands on an upscaled region (around each hand the pose
+  model found, each wrist without one, the person box when it found none), replacing the pose model's hand
+  where its score is higher.
 
 Each distinct picture/pose counts once: the Panoptic _l/_r files are byte-identical (one is scored), and the
 FreiHAND copies of one pose (identical GT, new backgrounds) each weigh 1/copies.
@@ -141,53 +142,35 @@ def score(photos: list[HandPhoto], predictions: dict[str, list[dict]]) -> dict:
     return {"rows": {k: v.row() for k, v in tallies.items()}, "per_photo": per_photo}
 
 
-def crop_predictions(cfg, photos: list[HandPhoto], refine=None) -> dict[str, list[dict]]:
-    """Hand crops: the pose stage on the whole crop as the person box, hands by the hands stage's rule;
-    with `refine` (a MediaPipeHands), its hands on the same crop where they are surer."""
+def crop_predictions(cfg, photos: list[HandPhoto]) -> dict[str, list[dict]]:
+    """Hand crops: the pose stage on the whole crop as the person box, then the hands stage (with its
+    MediaPipe Hands refinement when cfg.hands.refine), as curation runs them on a row."""
     from humanverse.accuracy import pipeline_run
-    from humanverse.models.pose.mediapipe_hands import merge_hands
-    from humanverse.stages.hand_boxes import hand_entry, hands_from_wholebody
+    from humanverse.core.sample import Sample
+    from humanverse.stages.hands import HandsStage
 
     crops = [p for p in photos if p.dataset in CROP_DATASETS]
     poses = pipeline_run.pose_on_boxes(cfg, [(p.path.read_bytes(), [[0, 0, p.width, p.height]]) for p in crops])
+    stage = HandsStage(cfg.hands)
+    stage.ensure_setup()
     out = {}
     for p, kps in zip(crops, poses):
-        person = {"box": [0, 0, p.width, p.height], "keypoints": kps[0].tolist()}
-        hands = hands_from_wholebody(person, p.width, p.height, cfg.hands.box)
-        if refine is not None:
-            rgb = _rgb(p.path)
-            found = [hand_entry(h["side"], h["keypoints"], p.width, p.height, cfg.hands.box, "mediapipe_hands")
-                     for h in refine(rgb, [0, 0, p.width, p.height])]
-            hands = merge_hands(hands, [h for h in found if h is not None])
-        out[p.name] = hands
+        sample = Sample(key="000000000", task_id="hand-kit", source={})
+        sample.image, sample.width, sample.height = _rgb(p.path), p.width, p.height
+        sample.persons = [{"box": [0.0, 0.0, float(p.width), float(p.height)], "keypoints": kps[0].tolist()}]
+        stage.annotate(sample)
+        out[p.name] = sample.persons[0].get("hands", [])
     return out
 
 
-def frame_predictions(cfg, photos: list[HandPhoto], work: Path, refine=None) -> dict[str, list[dict]]:
-    """Full frames: the curation pipeline (detect -> pose -> hands) over loopback; with `refine`, MediaPipe
-    Hands around each found hand or wrist of every person, surer hands replacing the pipeline's."""
+def frame_predictions(cfg, photos: list[HandPhoto], work: Path) -> dict[str, list[dict]]:
+    """Full frames: the curation pipeline (detect -> pose -> hands) over loopback; every person's hands."""
     from humanverse.accuracy import pipeline_run
-    from humanverse.models.pose.mediapipe_hands import merge_hands, regions_for_person
-    from humanverse.stages.hand_boxes import hand_entry
 
     frames = [p for p in photos if p.dataset in FRAME_DATASETS]
     results = pipeline_run.curate_folder(hands_dir(), [p.name for p in frames], work, cfg)
-    out = {}
-    for p in frames:
-        meta = results[p.name]["json"] or {}
-        hands = []
-        rgb = _rgb(p.path) if refine is not None else None
-        for person in meta.get("persons", []):
-            mine = person.get("hands", [])
-            if refine is not None:
-                found = []
-                for region in regions_for_person(person, p.width, p.height):
-                    found += [hand_entry(h["side"], h["keypoints"], p.width, p.height, cfg.hands.box, "mediapipe_hands")
-                              for h in refine(rgb, region)]
-                mine = merge_hands(mine, [h for h in found if h is not None])
-            hands += mine
-        out[p.name] = hands
-    return out
+    return {p.name: [h for person in (results[p.name]["json"] or {}).get("persons", []) for h in person.get("hands", [])]
+            for p in frames}
 
 
 def _rgb(path: Path) -> np.ndarray:

@@ -32,3 +32,29 @@ def test_merge_keeps_the_surer_hand_per_side():
     hands_right = {"side": "right", "score": 0.7, "keypoints": []}
     assert merge_hands([pose_left, pose_right], [hands_left, hands_right]) == [hands_left, pose_right]
     assert merge_hands([], [hands_right]) == [hands_right]
+
+
+@needs_hands
+def test_hands_stage_refinement_finds_the_hand_the_pose_model_missed():
+    """A person box around a hand crop whose pose found no hand: off, the row has no hand; with hands.refine
+    the stage looks in the person box with MediaPipe Hands and the hand lands on the ground truth."""
+    import numpy as np
+
+    from humanverse.core.sample import Sample
+    from humanverse.stages.hands import HandsConfig, HandsStage
+
+    (photo,) = [p for p in hand_kit.load() if p.name == "onehand10k_1402.jpg"]  # OK sign, 194 px
+    rows = {}
+    for refine in (False, True):
+        s = Sample(key="k", task_id="t", source={})
+        s.image, s.width, s.height = hand_kit._rgb(photo.path), photo.width, photo.height
+        s.persons = [{"box": [0.0, 0.0, float(photo.width), float(photo.height)], "keypoints": np.zeros((133, 3)).tolist()}]
+        stage = HandsStage(HandsConfig(refine=refine))
+        stage.ensure_setup()
+        stage.annotate(s)
+        rows[refine] = s
+    assert rows[False].persons[0]["hands"] == []
+    (hand,) = rows[True].persons[0]["hands"]
+    assert hand["source"] == "mediapipe_hands"
+    assert hand_kit.score([photo], {photo.name: [hand]})["rows"]["all"]["pck"] >= 0.9
+    assert rows[True].info["models"]["hands"].startswith("mediapipe-0.10.21-hands-full sha256:")

@@ -13,6 +13,15 @@ import cv2
 import numpy as np
 
 SWAPPED_SIDE = {"Left": "right", "Right": "left"}
+FILES = ("modules/palm_detection/palm_detection_full.tflite", "modules/hand_landmark/hand_landmark_full.tflite")
+
+
+def wheel_files():
+    """The palm detector and hand landmark model inside the installed mediapipe wheel (model_complexity=1)."""
+    from humanverse.models.files import locate
+
+    root = locate("wheel:mediapipe", list(FILES))
+    return [root / f for f in FILES]
 
 
 class MediaPipeHands:
@@ -51,8 +60,8 @@ class MediaPipeHands:
 
 def regions_for_person(person: dict, width: int, height: int, margin: float = 2.0) -> list[list[float]]:
     """Where to look again: around each hand the person already has (its box grown `margin` x), else around
-    each wrist (a square of 0.4 x the person box's long side)."""
-    out = []
+    each wrist (a square of 0.4 x the person box's long side); the whole person box when it has no hand."""
+    out = [] if person.get("hands") else [list(map(float, person["box"]))]
     sides = {h["side"] for h in person.get("hands", [])}
     for hand in person.get("hands", []):
         x0, y0, x1, y1 = hand["box"]
