@@ -54,6 +54,8 @@ def stage_models(cfg: CurateConfig) -> list[StageModel]:
             out.append(StageModel("pose", f"MediaPipe {which}", True))
         else:
             out.append(StageModel("pose", f"{cfg.pose.arch} ({cfg.pose.backend})", not _is_demo(cfg.pose.weights)))
+    if cfg.hands is not None and cfg.hands.refine:
+        out.append(StageModel("hands", "MediaPipe Hands refinement", True))
     if cfg.depth is not None:
         paths = {"midas": cfg.depth.midas_weights, "omnidata": cfg.depth.omnidata_weights,
                  "sapiens": cfg.depth.sapiens_weights}
