@@ -166,7 +166,6 @@ class BlazePosePersonDetector:
     # proposals -------------------------------------------------------------------------------------------
     def _in_region(self, rgb, x0: float, y0: float, side: float) -> list[Detection]:
         """Person detections in the square region at (x0, y0) of `side` px (zero outside the picture)."""
-        h, w = rgb.shape[:2]
         m = np.array([[1, 0, -x0], [0, 1, -y0]], dtype=np.float64)
         s = max(1, round(side))
         crop = cv2.warpAffine(rgb, m, (s, s), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
