@@ -14,7 +14,65 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH  # noqa: E402
 
 from humanverse import config as cfgmod  # noqa: E402
+from humanverse.accuracy import hand_kit, pipeline_run  # noqa: E402
+from humanverse.accuracy.ground_truth import research_only  # noqa: E402
 from humanverse.accuracy.hands import margin_coverage, score_hands  # noqa: E402
+
+
+def _f(v, digits=2) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def kit_section(preset: str, extra: list[str], work: Path) -> list[str]:
+    """The kit's real hands (../shared/realdata/hands), without and with MediaPipe Hands refinement."""
+    if work.exists():
+        import shutil
+
+        shutil.rmtree(work)  # a scratch folder: every run starts afresh
+    photos = hand_kit.load()
+    methods = {}
+    for label, refine in (("pose stage (Holistic hands), hands.refine=false", "false"),
+                          ("+ MediaPipe Hands refinement, hands.refine=true", "true")):
+        crops_cfg = cfgmod.resolve(preset, None, [*extra, f"hands.refine={refine}"])
+        frames_cfg = cfgmod.resolve(preset, None, pipeline_run.RELAXED + pipeline_run.POSE_ONLY
+                                    + ["input.rows_per_task=64", *extra, f"hands.refine={refine}"])
+        preds = hand_kit.crop_predictions(crops_cfg, photos)
+        preds |= hand_kit.frame_predictions(frames_cfg, photos, work / f"frames-{len(methods)}")
+        methods[label] = hand_kit.score(photos, preds)
+    lines = ["## Real hands: the kit's 21-point hand ground truth (`../shared/realdata/hands`)", "",
+             "Written by the same command (humanverse/accuracy/hand_kit.py defines every number). Hand crops "
+             "(OneHand10K, FreiHAND, RHD, InterHand2.6M) are handed to the pose stage as one person box, the whole "
+             "crop, never the landmarks, then to the hands stage; the Panoptic frames go through the curation "
+             "pipeline (loopback fetch, decode, detection, pose, hands; person rule relaxed). Refinement "
+             "(`hands.refine`): MediaPipe Hands (palm detector + landmarks) on a region upscaled to 512 px: around "
+             "each hand the pose model found (2x its box), each wrist without one (0.4 x the person box), and the "
+             "whole person box when it found no hand; its hand replaces the pose model's of the same side where "
+             "its score is higher; its handedness label is mirrored and swapped back. Each distinct "
+             "picture counts once (Panoptic _l/_r are byte-identical; FreiHAND's 4 copies of a pose weigh 1/4 each, "
+             "so hand counts can be fractional). found: over all GT hands; PCK@0.2 of the GT keypoint box's long "
+             "side (missed hands count 0); side: right side over GT hands with a side (missed = wrong); IoU: "
+             "keypoint boxes of found hands. '>= 60 px': GT keypoint box long side >= 60 px (the hands stage's "
+             "`hands.quality.min_box_px` 64 is on a square of 1.5 x the keypoints' extent, about 43 px here). "
+             "RHD is rendered, not photographed. † research-only or non-commercial (realdata/MANIFEST.md).", "",
+             "| method | dataset | GT hands | found | PCK@0.2 | side right (hands with a side) | box IoU |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    order = list(hand_kit.CROP_DATASETS + hand_kit.FRAME_DATASETS) + ["all", "all, >= 60 px"]
+    for label, result in methods.items():
+        for key in order:
+            r = result["rows"].get(key)
+            if r:
+                lines.append(f"| {label} | {key} | {r['hands']:.2f} | {_f(r['found'])} | {_f(r['pck'])} | "
+                             f"{_f(r['side'])} ({r['sided']:.0f}) | {_f(r['iou'])} |")
+    lines += ["", "Per photo (found / PCK@0.2 / side right, without -> with refinement):", "",
+              "| photo | dataset | GT hands (px) | without | with refinement | sides found (with) |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    (_, base), (_, ref) = methods.items()
+    for (p, r0, _), (_, r1, sides) in zip(base["per_photo"], ref["per_photo"]):
+        gt = ", ".join(f"{h.side or '?'} {h.size:.0f}" for h in p.hands)
+        cell = lambda r: f"{_f(r['found'])} / {_f(r['pck'])} / {_f(r['side'])}"  # noqa: E731
+        lines.append(f"| {p.name}{' †' if research_only(p.name) else ''} | {p.dataset} | {gt} | {cell(r0)} | "
+                     f"{cell(r1)} | {', '.join(sides) or '–'} |")
+    return lines + [""]
 
 
 def main() -> None:
@@ -22,6 +80,7 @@ def main() -> None:
     parser.add_argument("--preset", default="demo")
     parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--out", default=str(BENCH / "HANDS.md"))
+    parser.add_argument("--work", default="/tmp/humanverse-hands-accuracy", help="scratch folder for the frames' run")
     args = parser.parse_args()
     cfg = cfgmod.resolve(args.preset, None, args.set)
     r = score_hands(cfg)
@@ -51,6 +110,8 @@ def main() -> None:
               "| box_scale | hands | coverage mean | coverage min | IoU mean |", "|---|---|---|---|---|"]
     for scale, m in margin_coverage().items():
         lines.append(f"| {scale} | {m['hands']} | {m['coverage_mean']:.3f} | {m['coverage_min']:.3f} | {m['iou_mean']:.3f} |")
+    lines = lines[:2] + kit_section(args.preset, args.set, Path(args.work)) + [
+        "## COCO-WholeBody hands (10-24 px) in the shared people photos", ""] + lines[2:]
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).write_text(text)

@@ -8,7 +8,7 @@ import tempfile
 import pytest
 
 from tests.support.http_server import LocalHTTPServer
-from tests.support.laion_input import populate_image_root, write_laion_parquet
+from tests.support.laion_input import HOG_DETECT, populate_image_root, write_laion_parquet
 
 # The weights-digest store lives in the user's cache; tests (and the CLIs they start) keep their own.
 os.environ["HUMANVERSE_CACHE"] = tempfile.mkdtemp(prefix="humanverse-test-cache-")
@@ -43,14 +43,14 @@ def laion_input(tmp_path, image_server):
 
 @pytest.fixture(scope="session")
 def curated_output(tmp_path_factory, image_server):
-    """A real `curate` run (demo preset, 4 rows per task, local executor) of the LAION-format input; treat it
-    as read-only."""
+    """A real `curate` run (demo preset with HOG pinned, 4 rows per task, local executor) of the LAION-format
+    input; treat it as read-only."""
     from humanverse import config
     from humanverse.engine.curate import curate
 
     root = tmp_path_factory.mktemp("curated")
     parquet = write_laion_parquet(root / "part-00000.parquet", image_server, repeat=2)
-    cfg = config.resolve("demo", None, ["input.rows_per_task=4"])
+    cfg = config.resolve("demo", None, ["input.rows_per_task=4", *HOG_DETECT])
     result = curate(cfg, [parquet], str(root / "out"), allow_private_urls=True, engine="local")
     assert result.ok and result.summary["counts"]["ok"] >= 1, result.summary
     return str(root / "out")

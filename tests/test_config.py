@@ -6,7 +6,7 @@ from humanverse import config as cfgmod
 def test_presets_build():
     assert {"demo", "humanverse"} <= set(cfgmod.preset_names())
     demo = cfgmod.resolve("demo", None, [])
-    assert demo.demo is True and demo.detect.backend == "hog"
+    assert demo.demo is True and demo.detect.backend == "blazepose"
     real = cfgmod.resolve("humanverse", None, [])
     assert real.demo is False and real.person.min_area_frac == 0.15 and real.person.max_persons == 3
 

@@ -23,3 +23,10 @@ def test_tiny_sapiens_builds_are_reported_as_random_weights():
     untrained = {m.stage for m in stage_models(cfg) if not m.trained}
     assert {"pose", "depth (sapiens)", "normal", "parts"} <= untrained
     assert "depth (midas)" not in untrained
+
+
+def test_demo_banner_names_the_blazepose_detector_and_how_it_measured():
+    demo = {m.stage: m for m in stage_models(cfgmod.resolve("demo", None, []))}
+    assert demo["detect"].trained and "BlazePose" in demo["detect"].model and "ACCURACY.md" in demo["detect"].model
+    hog = {m.stage: m for m in stage_models(cfgmod.resolve("demo", None, ["detect.backend=hog"]))}
+    assert hog["detect"].model == "OpenCV HOG people detector"

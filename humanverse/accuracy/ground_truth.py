@@ -146,6 +146,17 @@ def _mpii_persons(doc: list, file_name: str) -> list[GTPerson]:
     return persons
 
 
+RESEARCH_ONLY = ("crowdpose", "ochuman", "aic", "mhp", "humanart", "posetrack18", "mpii", "exlpose", "wflw",
+                 "deepfashion2", "freihand", "interhand2.6m", "panoptic")
+"""File-name prefixes of the kit's research-only / non-commercial pictures (realdata/MANIFEST.md: MPII,
+PoseTrack, AIC, CrowdPose, OCHuman, MHP, Human-Art, ExLPose, WFLW, DeepFashion2; FreiHAND research only,
+InterHand2.6M CC BY-NC, Panoptic frames from MPII / NZSL video). Fine to score, never to ship."""
+
+
+def research_only(name: str) -> bool:
+    return Path(name).name.lower().startswith(RESEARCH_ONLY)
+
+
 def people_free(people: Path | None = None) -> list[str]:
     """Photos the kit lists as holding no person (animals, objects): every box found there is a false positive."""
     people = people or people_dir()

@@ -1,4 +1,5 @@
-"""The person-detection stage: boxes for every decoded image, from YOLO (real preset) or HOG (demo).
+"""The person-detection stage: boxes for every decoded image, from YOLO (real preset), MediaPipe's BlazePose
+detectors (demo) or HOG.
 
 BACKENDS below is the detect table (stages/backend_table.py rows): a backend's predictor has
 `detect(images) -> per image [(xyxy box, score), ...]`. Adding a detector is one model file under
@@ -21,7 +22,8 @@ from humanverse.stages.backend_table import Backend, ChosenBackend, known
 
 class DetectConfig(Section):
     backend: str = "ultralytics"
-    """A row of BACKENDS: ultralytics (YOLO weights) or hog (OpenCV's trained HOG people detector)."""
+    """A row of BACKENDS: ultralytics (YOLO weights), blazepose (MediaPipe's trained BlazePose person + face
+    detectors, from the mediapipe wheel) or hog (OpenCV's trained HOG people detector)."""
     weights: str = "yolo11x.pt"
     """ultralytics .pt checkpoint: a path, or a name under the models directory."""
     conf: float = Field(0.35, ge=0, le=1)
@@ -48,6 +50,19 @@ def _hog_label(cfg: DetectConfig) -> str:
     return f"opencv-hog-default-people-detector@{cv2.__version__}"
 
 
+def _load_blazepose(cfg: DetectConfig, files: list[Path], stage: Stage):
+    # LiteRT only, no torch (as for hog); imgsz does not apply (the models' inputs are fixed)
+    from humanverse.models.detect.blazepose_person import BlazePosePersonDetector
+
+    return BlazePosePersonDetector(min_score=cfg.conf)
+
+
+def _blazepose_files(cfg: DetectConfig, models_dir: str | None) -> list[Path]:
+    from humanverse.models.detect.blazepose_person import wheel_files
+
+    return wheel_files()
+
+
 def _load_yolo(cfg: DetectConfig, files: list[Path], stage: Stage):
     from humanverse.models.detect.yolo_person import YoloPersonDetector
 
@@ -59,6 +74,14 @@ BACKENDS: dict[str, Backend] = {
         "ultralytics", ("yolo11x",), weights=lambda c: c.weights, files=lambda c, d: [locate(c.weights, [], d)],
         load=_load_yolo, label=lambda c: "ultralytics", shown=lambda c: f"ultralytics {c.weights}", demo="random",
         run_id_of=lambda c, files: f"ultralytics:{files[0].name}",
+    ),
+    "blazepose": Backend(
+        "blazepose", (), weights=lambda c: None, files=_blazepose_files, load=_load_blazepose,
+        label=lambda c: "mediapipe-0.10.21-blazepose-person",
+        # how it measured (bench/ACCURACY.md, issue 27), said where the banner names it so nobody over-reads it
+        shown=lambda c: ("MediaPipe BlazePose person + face detectors; on the kit: recall 0.71 on people >= 5% "
+                         "of a photo, precision 0.94, see bench/ACCURACY.md"),
+        demo="trained",
     ),
     "hog": Backend(
         "hog", (), weights=lambda c: None, files=lambda c, d: [], load=_load_hog, label=_hog_label,

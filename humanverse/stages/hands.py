@@ -20,8 +20,9 @@ from pydantic import Field
 from humanverse.config_base import Section
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
+from humanverse.stages.backend_table import Backend, weight_check
 from humanverse.stages.hagrid_hands import attach_hagrid_hands
-from humanverse.stages.hand_boxes import HandBoxConfig, box_side, hands_from_wholebody
+from humanverse.stages.hand_boxes import HandBoxConfig, box_side, hand_entry, hands_from_wholebody
 from humanverse.stages.hand_mask import encode_binary, from_parts, from_person_mask
 
 
@@ -43,6 +44,33 @@ class HandsConfig(Section):
     mask: Literal["off", "auto", "parts", "person_mask"] = "off"
     """hand_mask.png: auto = body-part hand classes where the parts stage ran, else the person mask inside
     the hand boxes; parts / person_mask force one (rows lacking it get no member); off = none."""
+    refine: bool = False
+    """MediaPipe Hands (palm detector + landmarks, in the mediapipe wheel) on an upscaled region around each
+    hand the pose model found, each wrist without one, or the whole person box when it found no hand; its
+    hand replaces the pose model's of the same side where its score is higher (bench/HANDS.md measures it)."""
+
+
+def _hands_files(cfg: HandsConfig, models_dir: str | None):
+    from humanverse.models.pose.mediapipe_hands import wheel_files
+
+    return wheel_files()
+
+
+def _load_hands(cfg: HandsConfig, files, stage: Stage):
+    from humanverse.models.pose.mediapipe_hands import MediaPipeHands
+
+    return MediaPipeHands()
+
+
+REFINE_BACKENDS: dict[str, Backend] = {
+    "mediapipe_hands": Backend(
+        "mediapipe_hands", (), weights=lambda c: None, files=_hands_files, load=_load_hands,
+        label=lambda c: "mediapipe-0.10.21-hands-full", shown=lambda c: "MediaPipe Hands refinement",
+        demo="trained",
+    ),
+}
+"""The hand refinement's table (hands.refine on): one row, read by the banner and `models check` like every
+model stage's BACKENDS."""
 
 
 def good_hand(hand: dict, q: HandQualityConfig) -> bool:
@@ -55,10 +83,26 @@ def hand_quality_ok(persons: list[dict], q: HandQualityConfig) -> bool:
 
 class HandsStage(Stage):
     name = "hands"
+    backends = REFINE_BACKENDS
 
     def __init__(self, cfg: HandsConfig):
         super().__init__(Resources(num_cpus=0, batch_size=16))  # rides with the last annotator
         self.cfg = cfg
+        self._hands_model = None
+
+    @classmethod
+    def used_backends(cls, cfg: HandsConfig) -> list[tuple[str, Backend]]:
+        return [(cls.name, REFINE_BACKENDS["mediapipe_hands"])] if cfg.refine else []
+
+    def setup(self) -> None:
+        for _, row in self.used_backends(self.cfg):
+            self._hands_model = row.load(self.cfg, row.files(self.cfg, None), self)
+
+    def weight_checks(self):
+        return [weight_check(row, self.cfg, None) for _, row in self.used_backends(self.cfg)]
+
+    def model_ids(self) -> dict[str, str]:
+        return {"hands": row.run_id(self.cfg, row.files(self.cfg, None)) for _, row in self.used_backends(self.cfg)}
 
     def process(self, batch: list[Sample]) -> None:
         for sample in batch:
@@ -76,13 +120,31 @@ class HandsStage(Stage):
             for person in sample.persons:
                 if "keypoints" in person:
                     person["hands"] = hands_from_wholebody(person, width, height, self.cfg.box)
+                    if self.cfg.refine:
+                        person["hands"] = self._refined(sample, person)
             sample.info["hands"] = {"source": "pose"}
+            if self.cfg.refine:
+                self.record_models(sample, "hands")
         else:
             return
         sample.scores["n_hands_visible"] = sum(len(p.get("hands", [])) for p in sample.persons)
         sample.scores["hand_quality_ok"] = hand_quality_ok(sample.persons, self.cfg.quality)
         if self.cfg.mask != "off":
             self._mask(sample)
+
+    def _refined(self, sample: Sample, person: dict) -> list[dict]:
+        from humanverse.models.pose.mediapipe_hands import merge_hands, regions_for_person
+
+        width, height = sample.width, sample.height
+        if self._hands_model is None:
+            self.ensure_setup()
+        found = []
+        for region in regions_for_person(person, width, height):
+            for h in self._hands_model(sample.image, region):
+                entry = hand_entry(h["side"], h["keypoints"], width, height, self.cfg.box, "mediapipe_hands")
+                if entry is not None:
+                    found.append(entry)
+        return merge_hands(person["hands"], found)
 
     def _mask(self, sample: Sample) -> None:
         method = self.cfg.mask

@@ -13,7 +13,8 @@ the 30 x 96 px player, the only person it finds on coco_000000196141, is found o
 on every re-encoded copy. So every photo/variant must find at least one annotated person unless MAY_MISS
 names it with the reason, the persons in REQUIRED must always be found, every person found is checked, and
 at least MIN_CHECKED persons are checked in all. Photos HOG
-misses are scored with GT boxes in tests/models/test_pose_mediapipe.py.
+misses are scored with GT boxes in tests/models/test_pose_mediapipe.py. HOG (the demo's former detector) is
+pinned here: these photos and tolerances were chosen for its boxes, and geometry is what this file tests.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from PIL import Image
 from humanverse import config as cfgmod
 from humanverse.accuracy import ground_truth, metrics, pipeline_run
 from humanverse.accuracy.keypoint_defs import LIMBS
+from tests.support.laion_input import HOG_DETECT
 
 PHOTOS = ("coco_000000196141.jpg", "coco_000000197388.jpg", "ochuman_000817.jpg")
 # GT persons HOG must find in every variant (large, unoccluded people)
@@ -86,7 +88,7 @@ def gt():
 
 @pytest.fixture(scope="module")
 def demo_pose_cfg():
-    return cfgmod.resolve("demo", None, pipeline_run.RELAXED + pipeline_run.POSE_ONLY + ["input.rows_per_task=64"])
+    return cfgmod.resolve("demo", None, pipeline_run.RELAXED + pipeline_run.POSE_ONLY + ["input.rows_per_task=64", *HOG_DETECT])
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +105,7 @@ def curated(tmp_path_factory, demo_pose_cfg):
 def outpainted(tmp_path_factory):
     """The originals again with outpainting always on (demo's tiny inpainting model: geometry is what counts)."""
     cfg = cfgmod.resolve("demo", None, pipeline_run.RELAXED + [
-        "outpaint.mode=always", "depth=null", "normal=null", "mask=null", "input.rows_per_task=64"])
+        "outpaint.mode=always", "depth=null", "normal=null", "mask=null", "input.rows_per_task=64", *HOG_DETECT])
     return pipeline_run.curate_folder(ground_truth.people_dir(), list(PHOTOS),
                                       tmp_path_factory.mktemp("outpainted") / "out", cfg, engine="local")
 

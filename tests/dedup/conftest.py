@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from tests.support.http_server import LocalHTTPServer
-from tests.support.laion_input import LAION_SCHEMA, ultralytics_assets
+from tests.support.laion_input import HOG_DETECT, LAION_SCHEMA, ultralytics_assets
 
-# caption -> file served; the bus photo is the one the demo's HOG detector keeps
+# caption -> file served; the bus photo is the one HOG (pinned below) keeps
 COPIES = {
     "original": "bus.jpg",
     "same url with tracking noise": "bus.jpg",
@@ -53,7 +53,7 @@ def dup_run(tmp_path_factory, dup_server, ray_local):
         rows.append({"SAMPLE_ID": i, "URL": url, "TEXT": caption, "WIDTH": None, "HEIGHT": None})
     parquet = root / "part-00000.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=LAION_SCHEMA), parquet)
-    cfg = config.resolve("demo", None, ["input.rows_per_task=2", "clip.keep_embeddings=true"])
+    cfg = config.resolve("demo", None, ["input.rows_per_task=2", "clip.keep_embeddings=true", *HOG_DETECT])
     result = curate(cfg, [str(parquet)], str(root / "out"), allow_private_urls=True, engine="local")
     assert result.ok, result.summary
     return str(root / "out")

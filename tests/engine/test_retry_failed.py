@@ -8,6 +8,7 @@ import pytest
 
 from humanverse import config as cfgmod
 from humanverse.engine.curate import curate
+from tests.support.laion_input import HOG_DETECT
 
 pytestmark = pytest.mark.reliability
 
@@ -23,7 +24,8 @@ def test_retry_failed_only_transient_rows(image_server, tmp_path):
     ]
     p = tmp_path / "in.parquet"
     pq.write_table(pa.table({"URL": [u for u, _ in rows], "TEXT": [t for _, t in rows]}), p)
-    cfg = cfgmod.resolve("demo", None, ["input.rows_per_task=3", "fetch.download.retries=0"])
+    # HOG pinned: the captions below ("ok" = bus kept, "no person" = zidane) are its decisions
+    cfg = cfgmod.resolve("demo", None, ["input.rows_per_task=3", "fetch.download.retries=0", *HOG_DETECT])
     out = tmp_path / "out"
 
     first = curate(cfg, [str(p)], str(out), allow_private_urls=True, engine="local")

@@ -7,6 +7,8 @@ import pickle
 import subprocess
 import sys
 
+import pytest
+
 from humanverse.config import resolve
 from humanverse.model_provenance import ensure_demo_models
 from humanverse.plan import build_stage_groups
@@ -35,10 +37,11 @@ SETUP_CHILD = (
 )
 
 
-def test_hog_detect_group_sets_up_without_torch():
-    """The demo's detect actor (HOG + person rule + pHash) runs OpenCV only: importing torch to set threads
-    it never uses cost that actor ~2 s of start-up and ~0.3 GB."""
-    groups = {g.name: g for g in build_stage_groups(resolve("demo", None, []))}
+@pytest.mark.parametrize("backend", ["blazepose", "hog"])
+def test_demo_detect_group_sets_up_without_torch(backend):
+    """The demo's detect actor (BlazePose on LiteRT, or HOG, + person rule + pHash) runs no torch: importing
+    torch to set threads it never uses cost that actor ~2 s of start-up and ~0.3 GB."""
+    groups = {g.name: g for g in build_stage_groups(resolve("demo", None, [f"detect.backend={backend}"]))}
     out = subprocess.run([sys.executable, "-c", SETUP_CHILD], input=pickle.dumps(groups["detect"].stages),
                          capture_output=True, check=True)
     assert out.stdout.decode().split() == ["[]"], out.stdout.decode()

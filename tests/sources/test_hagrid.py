@@ -136,6 +136,7 @@ def test_hagrid_rows_curate_end_to_end_with_their_hands_on_a_real_photo(tmp_path
     from humanverse import config as cfgmod
     from humanverse.accuracy import ground_truth
     from humanverse.engine.curate import curate
+    from tests.support.laion_input import HOG_DETECT
 
     if not ground_truth.people_dir_or_none():
         pytest.skip("needs ../shared/realdata/people")
@@ -158,7 +159,8 @@ def test_hagrid_rows_curate_end_to_end_with_their_hands_on_a_real_photo(tmp_path
     (root / "hagrid_dataset" / "no_gesture").mkdir(parents=True)
     (root / "hagrid_dataset" / "no_gesture" / "skiers.jpg").write_bytes(gt.path.read_bytes())
 
-    cfg = cfgmod.resolve("demo", None, ["input.format=hagrid", "outpaint.mode=never", "pose=null", "depth=null",
+    # HOG pinned (before pose=null, which drops its pose padding): the hands below are chosen by what HOG finds
+    cfg = cfgmod.resolve("demo", None, [*HOG_DETECT, "input.format=hagrid", "outpaint.mode=never", "pose=null", "depth=null",
                                         "normal=null", "aesthetic.enabled=false", "nsfw.enabled=false",
                                         "person.min_area_frac=0.05", "hands.mask=person_mask"])
     out = tmp_path / "out"

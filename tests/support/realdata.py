@@ -12,3 +12,4 @@ except FileNotFoundError:
 PEOPLE = REALDATA / "people"
 BAD = REALDATA / "bad"
 METADATA = REALDATA / "metadata"
+HANDS = REALDATA / "hands"
