@@ -17,8 +17,10 @@ LOCK_FILE = "models.lock.json"
 
 
 def add_models_parser(sub) -> None:
-    m = sub.add_parser("models", help="list, check or download the published weights the presets need")
-    m.add_argument("action", choices=["list", "check", "download"])
+    m = sub.add_parser("models", help="list, check, download or import the published weights the presets need")
+    m.add_argument("action", choices=["list", "check", "download", "import"])
+    m.add_argument("import_args", nargs="*", metavar="NAME FILE",
+                   help="import: the registry entry and the published file (or folder) to convert")
     m.add_argument("--models-dir", default=None, help="default: $HUMANVERSE_MODELS or ~/.cache/humanverse/models")
     m.add_argument("--preset", default=None, help="only the models this preset needs (humanverse, train_lsd, ...)")
     m.add_argument("--pin", action="store_true", help="with check: record the sha256 of every file found")
@@ -109,6 +111,8 @@ def fetch_url(url: str, target: Path, console) -> None:
 def cmd_models(args) -> int:
     console = make_console()
     root = models_dir(args.models_dir)
+    if args.action == "import":
+        return _cmd_import(args, root, console)
     entries = selected(args.preset, args.name)
     if args.action == "list":
         table = Table(title=f"models (directory: {root})")
@@ -133,7 +137,7 @@ def cmd_models(args) -> int:
         bad = [r for r in report if r["status"] != "ok"]
         if bad:
             console.print(f"{len(bad)} model(s) missing or changed: `humanverse models download` where a network "
-                          "exists, or copy the published files into the models directory.")
+                          "exists, or download the published file by hand and `humanverse models import NAME FILE`.")
         return 1 if bad else 0
     failures = 0
     for e in entries:
@@ -143,3 +147,21 @@ def cmd_models(args) -> int:
             failures += 1
             console.print(f"[red]{e.name}: download failed[/red]: {exc}")
     return 1 if failures else 0
+
+
+def _cmd_import(args, root: Path, console) -> int:
+    """Exit 0 with the output path, 2 on a usage error or a file that is not the entry's published format."""
+    from humanverse.models.import_model import import_model, importable
+
+    if len(args.import_args) != 2:
+        console.print("usage: humanverse models import NAME FILE [--models-dir DIR]; importable: "
+                      + "; ".join(f"{n}: {f}" for n, f in importable().items()))
+        return 2
+    name, source = args.import_args
+    try:
+        record = import_model(name, source, root)
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        console.print(f"[red]models import {name}[/red]: {exc}")
+        return 2
+    console.print(f"{name}: wrote {record['path']} ({record['converted']})")
+    return 0

@@ -76,17 +76,20 @@ REGISTRY: tuple[ModelEntry, ...] = (
         presets=SHARED + ("hands",),
     ),
     ModelEntry(
-        "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.pth",),
-        "github.com/LAION-AI/CLIP-based-NSFW-Detector: the PyTorch port attached to its issue #7 "
-        "(clip_autokeras_binary_nsfw.zip); from the Keras model, `python -m humanverse.models.clip.nsfw_keras_convert`",
+        "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.safetensors",),
+        "github.com/LAION-AI/CLIP-based-NSFW-Detector: clip_autokeras_binary_nsfw.zip, the AutoKeras SavedModel "
+        "(1094585 bytes, sha256 905520bb0336accc73ee282c605d926aef90cf14248889d44b9cee50eef71f8a)",
         "MIT",
-        notes="unzip clip_autokeras_binary_nsfw.zip and place the .pth here",
+        download="https://github.com/LAION-AI/CLIP-based-NSFW-Detector/raw/main/clip_autokeras_binary_nsfw.zip",
+        notes="then `humanverse models import laion-clip-nsfw clip_autokeras_binary_nsfw.zip` (no TensorFlow needed)",
         presets=SHARED + ("hands",),
     ),
     ModelEntry(
-        "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.pth", (),
-        "github.com/ViTAE-Transformer/ViTPose README, COCO-WholeBody ViTPose-H (authors' OneDrive)", "Apache-2.0",
-        notes="shared through an interactive OneDrive link: download it by hand", presets=("humanverse", "eval", "hands"),
+        "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.safetensors", (),
+        "github.com/ViTAE-Transformer/ViTPose README: ViTPose++-H (the only whole-body ViTPose-H it links; a "
+        "mixture-of-experts checkpoint, authors' OneDrive)", "Apache-2.0",
+        notes="download by hand (interactive OneDrive link), then `humanverse models import vitpose-h-wholebody FILE` "
+              "(raw ViTPose++ or tools/model_split.py's wholebody.pth)", presets=("humanverse", "eval", "hands"),
     ),
     ModelEntry(
         "dpt-hybrid-midas", "depth (primary)", "hf:Intel/dpt-hybrid-midas", ("config.json",),
@@ -94,14 +97,18 @@ REGISTRY: tuple[ModelEntry, ...] = (
         presets=SHARED,
     ),
     ModelEntry(
-        "omnidata-depth-v2", "depth (second)", "omnidata/omnidata_dpt_depth_v2.ckpt", (),
-        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models", "see upstream (EPFL-VILAB)",
-        notes="the authors' download script fetches it; place it here",
+        "omnidata-depth-v2", "depth (second)", "omnidata/omnidata_dpt_depth_v2.safetensors", (),
+        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models: omnidata_dpt_depth_v2.ckpt "
+        "(a PyTorch Lightning 1.1.8 training checkpoint)", "see upstream (EPFL-VILAB)",
+        notes="the authors' download script fetches the .ckpt; then "
+              "`humanverse models import omnidata-depth-v2 omnidata_dpt_depth_v2.ckpt`",
     ),
     ModelEntry(
-        "omnidata-normal-v2", "surface normals", "omnidata/omnidata_dpt_normal_v2.ckpt", (),
-        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models", "see upstream (EPFL-VILAB)",
-        notes="the authors' download script fetches it; place it here",
+        "omnidata-normal-v2", "surface normals", "omnidata/omnidata_dpt_normal_v2.safetensors", (),
+        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models: omnidata_dpt_normal_v2.ckpt "
+        "(a PyTorch Lightning 1.1.8 training checkpoint)", "see upstream (EPFL-VILAB)",
+        notes="the authors' download script fetches the .ckpt; then "
+              "`humanverse models import omnidata-normal-v2 omnidata_dpt_normal_v2.ckpt`",
     ),
     ModelEntry(
         "sd-2-inpainting", "outpainting truncated people", "stable-diffusion-2-inpainting",

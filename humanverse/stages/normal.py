@@ -22,7 +22,7 @@ from humanverse.shards.encoding import NORMAL_CONVENTION, encode_normal
 class NormalConfig(Section):
     backend: Literal["omnidata", "sapiens"] = "omnidata"
     """omnidata: the paper's Omnidata DPT-hybrid. sapiens: Meta's Sapiens2 normal head (transformers)."""
-    weights: str = "omnidata/omnidata_dpt_normal_v2.ckpt"
+    weights: str = "omnidata/omnidata_dpt_normal_v2.safetensors"
     arch: Literal["dpt-hybrid", "tiny"] = "dpt-hybrid"
     resize: ResizeMode = "pad"
     """pad keeps the image's geometry (a stretch would tilt the predicted normals); Sapiens2 always pads."""

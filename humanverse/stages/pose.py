@@ -39,7 +39,7 @@ class PoseConfig(Section):
     mediapipe: MediaPipe BlazePose + face mesh + hands (trained, Apache-2.0, in the wheel; no weights file).
     sapiens: Meta's Sapiens2 pose (308 Goliath keypoints, mapped into the 133) through transformers."""
     arch: Literal["vitpose-h", "vitpose-b", "tiny"] = "vitpose-h"
-    weights: str = "vitpose/vitpose-h-wholebody.pth"
+    weights: str = "vitpose/vitpose-h-wholebody.safetensors"
     """Published ViTPose whole-body .pth (mmpose) or its export (.onnx); a path or relative to the models dir.
     Unused by the mediapipe backend."""
     mediapipe: MediaPipePoseConfig = MediaPipePoseConfig()

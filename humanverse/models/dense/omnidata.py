@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from humanverse.models.checkpoint_io import load_torch_file
 from humanverse.models.dense.dense_io import back_to_images, to_square_batch
 from humanverse.models.dense.resize_mode import ResizeMode
 from humanverse.core.device import autocast_dtype
@@ -29,21 +28,33 @@ NORMAL_FILE = "omnidata_dpt_normal_v2.ckpt"
 DEMO_DIR = "omnidata-tiny"
 
 
+IMPORT_HINT = "convert the published .ckpt with `humanverse models import omnidata-{task}-v2 FILE`"
+
+
 def read_state_dict(path: str | Path) -> dict:
-    """The DPTDepthModel state dict of an Omnidata checkpoint (Lightning `state_dict` + `model.` prefix, or bare)."""
-    ckpt = load_torch_file(path)
-    if isinstance(ckpt, dict) and "state_dict" in ckpt:
-        return {k[len("model.") :] if k.startswith("model.") else k: v for k, v in ckpt["state_dict"].items()}
-    return ckpt
+    """The DPTDepthModel state dict: the .safetensors `models import` writes, or a Lightning .ckpt read as data
+    (the restricted unpickler: PL 1.1.8's class-keyed callbacks and Namespace hparams never run)."""
+    if Path(path).suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    from humanverse.models.importers.lightning import import_lightning
+
+    state, _info = import_lightning(path)
+    return state
 
 
 def load_omnidata(path: str | Path, task: str, arch: str = "dpt-hybrid", device: str = "cpu") -> DPTHybrid:
     model = DPTHybrid(arch, out_channels=3 if task == "normal" else 1)
-    state = read_state_dict(path)
+    hint = IMPORT_HINT.format(task=task)
+    try:
+        state = read_state_dict(path)
+    except Exception as exc:  # noqa: BLE001 - unreadable: say how to get the right file
+        raise ValueError(f"{path}: missing or wrong format for an Omnidata checkpoint ({exc}); {hint}") from exc
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ValueError(f"{path}: not an Omnidata DPT-hybrid {task} checkpoint for arch {arch!r}: {exc}") from exc
+        raise ValueError(f"{path}: not an Omnidata DPT-hybrid {task} checkpoint for arch {arch!r}: {exc}; {hint}") from exc
     return model.to(device).eval()
 
 
