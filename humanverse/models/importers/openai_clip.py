@@ -19,6 +19,8 @@ import torch
 from humanverse.models.restricted_unpickle import InertGlobal, load_zip_pickle
 
 OPENAI_BOOKKEEPING = ("input_resolution", "context_length", "vocab_size")
+REBUILT_BY_OPEN_CLIP = ("attn_mask",)
+"""The causal text mask: a non-persistent buffer in open_clip (rebuilt at construction), saved by TorchScript."""
 MAX_CODE_BYTES = 64 << 20
 _CLASS = re.compile(r"^class (\w+)\(", re.M)
 _LIST = re.compile(r"^\s+(__parameters__|__buffers__) = \[(.*?)\]", re.M | re.S)
@@ -54,12 +56,12 @@ def import_openai_clip(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]
     declared = declared_tensors(path)
     state: dict[str, torch.Tensor] = {}
     _collect(root, "", declared, state)
-    for key in OPENAI_BOOKKEEPING:
+    for key in OPENAI_BOOKKEEPING + REBUILT_BY_OPEN_CLIP:
         state.pop(key, None)
     if "visual.conv1.weight" not in state or "positional_embedding" not in state:
         raise ValueError(f"{path}: not OpenAI's CLIP (no visual.conv1.weight / positional_embedding)")
     converted = (f"OpenAI CLIP TorchScript archive -> open_clip state dict ({len(state)} tensors from data.pkl, "
-                 f"read without executing TorchScript; dropped {', '.join(OPENAI_BOOKKEEPING)})")
+                 f"read without executing TorchScript; dropped {', '.join(OPENAI_BOOKKEEPING + REBUILT_BY_OPEN_CLIP)})")
     return {k: v.contiguous() for k, v in state.items()}, {"converted": converted, "inert_globals": placeholders}
 
 
