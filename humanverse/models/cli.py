@@ -80,12 +80,9 @@ def download(entry: ModelEntry, root: Path, console) -> str:
     if entry.download is None:
         return f"not downloadable non-interactively: {entry.notes or entry.source}"
     if entry.download.startswith("hf:"):
-        from huggingface_hub import snapshot_download
+        from humanverse.models.hub_download import download_hub_entry
 
-        repo = entry.download[3:]
-        if entry.spec.startswith("hf:"):
-            return f"in the HF cache at {snapshot_download(repo)}"
-        return f"saved to {snapshot_download(repo, local_dir=str(root / entry.spec))}"
+        return download_hub_entry(entry, root)
     target = root / entry.spec / entry.files[0] if entry.files else root / entry.spec
     fetch_url(entry.download, target, console)
     return f"saved to {target}"
