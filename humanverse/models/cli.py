@@ -84,8 +84,34 @@ def download(entry: ModelEntry, root: Path, console) -> str:
 
         return download_hub_entry(entry, root)
     target = root / entry.spec / entry.files[0] if entry.files else root / entry.spec
+    published = _url_file_name(entry.download)
+    if published != target.name:  # published in another format: fetch it beside, then `models import` it
+        from humanverse.models.import_model import import_model
+
+        source = target.parent / published
+        fetch_url(entry.download, source, console)
+        _check_pinned(entry, source)
+        record = import_model(entry.name, source, root)
+        return f"saved {source.name}, imported to {record['path']}"
     fetch_url(entry.download, target, console)
+    _check_pinned(entry, target)
     return f"saved to {target}"
+
+
+def _url_file_name(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def _check_pinned(entry: ModelEntry, path: Path) -> None:
+    """A downloaded file whose published sha256 is pinned must match it; otherwise it is removed."""
+    from humanverse.models.weights_digest import sha256_file
+
+    expected = entry.sha256.get(path.name)
+    if expected and sha256_file(path) != expected:
+        path.unlink(missing_ok=True)
+        raise ValueError(f"{path.name}: sha256 differs from the published {expected[:12]}… (removed)")
 
 
 def fetch_url(url: str, target: Path, console) -> None:
@@ -105,6 +131,23 @@ def fetch_url(url: str, target: Path, console) -> None:
                     progress.update(bar, advance=len(chunk))
 
 
+def how_to_get(entry: ModelEntry) -> str:
+    """`models download` (and which hub files it takes), and/or `models import` with the formats it accepts."""
+    from humanverse.models.hub_files import hub_files
+    from humanverse.models.import_model import importable
+
+    ways = []
+    if entry.download and entry.download.startswith("hf:"):
+        files = hub_files(entry.name)
+        taken = [*files.patterns, *(" | ".join(g) for g in files.one_of)]
+        ways.append(f"models download (only {', '.join(taken)})")
+    elif entry.download:
+        ways.append("models download")
+    if entry.name in importable():
+        ways.append(f"models import {entry.name} FILE ({importable()[entry.name]})")
+    return "; ".join(ways) or (entry.notes or "see source")
+
+
 def cmd_models(args) -> int:
     console = make_console()
     root = models_dir(args.models_dir)
@@ -113,11 +156,11 @@ def cmd_models(args) -> int:
     entries = selected(args.preset, args.name)
     if args.action == "list":
         table = Table(title=f"models (directory: {root})")
-        for col in ("name", "role", "where the code looks", "files", "source", "licence", "presets"):
+        for col in ("name", "role", "where the code looks", "files", "source", "licence", "presets", "how to get it"):
             table.add_column(col)
         for e in entries:
             table.add_row(e.name, e.role, e.spec, ", ".join(e.files) or "(the path itself)", e.source, e.licence,
-                          ", ".join(e.presets))
+                          ", ".join(e.presets), how_to_get(e))
         console.print(table)
         console.print("wheel:<package> models ship inside an installed package (scripts/setup.sh installs them). "
                       "The demo preset's other models are tiny untrained ones it builds offline.")

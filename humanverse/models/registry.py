@@ -58,7 +58,11 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "clip-vit-l-14-openai", "aesthetic + NSFW embeddings", "hf:timm/vit_large_patch14_clip_224.openai",
         ("open_clip_model.safetensors",), "OpenAI CLIP ViT-L/14 in open_clip's layout (Hugging Face)", "MIT",
         download="hf:timm/vit_large_patch14_clip_224.openai", presets=SHARED + ("eval", "hands"),
-        notes="eval: CLIP score and FID on CLIP features",
+        notes="eval: CLIP score and FID on CLIP features. open_clip (pretrained.py _VITL14['openai']) fetches "
+              "open_clip_pytorch_model.bin or, first, its open_clip_model.safetensors alternative from this repo; "
+              "`models download` takes whichever it has. OpenAI's own ViT-L-14.pt (TorchScript, sha256 "
+              "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836): "
+              "`humanverse models import clip-vit-l-14-openai ViT-L-14.pt`",
     ),
     ModelEntry(
         "inception-v3-fid", "FID / KID features (eval)", "inception/weights-inception-2015-12-05-6726825d.pth", (),
@@ -73,6 +77,8 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "Apache-2.0",
         download="https://github.com/christophschuhmann/improved-aesthetic-predictor/raw/main/"
                  "sac%2Blogos%2Bava1-l14-linearMSE.pth",
+        sha256={"sac+logos+ava1-l14-linearMSE.pth":  # the published file (3714759 bytes, blob 7c0d8aa2)
+                "21dd590f3ccdc646f0d53120778b296013b096a035a2718c9cb0d511bff0f1e0"},
         presets=SHARED + ("hands",),
     ),
     ModelEntry(
@@ -81,7 +87,9 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "(1094585 bytes, sha256 905520bb0336accc73ee282c605d926aef90cf14248889d44b9cee50eef71f8a)",
         "MIT",
         download="https://github.com/LAION-AI/CLIP-based-NSFW-Detector/raw/main/clip_autokeras_binary_nsfw.zip",
-        notes="then `humanverse models import laion-clip-nsfw clip_autokeras_binary_nsfw.zip` (no TensorFlow needed)",
+        notes="`models download` fetches the zip and imports it; by hand: "
+              "`humanverse models import laion-clip-nsfw clip_autokeras_binary_nsfw.zip` (no TensorFlow needed)",
+        sha256={"clip_autokeras_binary_nsfw.zip": "905520bb0336accc73ee282c605d926aef90cf14248889d44b9cee50eef71f8a"},
         presets=SHARED + ("hands",),
     ),
     ModelEntry(

@@ -90,3 +90,29 @@ def test_a_gated_repo_ends_with_what_to_do(tmp_path):
     out = " ".join(r.stdout.split())
     assert "accept its licence" in out and "HF_TOKEN" in out and f"huggingface.co/{CLIP_REPO}" in out
     assert not list((tmp_path / "hf").rglob("*.bin")) and not list((tmp_path / "hf").rglob("*.safetensors"))
+
+
+def test_a_model_published_in_another_format_is_fetched_checked_and_imported(tmp_path):
+    """The real LAION NSFW zip (kit weights/) served over loopback: downloaded, sha256-checked, imported."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from humanverse.models.cli import download
+    from humanverse.models.registry import by_name
+    from tests.support.http_server import LocalHTTPServer
+    from tests.support.realdata import kit_folder
+
+    kit = kit_folder("weights")
+    with LocalHTTPServer(kit) as srv:
+        entry = dataclasses.replace(by_name("laion-clip-nsfw"), download=srv.url("img/clip_autokeras_binary_nsfw.zip"))
+        said = download(entry, tmp_path, Console(file=open(os.devnull, "w")))
+        folder = tmp_path / "clip-based-nsfw-detector"
+        assert (folder / "clip_autokeras_binary_nsfw.safetensors").is_file() and "imported" in said
+        bad = dataclasses.replace(entry, sha256={"clip_autokeras_binary_nsfw.zip": "0" * 64})
+        import pytest
+
+        with pytest.raises(ValueError, match="sha256"):
+            download(bad, tmp_path / "other", Console(file=open(os.devnull, "w")))
+        assert not (tmp_path / "other" / "clip-based-nsfw-detector" / "clip_autokeras_binary_nsfw.zip").exists()
+        assert not (tmp_path / "other" / "clip-based-nsfw-detector" / "clip_autokeras_binary_nsfw.safetensors").exists()
