@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.hub_server import FakeHub
 
 CLIP_REPO = "timm/vit_large_patch14_clip_224.openai"
@@ -110,9 +112,52 @@ def test_a_model_published_in_another_format_is_fetched_checked_and_imported(tmp
         folder = tmp_path / "clip-based-nsfw-detector"
         assert (folder / "clip_autokeras_binary_nsfw.safetensors").is_file() and "imported" in said
         bad = dataclasses.replace(entry, sha256={"clip_autokeras_binary_nsfw.zip": "0" * 64})
-        import pytest
-
         with pytest.raises(ValueError, match="sha256"):
             download(bad, tmp_path / "other", Console(file=open(os.devnull, "w")))
         assert not (tmp_path / "other" / "clip-based-nsfw-detector" / "clip_autokeras_binary_nsfw.zip").exists()
         assert not (tmp_path / "other" / "clip-based-nsfw-detector" / "clip_autokeras_binary_nsfw.safetensors").exists()
+
+
+def _cli(hub: FakeHub, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_ENDPOINT": hub.endpoint, "HF_HOME": str(tmp_path / "hf"), "HF_HUB_DISABLE_XET": "1",
+           "HF_HUB_DISABLE_TELEMETRY": "1", "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "250"}
+    return subprocess.run([sys.executable, "-m", "humanverse.cli", "models", *args, "--models-dir",
+                           str(tmp_path / "models")], env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.slow  # ~100 s: eight CLI subprocesses, each importing torch
+def test_a_newcomer_goes_from_models_list_to_a_clean_models_check_for_the_humanverse_preset(tmp_path):
+    """The README's path, with tiny stand-ins where the real files would be: download what the Hub serves,
+    import what is published in other formats (authors'-code fixtures and the real LAION files), place YOLO."""
+    from tests.support.realdata import kit_folder
+
+    kit, fixtures = kit_folder("weights"), REPO_ROOT / "tests" / "fixtures"
+    repos = {
+        CLIP_REPO: {"open_clip_model.safetensors": os.urandom(1000)},
+        MIDAS_REPO: {"config.json": b"{}", "preprocessor_config.json": b"{}", "model.safetensors": os.urandom(1000)},
+        "stabilityai/stable-diffusion-2-inpainting": {
+            "model_index.json": b"{}", "unet/config.json": b"{}", "unet/diffusion_pytorch_model.safetensors": b"u",
+            "unet/diffusion_pytorch_model.fp16.safetensors": b"not fetched", "vae/config.json": b"{}",
+            "vae/diffusion_pytorch_model.safetensors": b"v", "text_encoder/config.json": b"{}",
+            "text_encoder/model.safetensors": b"t", "tokenizer/tokenizer_config.json": b"{}",
+            "scheduler/scheduler_config.json": b"{}", "512-inpainting-ema.ckpt": b"not fetched"},
+    }
+    with FakeHub(repos) as hub:
+        assert _cli(hub, tmp_path, "list", "--preset", "humanverse").returncode == 0
+        r = _cli(hub, tmp_path, "download", "--name", "clip-vit-l-14-openai", "--name", "dpt-hybrid-midas",
+                 "--name", "sd-2-inpainting")
+        assert r.returncode == 0, r.stdout + r.stderr
+        for name, source in [("laion-clip-nsfw", kit / "clip_autokeras_binary_nsfw.zip"),
+                             ("laion-aesthetic-v2", kit / "sac+logos+ava1-l14-linearMSE.pth"),
+                             ("vitpose-h-wholebody", fixtures / "vitpose" / "vitposepp_raw.pth"),
+                             ("omnidata-depth-v2", fixtures / "omnidata" / "omnidata_dpt_depth_v2_tiny.ckpt"),
+                             ("omnidata-normal-v2", fixtures / "omnidata" / "omnidata_dpt_normal_v2_tiny.ckpt")]:
+            r = _cli(hub, tmp_path, "import", name, str(source))
+            assert r.returncode == 0, r.stdout + r.stderr
+        (tmp_path / "models" / "yolo11x.pt").write_bytes(b"placed by hand")
+        r = _cli(hub, tmp_path, "check", "--preset", "humanverse")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "missing" not in r.stdout and r.stdout.count(" ok ") >= 9
+    sd = tmp_path / "models" / "stable-diffusion-2-inpainting"
+    assert not (sd / "512-inpainting-ema.ckpt").exists()
+    assert not (sd / "unet" / "diffusion_pytorch_model.fp16.safetensors").exists()
