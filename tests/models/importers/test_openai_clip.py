@@ -34,3 +34,11 @@ def test_torchscript_archive_imports_to_its_state_dict_and_loads_into_open_clip(
     ours = ClipImageEmbedder.load(TINY_ARCH, record["path"]).embed([image])
     ref = ClipImageEmbedder(model.visual, "cpu", torch.float32, TINY_ARCH).embed([image])
     assert np.abs(ours - ref).max() <= 1e-6
+
+
+def test_a_wrong_clip_file_names_models_import(tmp_path):
+    import pytest
+
+    (tmp_path / "open_clip_model.safetensors").write_bytes(b"not safetensors")
+    with pytest.raises(RuntimeError, match="models import clip-vit-l-14-openai"):
+        ClipImageEmbedder.load(TINY_ARCH, tmp_path / "open_clip_model.safetensors")
