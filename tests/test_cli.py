@@ -40,8 +40,8 @@ def test_missing_weights_named_before_any_work(tmp_path):
              "--set", f"models_dir={tmp_path / 'models'}"])
     assert r.returncode == 2
     # every missing file is named at once: detector, pose, depth (both models) and normals
-    for name in ("yolo11x.pt", "vitpose-h-wholebody.pth", "dpt-hybrid-midas", "omnidata_dpt_depth_v2.ckpt",
-                 "omnidata_dpt_normal_v2.ckpt"):
+    for name in ("yolo11x.pt", "vitpose-h-wholebody.safetensors", "dpt-hybrid-midas", "omnidata_dpt_depth_v2.safetensors",
+                 "omnidata_dpt_normal_v2.safetensors"):
         assert name in r.stderr, name
     assert "humanverse models list" in r.stderr
     assert not (tmp_path / "out").exists()

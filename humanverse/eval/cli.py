@@ -40,6 +40,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="override a config value, e.g. pose.pose.backend=mediapipe")
     p.add_argument("--models-dir", help="models directory (default $HUMANVERSE_MODELS)")
     p.add_argument("--force", action="store_true", help="discard cached images made with other settings")
+    p.add_argument("--offline", action="store_true",
+                   help="no published weights: tiny random-weight metric networks built on first use (figures are "
+                        "labelled random and mean nothing)")
     p.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     p.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default=None)
     p.set_defaults(func=run, handler=run)
@@ -78,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     request = EvalRequest(
         data=args.data if len(args.data) > 1 else args.data[0], output=args.output, num_samples=args.num_samples,
         lsd=args.lsd, refiner=args.refiner, method=args.method, hand=args.hand, body=args.body, seed=args.seed,
-        self_check=args.self_check, size=args.size,
+        self_check=args.self_check, size=args.size, offline=args.offline,
         force=args.force, device=device, dtype=args.dtype or ("float16" if device.startswith("cuda") else "float32"),
         cfg=load_eval_config(args),
     )

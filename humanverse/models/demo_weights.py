@@ -16,7 +16,7 @@ from filelock import FileLock
 from humanverse.models.files import models_dir
 
 DEMO_SUBDIR = "demo"
-_VERSION = "3"
+_VERSION = "4"  # 4: the NSFW head is the imported safetensors with its categorical lookup
 
 
 def ensure_built(configured_dir: str | None, builds: list[tuple[str, Callable[[Path], object]]], say=print) -> Path:

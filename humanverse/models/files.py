@@ -44,7 +44,8 @@ def locate(spec: str, required: list[str], root: str | Path | None = None) -> Pa
     return path
 
 
-_HINT = "Put the published files there (see `humanverse models list`) or point the config at them."
+_HINT = ("Put the published files there (see `humanverse models list`; files published in another format go "
+         "through `humanverse models import NAME FILE`) or point the config at them.")
 
 
 def _hf_cache_snapshot(repo_id: str, required: list[str]) -> Path:

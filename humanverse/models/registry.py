@@ -60,7 +60,11 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "clip-vit-l-14-openai", "aesthetic + NSFW embeddings", "hf:timm/vit_large_patch14_clip_224.openai",
         ("open_clip_model.safetensors",), "OpenAI CLIP ViT-L/14 in open_clip's layout (Hugging Face)", "MIT",
         download="hf:timm/vit_large_patch14_clip_224.openai", presets=SHARED + ("eval", "hands"),
-        notes="eval: CLIP score and FID on CLIP features",
+        notes="eval: CLIP score and FID on CLIP features. open_clip (pretrained.py _VITL14['openai']) fetches "
+              "open_clip_pytorch_model.bin or, first, its open_clip_model.safetensors alternative from this repo; "
+              "`models download` takes whichever it has. OpenAI's own ViT-L-14.pt (TorchScript, sha256 "
+              "b8cca3fd41ae0c99ba7e8951adf17d267cdb84cd88be6f7c2e0eca1737a03836): "
+              "`humanverse models import clip-vit-l-14-openai ViT-L-14.pt`",
     ),
     ModelEntry(
         "inception-v3-fid", "FID / KID features (eval)", "inception/weights-inception-2015-12-05-6726825d.pth", (),
@@ -75,21 +79,28 @@ REGISTRY: tuple[ModelEntry, ...] = (
         "Apache-2.0",
         download="https://github.com/christophschuhmann/improved-aesthetic-predictor/raw/main/"
                  "sac%2Blogos%2Bava1-l14-linearMSE.pth",
+        sha256={"sac+logos+ava1-l14-linearMSE.pth":  # the published file (3714759 bytes, blob 7c0d8aa2)
+                "21dd590f3ccdc646f0d53120778b296013b096a035a2718c9cb0d511bff0f1e0"},
         presets=SHARED + ("hands",),
         size_bytes=3_714_759,  # measured on the published file (shared realdata kit, weights/)
     ),
     ModelEntry(
-        "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.pth",),
-        "github.com/LAION-AI/CLIP-based-NSFW-Detector: the PyTorch port attached to its issue #7 "
-        "(clip_autokeras_binary_nsfw.zip); from the Keras model, `python -m humanverse.models.clip.nsfw_keras_convert`",
+        "laion-clip-nsfw", "NSFW score", "clip-based-nsfw-detector", ("clip_autokeras_binary_nsfw.safetensors",),
+        "github.com/LAION-AI/CLIP-based-NSFW-Detector: clip_autokeras_binary_nsfw.zip, the AutoKeras SavedModel "
+        "(1094585 bytes, sha256 905520bb0336accc73ee282c605d926aef90cf14248889d44b9cee50eef71f8a)",
         "MIT",
-        notes="unzip clip_autokeras_binary_nsfw.zip and place the .pth here",
+        download="https://github.com/LAION-AI/CLIP-based-NSFW-Detector/raw/main/clip_autokeras_binary_nsfw.zip",
+        notes="`models download` fetches the zip and imports it; by hand: "
+              "`humanverse models import laion-clip-nsfw clip_autokeras_binary_nsfw.zip` (no TensorFlow needed)",
+        sha256={"clip_autokeras_binary_nsfw.zip": "905520bb0336accc73ee282c605d926aef90cf14248889d44b9cee50eef71f8a"},
         presets=SHARED + ("hands",),
     ),
     ModelEntry(
-        "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.pth", (),
-        "github.com/ViTAE-Transformer/ViTPose README, COCO-WholeBody ViTPose-H (authors' OneDrive)", "Apache-2.0",
-        notes="shared through an interactive OneDrive link: download it by hand", presets=("humanverse", "eval", "hands"),
+        "vitpose-h-wholebody", "whole-body pose (133 keypoints)", "vitpose/vitpose-h-wholebody.safetensors", (),
+        "github.com/ViTAE-Transformer/ViTPose README: ViTPose++-H (the only whole-body ViTPose-H it links; a "
+        "mixture-of-experts checkpoint, authors' OneDrive)", "Apache-2.0",
+        notes="download by hand (interactive OneDrive link), then `humanverse models import vitpose-h-wholebody FILE` "
+              "(raw ViTPose++ or tools/model_split.py's wholebody.pth)", presets=("humanverse", "eval", "hands"),
     ),
     ModelEntry(
         "dpt-hybrid-midas", "depth (primary)", "hf:Intel/dpt-hybrid-midas", ("config.json",),
@@ -97,14 +108,18 @@ REGISTRY: tuple[ModelEntry, ...] = (
         presets=SHARED,
     ),
     ModelEntry(
-        "omnidata-depth-v2", "depth (second)", "omnidata/omnidata_dpt_depth_v2.ckpt", (),
-        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models", "see upstream (EPFL-VILAB)",
-        notes="the authors' download script fetches it; place it here",
+        "omnidata-depth-v2", "depth (second)", "omnidata/omnidata_dpt_depth_v2.safetensors", (),
+        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models: omnidata_dpt_depth_v2.ckpt "
+        "(a PyTorch Lightning 1.1.8 training checkpoint)", "see upstream (EPFL-VILAB)",
+        notes="the authors' download script fetches the .ckpt; then "
+              "`humanverse models import omnidata-depth-v2 omnidata_dpt_depth_v2.ckpt`",
     ),
     ModelEntry(
-        "omnidata-normal-v2", "surface normals", "omnidata/omnidata_dpt_normal_v2.ckpt", (),
-        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models", "see upstream (EPFL-VILAB)",
-        notes="the authors' download script fetches it; place it here",
+        "omnidata-normal-v2", "surface normals", "omnidata/omnidata_dpt_normal_v2.safetensors", (),
+        "github.com/EPFL-VILAB/omnidata, omnidata_tools/torch pretrained models: omnidata_dpt_normal_v2.ckpt "
+        "(a PyTorch Lightning 1.1.8 training checkpoint)", "see upstream (EPFL-VILAB)",
+        notes="the authors' download script fetches the .ckpt; then "
+              "`humanverse models import omnidata-normal-v2 omnidata_dpt_normal_v2.ckpt`",
     ),
     ModelEntry(
         "sd-2-inpainting", "outpainting truncated people", "stable-diffusion-2-inpainting",

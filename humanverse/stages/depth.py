@@ -79,7 +79,7 @@ class DepthConfig(Section):
     midas_weights: str = "hf:Intel/dpt-hybrid-midas"
     """HF layout directory (or hf:<repo> in the local HF cache)."""
     midas_resize: ResizeMode = "stretch"
-    omnidata_weights: str = "omnidata/omnidata_dpt_depth_v2.ckpt"
+    omnidata_weights: str = "omnidata/omnidata_dpt_depth_v2.safetensors"
     omnidata_arch: Literal["dpt-hybrid", "tiny"] = "dpt-hybrid"
     omnidata_resize: ResizeMode = "pad"
     sapiens_weights: str = "hf:facebook/sapiens2-pointmap-0.4b"

@@ -26,7 +26,7 @@ class NormalConfig(Section):
     backend: str = "omnidata"
     """A row of BACKENDS. omnidata: the paper's Omnidata DPT-hybrid. sapiens: Meta's Sapiens2 normal head
     (transformers)."""
-    weights: str = "omnidata/omnidata_dpt_normal_v2.ckpt"
+    weights: str = "omnidata/omnidata_dpt_normal_v2.safetensors"
     arch: Literal["dpt-hybrid", "tiny"] = "dpt-hybrid"
     resize: ResizeMode = "pad"
     """pad keeps the image's geometry (a stretch would tilt the predicted normals); Sapiens2 always pads."""

@@ -45,7 +45,7 @@ class PoseConfig(Section):
     weights file). sapiens: Meta's Sapiens2 pose (308 Goliath keypoints, mapped into the 133) through
     transformers."""
     arch: Literal["vitpose-h", "vitpose-b", "tiny"] = "vitpose-h"
-    weights: str = "vitpose/vitpose-h-wholebody.pth"
+    weights: str = "vitpose/vitpose-h-wholebody.safetensors"
     """Published ViTPose whole-body .pth (mmpose) or its export (.onnx); a path or relative to the models dir.
     Unused by the mediapipe backend."""
     mediapipe: MediaPipePoseConfig = MediaPipePoseConfig()

@@ -79,4 +79,4 @@ def test_sapiens_preset_resolves_and_mixes_with_the_papers():
     vitpose_plus_sapiens_normals = cfgmod.resolve("humanverse", None, ["normal.backend=sapiens"])
     assert (vitpose_plus_sapiens_normals.pose.backend, vitpose_plus_sapiens_normals.normal.backend) == ("mmpose", "sapiens")
     back = cfgmod.resolve("sapiens", None, ["pose.backend=mmpose", "parts=null"])
-    assert back.pose.weights == "vitpose/vitpose-h-wholebody.pth" and back.parts is None
+    assert back.pose.weights == "vitpose/vitpose-h-wholebody.safetensors" and back.parts is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -78,3 +79,19 @@ def test_demo_weights_use_the_published_name_and_centre_near_the_laion_mean(tmp_
     with torch.no_grad():
         scores = model(emb)
     assert torch.all((scores > 4.0) & (scores < 6.0))
+
+
+def test_the_real_published_file_matches_the_authors_mlp_within_1e_5():
+    """Kit weights/: the real .pth, loaded strictly with weights_only, against the repo's own MLP class."""
+    from humanverse.models.weights_digest import sha256_file
+    from tests.support.realdata import kit_folder
+
+    kit = kit_folder("weights")
+    path = kit / "sac+logos+ava1-l14-linearMSE.pth"
+    assert sha256_file(path) == "21dd590f3ccdc646f0d53120778b296013b096a035a2718c9cb0d511bff0f1e0"
+    model = load_aesthetic_mlp(path)
+    with np.load(kit / "aesthetic_reference_predictions.npz", allow_pickle=False) as ref:
+        for subset in ("fp32", "fp16"):
+            with torch.no_grad():
+                ours = model(torch.from_numpy(ref[f"x_{subset}"]).float()).numpy()
+            assert np.abs(ours - ref[f"ref_score_{subset}"]).max() <= 1e-5

@@ -17,7 +17,7 @@ def test_check_pin_and_detect_a_changed_file(tmp_path):
     report = {r["name"]: r for r in check(entries, tmp_path, pin=False)}
     assert report["yolo11x"]["status"] == "ok" and "not pinned" in report["yolo11x"]["detail"]
     assert report["vitpose-h-wholebody"]["status"] == "missing"
-    assert "vitpose-h-wholebody.pth" in report["vitpose-h-wholebody"]["detail"]
+    assert "vitpose-h-wholebody.safetensors" in report["vitpose-h-wholebody"]["detail"]
 
     check(entries, tmp_path, pin=True)
     lock = json.loads((tmp_path / "models.lock.json").read_text())

@@ -23,6 +23,7 @@ from humanverse.stages.backend_table import Backend
 from humanverse.stages.clip_scores import ClipScoresConfig
 from humanverse.stages.depth import DepthConfig, DepthStage
 from humanverse.stages.detect import DetectConfig
+from humanverse.stages.hands import HandsConfig
 from humanverse.stages.mask import MaskConfig
 from humanverse.stages.normal import NormalConfig
 from humanverse.stages.outpaint import OutpaintConfig
@@ -33,7 +34,7 @@ from humanverse.stages.pose import PoseConfig
 
 DEFAULTS = {"detect": DetectConfig(), "clip_scores": ClipScoresConfig(), "outpaint": OutpaintConfig(),
             "pose": PoseConfig(), "depth": DepthConfig(), "normal": NormalConfig(), "parts": PartsConfig(),
-            "mask": MaskConfig()}
+            "mask": MaskConfig(), "hands": HandsConfig()}
 CURATE_PRESETS = ("demo", "humanverse", "sapiens", "hands")
 
 

@@ -313,7 +313,7 @@ def test_missing_weights_are_all_named_at_once_before_any_work(models, tmp_path)
     stage = CLIPScoreStage(ClipScoresConfig(clip=ClipConfig(**TINY)), models_dir=str(tmp_path))
     with pytest.raises(MissingModelFiles) as err:
         stage.check_models()
-    for name in ("open_clip_model.safetensors", "sac+logos+ava1-l14-linearMSE.pth", "clip_autokeras_binary_nsfw.pth"):
+    for name in ("open_clip_model.safetensors", "sac+logos+ava1-l14-linearMSE.pth", "clip_autokeras_binary_nsfw.safetensors"):
         assert name in str(err.value)
     with pytest.raises(MissingModelFiles, match="open_clip_model.safetensors"):
         stage.setup()
@@ -335,4 +335,4 @@ def test_demo_weights_refuse_hub_specs(tmp_path):
         cfg = ClipScoresConfig()
         build_demo_weights(tmp_path, cfg.clip.weights, cfg.clip.arch, cfg.aesthetic.weights, cfg.nsfw.weights)
     assert not any(tmp_path.iterdir())
-    assert nsfw_head.PUBLISHED_FILE == "clip_autokeras_binary_nsfw.pth"
+    assert nsfw_head.PUBLISHED_FILE == "clip_autokeras_binary_nsfw.safetensors"

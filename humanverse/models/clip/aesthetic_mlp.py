@@ -48,7 +48,8 @@ def load_aesthetic_mlp(path: str | Path, device: str = "cpu") -> AestheticMLP:
         state = state["state_dict"]
     first = state.get("layers.0.weight")
     if first is None:
-        raise ValueError(f"{path}: not an improved-aesthetic-predictor state dict (no layers.0.weight)")
+        raise ValueError(f"{path}: missing or wrong format: not an improved-aesthetic-predictor state dict (no "
+                         "layers.0.weight); `humanverse models import laion-aesthetic-v2 FILE` checks a file")
     model = AestheticMLP(input_size=int(first.shape[1]))
     model.load_state_dict(state, strict=True)
     return model.to(device).eval()

@@ -80,7 +80,13 @@ class ClipImageEmbedder:
         import open_clip
 
         model = _build_clip(arch)
-        open_clip.load_checkpoint(model, str(weights), strict=True, weights_only=True)
+        try:
+            open_clip.load_checkpoint(model, str(weights), strict=True, weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - a wrong file gets the one command that fixes it
+            raise RuntimeError(
+                f"{weights}: missing or wrong format for CLIP {arch} ({type(exc).__name__}: {exc}); "
+                "OpenAI's TorchScript ViT-L-14.pt converts with `humanverse models import clip-vit-l-14-openai "
+                "ViT-L-14.pt`") from exc
         visual = model.visual
         del model
         return cls(visual, device=device, dtype=dtype, arch=arch)

@@ -3,9 +3,16 @@
 Files: omnidata_dpt_depth_v2.ckpt and omnidata_dpt_normal_v2.ckpt (EPFL-VILAB/omnidata), PyTorch-Lightning
 checkpoints whose `state_dict` keys carry a `model.` prefix over MiDaS's DPTDepthModel (see dpt_hybrid).
 
-Semantics follow the authors' demo (omnidata_tools/torch/demo.py):
-  - depth: input normalised with mean = std = 0.5; the output is z-buffer depth up to scale and shift,
-    clamped to [0, 1]; the demo shows 1 / (d + 1e-6), and so do we: that is the relative inverse depth.
+Semantics follow the authors' demo (omnidata_tools/torch/demo.py at f69ff3a):
+  - depth: input normalised with mean = std = 0.5; the output d is z-buffer depth up to scale and shift,
+    clamped to [0, 1]. The demo shows 1 - d: it showed 1 / (d + 1e-6) only in the commit that added the v2
+    models (40098a4) and changed to 1 - d four days later (92dd37d, "demo updated"). We return 1 - d, a nearness
+    map (near = large) in [0, 1], like the stage's other depth maps in order but affine in depth, not 1/depth.
+    1 / (d + 1e-6) reached 1e6 wherever the head output 0, and the per-image min-max into 16 bits then
+    flattened every other pixel to ~0.
+  - preprocessing: the demo resizes the shortest side to 384 and centre-crops 384 x 384. A stage must give a
+    value for every pixel of the whole image, so we letterbox instead (`pad`, configurable): for square images
+    the two are the same; for others the long side, not the short one, becomes 384, and nothing is cropped.
   - normals: input in [0, 1] (no normalisation); output clamped to [0, 1] and n = 2 * out - 1 in the
     2D3DS camera frame (+x right, +y down, +z towards the camera; EPFL-VILAB/omnidata issue #13). We flip y
     to store the frame in NORMAL_CONVENTION (x right, y up, z towards the camera) and renormalise.
@@ -18,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from humanverse.models.checkpoint_io import load_torch_file
 from humanverse.models.dense.dense_io import back_to_images, to_square_batch
 from humanverse.models.dense.resize_mode import ResizeMode
 from humanverse.core.device import autocast_dtype
@@ -29,21 +35,33 @@ NORMAL_FILE = "omnidata_dpt_normal_v2.ckpt"
 DEMO_DIR = "omnidata-tiny"
 
 
+IMPORT_HINT = "convert the published .ckpt with `humanverse models import omnidata-{task}-v2 FILE`"
+
+
 def read_state_dict(path: str | Path) -> dict:
-    """The DPTDepthModel state dict of an Omnidata checkpoint (Lightning `state_dict` + `model.` prefix, or bare)."""
-    ckpt = load_torch_file(path)
-    if isinstance(ckpt, dict) and "state_dict" in ckpt:
-        return {k[len("model.") :] if k.startswith("model.") else k: v for k, v in ckpt["state_dict"].items()}
-    return ckpt
+    """The DPTDepthModel state dict: the .safetensors `models import` writes, or a Lightning .ckpt read as data
+    (the restricted unpickler: PL 1.1.8's class-keyed callbacks and Namespace hparams never run)."""
+    if Path(path).suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    from humanverse.models.importers.lightning import import_lightning
+
+    state, _info = import_lightning(path)
+    return state
 
 
 def load_omnidata(path: str | Path, task: str, arch: str = "dpt-hybrid", device: str = "cpu") -> DPTHybrid:
     model = DPTHybrid(arch, out_channels=3 if task == "normal" else 1)
-    state = read_state_dict(path)
+    hint = IMPORT_HINT.format(task=task)
+    try:
+        state = read_state_dict(path)
+    except Exception as exc:  # noqa: BLE001 - unreadable: say how to get the right file
+        raise ValueError(f"{path}: missing or wrong format for an Omnidata checkpoint ({exc}); {hint}") from exc
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ValueError(f"{path}: not an Omnidata DPT-hybrid {task} checkpoint for arch {arch!r}: {exc}") from exc
+        raise ValueError(f"{path}: not an Omnidata DPT-hybrid {task} checkpoint for arch {arch!r}: {exc}; {hint}") from exc
     return model.to(device).eval()
 
 
@@ -65,8 +83,13 @@ class OmnidataPredictor:
             out = self.model(x.to(self.device)).float().clamp(0, 1)
         maps = back_to_images(out, regions, [im.shape[:2] for im in images], IMAGE_SIZE)
         if self.task == "depth":
-            return [1.0 / (m[..., 0] + 1e-6) for m in maps]
+            return [depth_to_nearness(m[..., 0]) for m in maps]
         return [omnidata_to_convention(m) for m in maps]
+
+
+def depth_to_nearness(depth01: np.ndarray) -> np.ndarray:
+    """The authors' demo conversion for the v2 depth model: 1 - clamp(d, 0, 1)."""
+    return 1.0 - np.clip(depth01, 0.0, 1.0)
 
 
 def omnidata_to_convention(out01: np.ndarray) -> np.ndarray:

@@ -76,11 +76,30 @@ def mmpose1_to_published(state_dict: dict) -> dict:
     return out
 
 
+IMPORT_HINT = "convert the published file with `humanverse models import vitpose-h-wholebody FILE`"
+
+
 def read_published(path: str | Path) -> dict:
-    """The state dict of a ViTPose checkpoint file, converted to mmpose 1.x names."""
-    ckpt = load_torch_file(path)
-    state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else ckpt
+    """The state dict of a ViTPose checkpoint file, converted to mmpose 1.x names.
+
+    Reads what `models import` writes (.safetensors) and safe hand-placed .pth files (weights_only); a ViTPose++
+    mixture-of-experts state dict placed by hand is reduced to its whole-body expert the way the importer does.
+    """
+    from humanverse.models.importers.vitpose import _EXPERT, wholebody_state
+
+    try:
+        if Path(path).suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            ckpt = load_torch_file(path)
+            state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else ckpt
+    except Exception as exc:  # noqa: BLE001 - unreadable: say how to get the right file
+        raise ValueError(f"{path}: missing or wrong format for a ViTPose checkpoint ({exc}); {IMPORT_HINT}") from exc
     state = {k[len("module.") :] if k.startswith("module.") else k: v for k, v in state.items()}
+    if any(_EXPERT.search(k) for k in state) or any(k.startswith("associate_keypoint_heads.") for k in state):
+        state, _done = wholebody_state(state)
     return published_to_mmpose1(state)
 
 
@@ -99,7 +118,7 @@ def load_into(model: torch.nn.Module, path: str | Path, assign: bool = False) ->
     if missing or unexpected or wrong:
         raise ValueError(
             f"{path}: not a ViTPose whole-body checkpoint for this arch; missing {missing[:5]}, "
-            f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}"
+            f"unexpected {unexpected[:5]}, wrong shapes {wrong[:5]}; {IMPORT_HINT}"
         )
     if assign:
         state = {k: v.to(own[k].dtype) for k, v in state.items()}
