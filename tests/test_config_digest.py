@@ -24,6 +24,7 @@ from humanverse import config as cfgmod
 from humanverse.config_base import Section, apply_overrides, load_yaml, validate
 from humanverse.shards.run_manifest import ResumeRefused, check_resume
 from humanverse.stages.person_rule import PersonRuleConfig
+from tests.support.laion_input import HOG_DETECT
 
 PINNED_DEFAULTS = Path(__file__).with_name("config_defaults.json")
 
@@ -125,7 +126,7 @@ def test_a_run_folder_written_with_the_legacy_digest_resumes_through_curate(cura
     out = tmp_path / "out"
     shutil.copytree(curated_output, out)
     run = json.loads((out / "run.json").read_text())
-    cfg = cfgmod.resolve("demo", None, ["input.rows_per_task=4"])
+    cfg = cfgmod.resolve("demo", None, ["input.rows_per_task=4", *HOG_DETECT])  # as curated_output made it
     assert run["config_digest"] == cfg.digest()
     run["config_digest"] = old_code_digest(cfg)
     (out / "run.json").write_text(json.dumps(run, indent=1))
@@ -135,9 +136,9 @@ def test_a_run_folder_written_with_the_legacy_digest_resumes_through_curate(cura
     result = curate(newer, inputs, str(out), allow_private_urls=True, engine="local")
     assert result.ok and result.tasks_done == 0 and result.tasks_skipped == result.tasks_total > 0
     assert json.loads((out / "run.json").read_text())["config_digest"] == newer.digest() == cfg.digest()
+    changed = cfgmod.resolve("demo", None, ["input.rows_per_task=4", *HOG_DETECT, "person.max_persons=2"])
     with pytest.raises(ResumeRefused):
-        curate(cfgmod.resolve("demo", None, ["input.rows_per_task=4", "person.max_persons=2"]), inputs, str(out),
-               allow_private_urls=True, engine="local")
+        curate(changed, inputs, str(out), allow_private_urls=True, engine="local")
 
 
 # --- the pinned defaults ----------------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def list_models(entries: list[ModelEntry], root: Path, console, as_json: bool,
         say(f"  where the code looks: {e.spec}")
         say(f"  files: {', '.join(e.files) or '(the path itself)'}")
         say(f"  source: {e.source}")
-        say(f"  download: {how_to_get(e)}")
+        say(f"  how to get it: {how_to_get(e)}")
         say(f"  licence: {e.licence}")
         say(f"  size: {_size(e.size_bytes)}")
         say(f"  presets: {', '.join(presets(e)) or '(none)'}")
