@@ -9,6 +9,7 @@ import sys
 import threading
 
 from humanverse import config as config_mod
+from humanverse import run_log
 from humanverse.console import make_console
 from humanverse.sources.inputs import FORMATS
 
@@ -24,7 +25,8 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="humanverse", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Ray worker logs")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show third-party messages and Ray worker logs here (else: OUT/logs/ of the run)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("curate", help="curate image metadata or tars into annotated WebDataset shards")
@@ -77,21 +79,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_curate(args) -> int:
-    console = make_console(stderr=True)
     overrides = list(args.set)
     if args.input_format:
         overrides.append(f"input.format={args.input_format}")
     cfg = config_mod.resolve(args.preset, args.config, overrides)
     if args.engine == "local" and args.address:
         raise ValueError("--address names a Ray cluster; it cannot be combined with --engine local")
-    return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
-                      args.retry_failed, args.engine)
+    with run_log.third_party_to_log(args.output, "curate", args.verbose) as log:
+        console = make_console(stderr=True)
+        code = run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
+                          args.retry_failed, args.engine)
+    run_log.say_where(log)
+    return code
 
 
 def cmd_demo(args) -> int:
     from humanverse.demo import run_demo
 
-    return run_demo(args.output, args.images, args.set, args.force)
+    with run_log.third_party_to_log(args.output, "demo", args.verbose) as log:
+        code = run_demo(args.output, args.images, args.set, args.force)
+    run_log.say_where(log)
+    return code
 
 
 def cmd_dedup(args) -> int:
