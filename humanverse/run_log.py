@@ -3,8 +3,8 @@
 Libraries we call write chatter that reads like errors: absl/TFLite `W0000` lines and Ray's core worker
 (C++, straight to file descriptor 2, where Python's logging cannot catch them), deprecation warnings,
 model loaders' progress bars. So for the run, descriptor 2 itself is pointed at the log file, and the
-terminal is reached only through a duplicate of the old descriptor, which our console (console.py), our
-own loggers' warnings, and nothing else, write to. `-v` leaves everything on the terminal, as before.
+terminal is reached only through a duplicate of the old descriptor, which our console (console.py) and
+our own loggers' errors, and nothing else, write to. `-v` leaves everything on the terminal, as before.
 An output on an object store gets the log uploaded when the run ends (it is written locally meanwhile).
 """
 
@@ -56,7 +56,7 @@ def third_party_to_log(output: str, command: str, verbose: bool = False) -> Iter
         os.dup2(log.fileno(), 2)
         sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
         ours = logging.StreamHandler(terminal)
-        ours.setLevel(logging.WARNING)
+        ours.setLevel(logging.ERROR)  # warnings (a sample's traceback, a retried batch) are for the log
         ours.addFilter(_Ours())
         logging.getLogger().addHandler(ours)
         console.set_terminal(terminal)

@@ -33,7 +33,8 @@ with run_log.third_party_to_log(sys.argv[1], "curate", verbose=sys.argv[2] == "-
     print("Loading pipeline components...: 100%", file=sys.stderr)
     # ours
     make_console(stderr=True).print("task 00000-00001 failed: detect setup: no such weights")
-    logging.getLogger("humanverse.engine").warning("our own warning")
+    logging.getLogger("humanverse.engine").warning("our own warning, for the log")
+    logging.getLogger("humanverse.engine").error("our own problem")
 run_log.say_where(log)
 os.write(2, b"after the run\\n")  # descriptor 2 is the terminal again
 """
@@ -49,14 +50,14 @@ def run_chatter(out: Path, verbose: bool) -> str:
 
 def test_third_party_output_goes_to_the_log_and_ours_to_the_terminal(tmp_path):
     terminal = run_chatter(tmp_path / "out", verbose=False)
-    assert "task 00000-00001 failed" in terminal and "our own warning" in terminal
+    assert "task 00000-00001 failed" in terminal and "our own problem" in terminal
     assert not NOISE.search(terminal), terminal
     [log] = (tmp_path / "out" / "logs").iterdir()
     assert f"third-party messages: {log}" in terminal and terminal.rstrip().endswith("after the run")
     written = log.read_text()
     for line in ("W0000", "pkg_resources", "update_execution_metrics", "Loading pipeline"):
         assert line in written
-    assert "task 00000-00001" not in written
+    assert "task 00000-00001" not in written and "our own warning, for the log" in written
 
 
 def test_verbose_keeps_everything_on_the_terminal(tmp_path):
