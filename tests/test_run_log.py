@@ -41,6 +41,7 @@ os.write(2, b"after the run\\n")  # descriptor 2 is the terminal again
 
 
 def run_chatter(out: Path, verbose: bool) -> str:
+    out.mkdir()  # as curate makes it
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", CHATTER, str(out), "-v" if verbose else "-"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
