@@ -115,7 +115,11 @@ def _resume_and_run(cfg: CurateConfig, plan, groups, output: str, force: bool, c
         failed = _run_pending(cfg, groups, feed, output, console, retry_sources, engine, address, new_stats)
 
     # 4. Summarise from the believed markers of earlier runs and this run's results; close run.json.
-    summary = funnel.totals(list({**done.stats, **new_stats}.values()))
+    summed = done
+    if retry_sources:  # mark_retried rewrote earlier markers: sum them as they are now
+        summed, new_stats = DoneTasks.listed(output, plan, decision.keep), {}
+    summary = funnel.totals(summed.stats + list(new_stats.values()))
+    summary["tasks"] = summed.believed + len(new_stats)
     record.update(finished_at=time.time(), status="failed" if failed else "complete",
                   counts=summary["counts"], failed_tasks=sorted(failed))
     run_manifest.write_run_json(output, record)

@@ -5,7 +5,7 @@ marker is believable (shards/stats_marker.py: counts add up, it describes the ta
 proves nothing: it may be planted, or left by another input list. At a million markers a set of ids would
 cost the driver ~100 MB and a list of every name several times that; a local directory is scanned as a
 stream and each file sets one bit in its task's byte. The believable markers are read once, here, and
-their stats are the summary's earlier part (the rest comes from this run's own results).
+their stats, summed as they are read, are the summary's earlier part (the rest: this run's own results).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from itertools import islice
 import fsspec
 
 from humanverse.engine.planner import Plan
-from humanverse.shards import atomic
+from humanverse.shards import atomic, funnel
 from humanverse.shards.stats_marker import marker_problem
 from humanverse.sources.keys import task_id as task_id_of
 
@@ -29,6 +29,7 @@ ALL_FILES = 7
 RETRY_TAG = "-retry"
 MAX_MARKER_BYTES = 1 << 20
 """A marker we write is a few KB; a bigger one is not ours (and is never read whole)."""
+FOLD_EVERY = 1000
 READ_THREADS = 16
 """Markers read at once: on an object store each is a round trip."""
 
@@ -77,8 +78,9 @@ class DoneTasks:
         self.flags = [bytearray(plan.tasks_in(i)) for i in range(len(plan.inputs))]
         self.count = 0
         self.retries: dict[str, int] = {}
-        self.stats: dict[str, dict] = {}
-        """The believable markers' contents (plan tasks and their retry shards)."""
+        self.believed = 0
+        """Markers believed (plan tasks and their retry shards): what the summary's earlier part sums."""
+        self._stats: list[dict] = []
         self.untrusted: list[tuple[str, str]] = []
         """(task id, why) of markers found with their files but not believed: those tasks are redone."""
         self.stale: set[str] = set()
@@ -147,9 +149,22 @@ class DoneTasks:
                 if why:
                     self.untrusted.append((task_id, why))
                     continue
-                self.stats[task_id] = stats
+                self._add(stats)
                 if RETRY_TAG not in task_id:
                     self.mark(task_id)
+
+    def _add(self, stats: dict) -> None:
+        """Keep a marker's contribution to the summary, folded every FOLD_EVERY markers: at a million
+        markers the dicts themselves would hold ~1 GB of driver memory for the whole run."""
+        self.believed += 1
+        self._stats.append(stats)
+        if len(self._stats) >= FOLD_EVERY:
+            self._stats = [funnel.as_stats(funnel.totals(self._stats))]
+
+    @property
+    def stats(self) -> list[dict]:
+        """The believed markers' contents, some folded together: a list funnel.totals sums like markers."""
+        return list(self._stats)
 
     def mark(self, task_id: str) -> None:
         at = parse_task_id(task_id)

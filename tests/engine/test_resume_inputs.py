@@ -115,3 +115,16 @@ def test_the_photos_of_the_kit_folder_resume_unchanged(tmp_path):
     curate(cfg(), [str(folder)], str(out), engine="local")
     again = curate(cfg(), [str(folder)], str(out), engine="local")
     assert again.tasks_skipped == 1 and again.tasks_done == 0
+
+
+def test_a_resumed_summary_sums_the_markers_folded_as_they_are_read(tmp_path, monkeypatch):
+    from humanverse.engine import done_tasks
+
+    out = tmp_path / "out"
+    folder = photo_folder(tmp_path / "photos", 5)
+    first = curate(cfg(), [folder], str(out), engine="local")
+    monkeypatch.setattr(done_tasks, "FOLD_EVERY", 2)  # 3 markers: folded once on the way
+    again = curate(cfg(), [folder], str(out), engine="local")
+    assert again.tasks_skipped == 3
+    for part in ("counts", "reasons", "stages", "tasks"):
+        assert again.summary[part] == first.summary[part], part

@@ -76,7 +76,7 @@ def test_resume_feeds_exactly_the_tasks_without_a_marker(inputs, tmp_path):
         (shards / junk).write_text("{}")
     (shards / "00000-00003.stats.json").write_text("{}")  # a marker without its tar and parquet proves nothing
     done = DoneTasks.listed(str(tmp_path / "out"), p)
-    assert done.count == len(finished) and set(done.stats) == finished
+    assert done.count == len(finished) == done.believed
     assert shard_paths("o", "00000-00001")["stats"].endswith("/00000-00001" + MARKER_SUFFIX)  # the writer's name
     feed = PlanFeed(p, done, window=2)
     fed = [t.task_id for u in iter_units(feed) for t in u]
