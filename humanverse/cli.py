@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 
 from humanverse import config as config_mod
+from humanverse import run_log
 from humanverse.console import make_console
 from humanverse.sources.inputs import FORMATS
 
-from humanverse.engine.run import EXIT_OK, EXIT_STALLED, EXIT_USAGE, run_curate
+from humanverse.engine.run import EXIT_INTERRUPTED, EXIT_OK, EXIT_STALLED, EXIT_USAGE, run_curate
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
@@ -22,7 +25,8 @@ def add_config_args(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="humanverse", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="show Ray worker logs")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show third-party messages and Ray worker logs here (else: OUT/logs/ of the run)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     c = sub.add_parser("curate", help="curate image metadata or tars into annotated WebDataset shards")
@@ -76,21 +80,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_curate(args) -> int:
-    console = make_console(stderr=True)
     overrides = list(args.set)
     if args.input_format:
         overrides.append(f"input.format={args.input_format}")
     cfg = config_mod.resolve(args.preset, args.config, overrides)
     if args.engine == "local" and args.address:
         raise ValueError("--address names a Ray cluster; it cannot be combined with --engine local")
-    return run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
-                      args.retry_failed, args.engine)
+    with run_log.third_party_to_log(args.output, "curate", args.verbose) as log:
+        console = make_console(stderr=True)
+        code = run_curate(cfg, args.input, args.output, args.address, args.force, args.allow_private_urls, console,
+                          args.retry_failed, args.engine)
+    run_log.say_where(log)
+    return code
 
 
 def cmd_demo(args) -> int:
     from humanverse.demo import run_demo
 
-    return run_demo(args.output, args.images, args.set, args.force)
+    with run_log.third_party_to_log(args.output, "demo", args.verbose) as log:
+        code = run_demo(args.output, args.images, args.set, args.force)
+    run_log.say_where(log)
+    return code
 
 
 def cmd_dedup(args) -> int:
@@ -123,10 +133,38 @@ def main(argv: list[str] | None = None) -> int:
     except (config_mod.ConfigError, ResumeRefused, MissingModelFiles, FileNotFoundError, ValueError) as exc:
         make_console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # Complete shards and checkpoints are published atomically; nothing half-written is left under a final
+        # name, so the same command resumes (a trainer: with --resume latest).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while Ray shuts down: no traceback
+        _shutdown_ray()
+        again = "rerun with --resume latest to continue" if args.command == "train" else \
+            "rerun the same command to resume"
+        print(f"\ninterrupted: {again}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
     except StallError as exc:
         make_console(stderr=True).print(f"[red]stalled:[/red] {exc}. Complete shards are kept; rerun to resume.",
                                         highlight=False)
         return EXIT_STALLED
+
+
+def _shutdown_ray() -> None:
+    """Stop an embedded Ray before exiting, quietly (at exit it would race threads that still use it)."""
+    ray = sys.modules.get("ray")
+    if ray is None or not ray.is_initialized():
+        return
+    # Ray Data's executor thread is still blocked in a ray.get: once Ray is down it would start a new local
+    # Ray (auto-connect) and log the failures of its metrics calls. Neither is news to a user who pressed Ctrl-C.
+    auto_init = sys.modules.get("ray._private.auto_init_hook")
+    if auto_init is not None:
+        auto_init.enable_auto_connect = False
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    threading.excepthook = lambda args: None
+    try:
+        ray.shutdown()
+    except Exception:  # noqa: BLE001 - exiting anyway
+        pass
 
 
 if __name__ == "__main__":

@@ -1,13 +1,24 @@
 """Consoles for people and for logs: outside a terminal, lines are not wrapped at 80 columns, so paths
-and task ids in CI and `ray job logs` stay whole and greppable."""
+and task ids in CI and `ray job logs` stay whole and greppable. While a run sends third-party output to
+its log (run_log.py), our stderr console writes to the terminal it kept."""
 
 from __future__ import annotations
 
 import sys
+from typing import TextIO
 
 from rich.console import Console
 
+_terminal: TextIO | None = None
+
+
+def set_terminal(stream: TextIO | None) -> None:
+    global _terminal
+    _terminal = stream
+
 
 def make_console(stderr: bool = False) -> Console:
+    if stderr and _terminal is not None:
+        return Console(file=_terminal, width=None if _terminal.isatty() else 160, soft_wrap=not _terminal.isatty())
     stream = sys.stderr if stderr else sys.stdout
     return Console(stderr=stderr, width=None if stream.isatty() else 160, soft_wrap=not stream.isatty())

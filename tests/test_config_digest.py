@@ -22,7 +22,9 @@ from pydantic_core import to_jsonable_python
 
 from humanverse import config as cfgmod
 from humanverse.config_base import Section, apply_overrides, load_yaml, validate
-from humanverse.shards.run_manifest import ResumeRefused, check_resume
+from humanverse.engine.planner import Plan
+from humanverse.engine.resume import decide
+from humanverse.shards.run_manifest import ResumeRefused
 from humanverse.stages.person_rule import PersonRuleConfig
 from tests.support.laion_input import HOG_DETECT
 
@@ -87,22 +89,28 @@ def _legacy_record(cfg: cfgmod.CurateConfig) -> dict:
     return {"config": cfg.model_dump(mode="json"), "config_digest": old_code_digest(cfg), "input_digest": "in"}
 
 
+def check_resume(output: str, cfg: cfgmod.CurateConfig) -> dict:
+    """The resume decision on the config alone (no inputs listed on either side)."""
+    return decide(output, cfg.digest(), cfg.input.rows_per_task, Plan([], cfg.input.rows_per_task), [], False,
+                  cfg.resumes).previous
+
+
 def test_a_legacy_run_json_still_resumes(tmp_path):
     demo = cfgmod.resolve("demo", None, [])
     out = tmp_path / "out"
     out.mkdir()
     (out / "run.json").write_text(json.dumps(_legacy_record(demo), indent=1))
-    assert check_resume(str(out), demo.digest(), "in", False, demo.resumes)["config_digest"] == old_code_digest(demo)
+    assert check_resume(str(out), demo)["config_digest"] == old_code_digest(demo)
 
     # and after a field is added (the legacy digest of today's config no longer matches)
     assert old_code_digest(future("demo")) != old_code_digest(demo)
     assert future("demo").resumes(_legacy_record(demo))
-    check_resume(str(out), future("demo").digest(), "in", False, future("demo").resumes)
+    check_resume(str(out), future("demo"))
 
     # a changed value is still refused, legacy or not
     changed = cfgmod.resolve("demo", None, ["person.max_persons=2"])
-    with pytest.raises(ResumeRefused, match="different the config"):
-        check_resume(str(out), changed.digest(), "in", False, changed.resumes)
+    with pytest.raises(ResumeRefused, match="a different config"):
+        check_resume(str(out), changed)
     assert not future("demo", "person.new_knob=4").resumes(_legacy_record(demo))
 
 

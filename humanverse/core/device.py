@@ -11,6 +11,24 @@ def pick_device(want_gpu: bool) -> str:
     return "cuda" if want_gpu and torch.cuda.is_available() else "cpu"
 
 
+def cpu_threads(resources) -> int:
+    """A stage's torch threads, from its config alone: `threads`, else its num_cpus (at least 1), which is
+    what Ray gives an actor (OMP_NUM_THREADS). Never the machine's core count: CPU kernels sum in an order
+    that depends on the thread count (a depth map's bytes differ between 1 and 2 threads, measured), so
+    the same config must mean the same threads on either engine and any machine size."""
+    return resources.threads or max(1, int(resources.num_cpus))
+
+
+def keep_cpu_threads(n: int) -> None:
+    """Set torch's threads to n before a stage runs, if it is another count: the local engine runs every
+    stage in one process, and each stage's setup set the process-wide count to its own."""
+    import sys
+
+    torch = sys.modules.get("torch")
+    if n and torch is not None and torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+
+
 def set_cpu_threads(n: int | None = None) -> int:
     """Set torch's intra-op threads to n (default: the CPUs Ray gave this worker, else all cores)."""
     import torch

@@ -22,6 +22,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from humanverse.config_base import Section
+from humanverse.core.device import keep_cpu_threads
 from humanverse.core.frame import DenseMap, Output, person_keys
 from humanverse.core.model_check import check_all
 from humanverse.core.sample import Sample
@@ -96,12 +97,15 @@ class Stage(ABC):
         """Raise one MissingModelFiles naming every missing file; the driver calls it before any work starts."""
         check_all(self.weight_checks())
 
+    threads: int = 0
+    """torch's CPU threads while this stage runs (set by use_device; 0: the stage does not use torch)."""
+
     def use_device(self) -> str:
         """The device this stage's resources ask for, with torch's threads set to the stage's own CPU share
         (the same whether the stage runs alone or in a group)."""
-        from humanverse.core.device import pick_device, set_cpu_threads
+        from humanverse.core.device import cpu_threads, pick_device, set_cpu_threads
 
-        self.threads = set_cpu_threads(self.resources.threads or int(self.resources.num_cpus) or None)
+        self.threads = set_cpu_threads(cpu_threads(self.resources))
         self.device = pick_device(self.resources.num_gpus > 0)
         return self.device
 
@@ -127,6 +131,7 @@ class Stage(ABC):
         if task.failed:
             return task
         self.ensure_setup()
+        keep_cpu_threads(self.threads)
         started = time.perf_counter()
         alive = [s for s in task.samples if s.alive]
         task.count(self.name, "in", len(alive))

@@ -14,7 +14,9 @@ from rich.console import Console
 from humanverse.config import CurateConfig
 from humanverse.console import make_console
 from humanverse.engine import planner
-from humanverse.engine.done_tasks import DoneTasks
+from humanverse.engine import input_identity, resume
+from humanverse.engine.done_tasks import DoneTasks, failed_report_ids, remove_shards
+from humanverse.engine.run_lock import RunLock
 from humanverse.engine import retry_failed as retry_failed_rows
 from humanverse.engine.local import local_rows
 from humanverse.engine.progress import CurateProgress
@@ -69,10 +71,23 @@ def curate(
         ensure_demo_models(cfg.models_dir, say=console.print)
     groups = build_stage_groups(cfg, allow_private_urls)
 
-    # 2. Resume: refuse a changed config or input list; skip tasks whose stats marker exists (one listing).
-    previous = run_manifest.check_resume(output, cfg.digest(), plan.digest(), force, cfg.resumes)
+    # 2. Resume: one curate per output (run_lock.py); keep only the finished tasks of unchanged inputs.
+    with RunLock(output) as lock:
+        if lock.took_over:
+            console.print(f"[yellow]took over a stale lock of pid {lock.took_over.get('pid')} on "
+                          f"{lock.took_over.get('host')} (that process is gone)[/yellow]")
+        return _resume_and_run(cfg, plan, groups, output, force, console, retry_failed, engine, address, started)
+
+
+def _resume_and_run(cfg: CurateConfig, plan, groups, output: str, force: bool, console: Console,
+                    retry_failed: bool, engine: str, address: str | None, started: float) -> CurateResult:
+    decision = resume.decide(output, cfg.digest(), cfg.input.rows_per_task, plan,
+                             input_identity.identities([i.path for i in plan.inputs]), force,
+                             cfg.resumes)
+    previous = decision.previous
     atomic.remove_stale_temporaries(atomic.join(output, "shards"))
-    done = DoneTasks.listed(output, plan)
+    done = DoneTasks.listed(output, plan, decision.keep)
+    _say_what_resumes(output, done, decision, console)
     feed: PlanFeed | ListFeed = PlanFeed(plan, done)
     retry_sources: dict[str, str] = {}
     if retry_failed:
@@ -84,7 +99,7 @@ def curate(
     models = {k: v for g in groups for s in g.stages for k, v in s.model_ids().items()}
     record = run_manifest.new_record(
         cfg.model_dump(mode="json"), cfg.digest(), plan.digest(),
-        [{"path": i.path, "format": i.format, "rows": i.rows} for i in plan.inputs], models,
+        resume.input_records(plan, decision.identities), models,
     )
     if previous:
         record["started_at"] = previous.get("started_at", record["started_at"])
@@ -95,11 +110,16 @@ def curate(
 
     # 3. Run the pending tasks through the stage groups (Ray Data, one dataset row per task; or locally).
     failed: dict[str, str] = {}
+    new_stats: dict[str, dict] = {}
     if feed.pending:
-        failed = _run_pending(cfg, groups, feed, output, console, retry_sources, engine, address)
+        failed = _run_pending(cfg, groups, feed, output, console, retry_sources, engine, address, new_stats)
 
-    # 4. Summarise from the stats markers (this run's and earlier runs'), and close run.json.
-    summary = funnel.totals(funnel.load_stats(output))
+    # 4. Summarise from the believed markers of earlier runs and this run's results; close run.json.
+    summed = done
+    if retry_sources:  # mark_retried rewrote earlier markers: sum them as they are now
+        summed, new_stats = DoneTasks.listed(output, plan, decision.keep), {}
+    summary = funnel.totals(summed.stats + list(new_stats.values()))
+    summary["tasks"] = summed.believed + len(new_stats)
     record.update(finished_at=time.time(), status="failed" if failed else "complete",
                   counts=summary["counts"], failed_tasks=sorted(failed))
     run_manifest.write_run_json(output, record)
@@ -108,7 +128,7 @@ def curate(
 
 
 def _run_pending(cfg: CurateConfig, groups, feed, output: str, console: Console, retry_sources: dict[str, str],
-                 engine: str, address: str | None) -> dict[str, str]:
+                 engine: str, address: str | None, new_stats: dict[str, dict]) -> dict[str, str]:
     """Run the feed's tasks on the chosen executor; publish retry marks and collect failures as results arrive."""
     if engine == "local":
         rows = local_rows(cfg, groups, feed, output, console)
@@ -123,8 +143,29 @@ def _run_pending(cfg: CurateConfig, groups, feed, output: str, console: Console,
                 failed[row["task_id"]] = row["failed"]
                 console.print(f"[red]task {row['task_id']} failed[/red]: {row['failed']} "
                               f"(details: {failed_report_path(output, row['task_id'])})")
-            elif row["task_id"] in retry_sources:
-                retry_failed_rows.mark_retried(output, retry_sources[row["task_id"]], row["task_id"],
-                                               specs[row["task_id"]].rows)
+            else:
+                new_stats[row["task_id"]] = stats
+            if not row["failed"] and row["task_id"] in retry_sources:
+                source = retry_sources[row["task_id"]]
+                new_stats[source] = retry_failed_rows.mark_retried(output, source, row["task_id"],
+                                                                   specs[row["task_id"]].rows)
             progress.task_done(stats)
     return failed
+
+
+def _say_what_resumes(output: str, done: DoneTasks, decision: resume.ResumeDecision, console: Console) -> None:
+    """--force over a changed input list: remove the shards that belong to no kept task, and say so; and
+    name markers that were found but not believed (those tasks are redone)."""
+    if decision.changed:
+        stale = done.stale | {t for t in failed_report_ids(output) if done.foreign(t)}
+        removed = remove_shards(output, stale)
+        kept = sum(decision.keep)
+        console.print(f"[yellow]--force: {output} was written with {' and with '.join(decision.changed)}. "
+                      f"Finished tasks of the {kept} unchanged input(s) are kept ({done.count}); {removed} shard(s) of "
+                      f"inputs that changed or are no longer listed were removed; every other task runs now."
+                      "[/yellow]", highlight=False)
+    for task_id, why in done.untrusted[:5]:
+        console.print(f"[yellow]shard {task_id}: its stats marker is not believed ({why}); the task is redone[/yellow]",
+                      highlight=False)
+    if len(done.untrusted) > 5:
+        console.print(f"[yellow]... and {len(done.untrusted) - 5} more such shards[/yellow]")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from contextlib import contextmanager
 
+from humanverse import run_log
 from humanverse.core.group import StageGroup
 from humanverse.engine import ray_runtime
 from humanverse.engine.progress import ProgressBoardActor
@@ -19,7 +20,7 @@ from humanverse.engine.stall_guard import iter_with_stall_guard
 def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address: str | None):
     import ray
 
-    where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb)
+    where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb, verbose=run_log.VERBOSE)
     console.print(f"running on {where}")
     namespace = f"humanverse-{uuid.uuid4().hex[:8]}"
     # A named actor's name is registered with the GCS when .remote() returns, so workers can look it up at

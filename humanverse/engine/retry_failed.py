@@ -64,8 +64,9 @@ def _next_retry_id(task_id: str, existing: set[str]) -> str:
     return f"{base}-retry{n}"
 
 
-def mark_retried(output: str, source_task: str, retry_task: str, retried_rows: tuple[int, ...]) -> None:
-    """Point the source sidecar's rows at the retry shard, then refresh its stats (marker last)."""
+def mark_retried(output: str, source_task: str, retry_task: str, retried_rows: tuple[int, ...]) -> dict:
+    """Point the source sidecar's rows at the retry shard, then refresh its stats (marker last); returns
+    the refreshed stats."""
     paths = shard_paths(output, source_task)
     fs, parquet_path = fsspec.core.url_to_fs(paths["parquet"])
     table = pq.read_table(io.BytesIO(fs.cat_file(parquet_path)))
@@ -87,3 +88,4 @@ def mark_retried(output: str, source_task: str, retry_task: str, retried_rows: t
         reasons=dict(reasons.most_common()),
     )
     atomic.write_bytes(paths["stats"], json.dumps(stats, indent=1).encode())
+    return stats

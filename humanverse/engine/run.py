@@ -7,6 +7,8 @@ from rich.console import Console
 from humanverse.console import make_console
 
 EXIT_OK, EXIT_FAILED_TASKS, EXIT_USAGE, EXIT_STALLED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT, as a shell reports a command stopped by Ctrl-C."""
 
 
 def run_curate(cfg, inputs, output, address, force, allow_private_urls, console: Console, retry_failed=False,

@@ -46,6 +46,13 @@ def totals(stats: list[dict]) -> dict:
     }
 
 
+def as_stats(summary: dict) -> dict:
+    """totals() in the form of one marker, so sums can be summed again (the driver folds markers as it
+    reads them instead of keeping a million dicts)."""
+    return {**summary["counts"], "reasons": summary["reasons"], "stage_seconds": summary["stage_seconds"],
+            "stages": {row["stage"]: {"in": row["in"], "ok": row["ok"]} for row in summary["stages"]}}
+
+
 def funnel_table(summary: dict, demo: bool) -> Table:
     table = Table(title="filter funnel" + (" (demo: thresholds of untrained scoring stages off)" if demo else ""))
     table.add_column("stage")

@@ -1,12 +1,12 @@
-"""OUT/run.json and the resume decision: refuse a changed config or input list (which tasks are complete:
-engine/done_tasks.py)."""
+"""OUT/run.json: what made an output (the resume decision that reads it: engine/resume.py; which tasks are
+complete: engine/done_tasks.py)."""
 
 from __future__ import annotations
 
 import json
 import platform
 import time
-from typing import Any, Callable
+from typing import Any
 
 import fsspec
 
@@ -27,26 +27,6 @@ def read_run_json(output: str) -> dict[str, Any] | None:
     if not fs.exists(path):
         return None
     return json.loads(fs.cat_file(path))
-
-
-def check_resume(output: str, config_digest: str, input_digest: str, force: bool,
-                 same_config: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any] | None:
-    """Return the previous run.json (None for a fresh output) or refuse when what made it has changed.
-    same_config(previous) may accept a run.json whose digest differs (one written with a legacy digest)."""
-    previous = read_run_json(output)
-    if previous is None or force:
-        return previous
-    changed = []
-    if previous.get("config_digest") != config_digest and not (same_config and same_config(previous)):
-        changed.append("the config")
-    if previous.get("input_digest") != input_digest:
-        changed.append("the input list")
-    if changed:
-        raise ResumeRefused(
-            f"{output} was written with a different {' and '.join(changed)}; refusing to mix shards. "
-            "Use a new --output, or --force to resume anyway (complete shards are kept as they are)."
-        )
-    return previous
 
 
 def write_run_json(output: str, record: dict[str, Any]) -> None:

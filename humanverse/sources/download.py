@@ -91,9 +91,10 @@ INTERNAL_ERROR = "internal_error"
 class DownloadConfig(Section):
     """How images are fetched: bounds per URL, politeness, and which addresses may be contacted."""
 
-    connect_timeout_s: float = Field(5.0, gt=0, description="TCP (+TLS) connect timeout per attempt")
-    read_timeout_s: float = Field(20.0, gt=0, description="longest silence while waiting for headers or body")
-    total_timeout_s: float = Field(60.0, gt=0, description="wall cap per URL: retries, redirects and body included")
+    connect_timeout_s: float = Field(5.0, gt=0, le=600, description="TCP (+TLS) connect timeout per attempt")
+    read_timeout_s: float = Field(20.0, gt=0, le=600, description="longest silence while waiting for headers or body")
+    total_timeout_s: float = Field(60.0, gt=0, le=3600, description="wall cap per URL: retries, redirects and body "
+                                   "included; at most an hour, so no URL can hold a worker without bound")
     retries: int = Field(2, ge=0, le=10, description="re-attempts of transient failures (connect, timeout, 429, 5xx)")
     backoff_s: float = Field(
         0.5, ge=0, le=60, description="urllib3 backoff_factor: sleep backoff_s * 2**(n-1) before retry n >= 2"

@@ -101,7 +101,7 @@ def test_curate_accounts_for_every_row_and_resumes(ray_local, laion_input, tmp_p
     assert after["00000-00001.tar"] != before["00000-00001.tar"]
 
     # a changed config is refused, unless forced
-    with pytest.raises(ResumeRefused, match="different the config"):
+    with pytest.raises(ResumeRefused, match="different config"):
         curate(demo_cfg("person.max_persons=2"), [laion_input], str(out), allow_private_urls=True)
     forced = curate(demo_cfg("person.max_persons=2"), [laion_input], str(out), allow_private_urls=True, force=True)
     assert forced.ok and forced.tasks_skipped == 3

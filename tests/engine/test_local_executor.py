@@ -40,7 +40,7 @@ def test_local_run_accounts_for_every_row_resumes_and_refuses_a_changed_config(l
     assert after["00000-00000.tar"] == before["00000-00000.tar"]
     assert after["00000-00001.tar"] != before["00000-00001.tar"]
 
-    with pytest.raises(ResumeRefused, match="different the config"):
+    with pytest.raises(ResumeRefused, match="different config"):
         curate(demo_cfg("person.max_persons=2"), [laion_input], str(out), allow_private_urls=True, engine="local")
     other = tmp_path / "part-00001.parquet"
     other.write_bytes(Path(laion_input).read_bytes())

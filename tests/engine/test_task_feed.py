@@ -4,6 +4,8 @@ Ray-free: the Ray datasource only hands these windows out."""
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -61,13 +63,20 @@ def test_resume_feeds_exactly_the_tasks_without_a_marker(inputs, tmp_path):
     shards = tmp_path / "out" / "shards"
     shards.mkdir(parents=True)
     finished = {"00000-00001", "00000-00004", "00001-00000", "00002-00001"}
+    specs = {t.task_id: t for t in p.tasks}
     for t in finished:
-        (shards / f"{t}.stats.json").write_text("{}")
+        spec = specs[t]
+        n = spec.stop - spec.start
+        marker = {"task_id": t, "input": n, "ok": 0, "rejected": n, "error": 0, "written": 0,
+                  "source": {"input": spec.input_path, "start": spec.start, "stop": spec.stop}}
+        (shards / f"{t}.stats.json").write_text(json.dumps(marker))
         (shards / f"{t}.tar").write_text("")
+        (shards / f"{t}.parquet").write_text("")
     for junk in ("00000-00002-retry1.stats.json", "1-2.stats.json", "00009-00000.stats.json", "00001-00003.tar"):
         (shards / junk).write_text("{}")
+    (shards / "00000-00003.stats.json").write_text("{}")  # a marker without its tar and parquet proves nothing
     done = DoneTasks.listed(str(tmp_path / "out"), p)
-    assert done.count == len(finished)
+    assert done.count == len(finished) == done.believed
     assert shard_paths("o", "00000-00001")["stats"].endswith("/00000-00001" + MARKER_SUFFIX)  # the writer's name
     feed = PlanFeed(p, done, window=2)
     fed = [t.task_id for u in iter_units(feed) for t in u]

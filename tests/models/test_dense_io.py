@@ -31,3 +31,15 @@ def test_pad_keeps_aspect_and_centres_the_image():
     x, [(x0, y0, x1, y1)] = to_square_batch([img], 100, "pad", 0.0, 1.0)
     assert (x0, x1) == (0, 100) and (y1 - y0) == 50 and y0 == 25
     assert x[0, :, :y0].abs().max() == 0 and x[0, :, y0:y1].min() > 0.99
+
+
+def test_read_only_pixels_give_no_warning():
+    """Decoded images are often read-only views; torch.from_numpy warned on each (issue 31 item 9)."""
+    import warnings
+
+    img = np.zeros((20, 30, 3), np.uint8)
+    img.flags.writeable = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batch, _ = to_square_batch([img], 16, "pad", 0.5, 0.5)
+    assert batch.shape == (1, 3, 16, 16)

@@ -29,7 +29,10 @@ def to_square_batch(
         else:
             k = size / max(h, w)
             th, tw = max(1, round(h * k)), max(1, round(w * k))
-        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None].float() / 255.0
+        pixels = np.ascontiguousarray(img)
+        if not pixels.flags.writeable:  # decoded pixels are often read-only; torch warns on sharing them
+            pixels = pixels.copy()
+        x = torch.from_numpy(pixels).permute(2, 0, 1)[None].float() / 255.0
         x = F.interpolate(x, size=(th, tw), mode="bilinear", align_corners=False, antialias=True)[0]
         x = (x.clamp(0, 1) - mean_t) / std_t
         y0, x0 = (size - th) // 2, (size - tw) // 2

@@ -27,6 +27,9 @@ class SelfieSegmentation:
     """RGB uint8 images -> person probability maps in [0, 1] at each image's own size."""
 
     def __init__(self, model_selection: int = 0):
+        from humanverse.models.protobuf_compat import restore_get_prototype
+
+        restore_get_prototype()
         import mediapipe as mp
 
         self._model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=model_selection)

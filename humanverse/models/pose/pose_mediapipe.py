@@ -73,6 +73,9 @@ class MediaPipeWholeBody:
     """uint8 RGB crops (N x H x W x 3) -> N x 133 x 3 [x, y, score] in crop pixels, one person per crop."""
 
     def __init__(self, holistic: bool = True, min_detection_confidence: float = 0.5):
+        from humanverse.models.protobuf_compat import restore_get_prototype
+
+        restore_get_prototype()
         import mediapipe as mp
 
         self.holistic = holistic

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from humanverse.config_base import S
 from humanverse.train.common.config import load_config
+from humanverse.train.common.overwrite_guard import RunDirInUse, check_run_dir
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,8 @@ def add_trainer_arguments(parser: argparse.ArgumentParser, presets: str) -> argp
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value, e.g. --set loop.checkpointing_steps=500 (repeatable)")
     parser.add_argument("--resume", help="'latest' (no-op on a fresh run) or a checkpoint folder")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start over in an --output that already holds checkpoints (they are deleted)")
     parser.add_argument("--max-steps", type=int, help="shorthand for --set loop.max_steps=N")
     parser.add_argument("--checkpoints-total-limit", type=int,
                         help="shorthand for --set loop.checkpoints_total_limit=N")
@@ -88,6 +91,10 @@ def _load(ref: str):
 def run(args: argparse.Namespace) -> int:
     method: Method = args.method
     cfg = config_from_args(_load(method.config), args)
+    removed = check_run_dir(args.output, args.resume, getattr(args, "overwrite", False))
+    if removed:
+        logging.getLogger(__name__).warning("--overwrite: removed %d checkpoint(s) of the earlier run in %s",
+                                            len(removed), args.output)
     result = _load(method.train)(cfg, args.data, args.output, resume=args.resume)
     print(f"done: step {result.step}, {result.steps_run} steps at {result.steps_per_second:.3f} steps/s", flush=True)
     return 0
@@ -100,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     add_train_parsers(parser.add_subparsers(dest="model", required=True))
     args = parser.parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except RunDirInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
