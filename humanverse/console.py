@@ -3,11 +3,21 @@ and task ids in CI and `ray job logs` stay whole and greppable."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 from rich.console import Console
+from rich.text import Text
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def make_console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     return Console(stderr=stderr, width=None if stream.isatty() else 160, soft_wrap=not stream.isatty())
+
+
+def untrusted_text(value) -> Text:
+    """A value read from a file others made (a reason, a stage name) as plain text for the terminal: never
+    parsed as rich markup, and control characters (ANSI/OSC-8 escapes start with ESC) shown as '?'."""
+    return Text(_CONTROL.sub("?", str(value)))

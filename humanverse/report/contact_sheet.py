@@ -9,6 +9,8 @@ visualiser and COCO-WholeBody metainfo when mmpose is installed.
 from __future__ import annotations
 
 import importlib.util
+import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,6 +24,9 @@ from humanverse.report.thumbnails import (
     resize_rgb,
 )
 from humanverse.shards.encoding import decode_depth16, decode_mask8, decode_normal
+from humanverse.shards.untrusted import BadSample, declared_size, persons_of
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,8 +44,24 @@ def skeleton_drawer() -> str:
     return "keypoint dots by body part (mmpose not installed)"
 
 
-def build_cells(samples: list[KeptSample]) -> list[SheetCell]:
-    return [cell for cell in (_cell(s) for s in samples) if cell is not None]
+def build_cells(samples: list[KeptSample], skipped: Counter | None = None) -> list[SheetCell]:
+    """A cell per sample; a sample whose members break the format (shards/untrusted.py) is left out and
+    counted in `skipped`, never the report."""
+    cells, skipped = [], skipped if skipped is not None else Counter()
+    for sample in samples:
+        try:
+            cell = _cell(sample)
+        except BadSample as bad:
+            skipped[bad.reason] += 1
+            continue
+        except Exception as exc:  # noqa: BLE001 - one broken sample never stops the report
+            skipped[f"decode_error:{type(exc).__name__}"] += 1
+            continue
+        if cell is None:
+            skipped["not_an_image"] += 1
+        else:
+            cells.append(cell)
+    return cells
 
 
 def _cell(sample: KeptSample) -> SheetCell | None:
@@ -52,9 +73,9 @@ def _cell(sample: KeptSample) -> SheetCell | None:
     scale = fit_scale(w, h)
     thumb = resize_rgb(rgb, scale)
     # keypoints and boxes are in original-image pixels (json width/height); map them onto the thumbnail
-    sx = thumb.shape[1] / float(meta.get("width") or w)
-    sy = thumb.shape[0] / float(meta.get("height") or h)
-    persons = [_scaled_person(p, sx, sy) for p in meta.get("persons", [])]
+    src_w, src_h = declared_size(meta, w, h)
+    sx, sy = thumb.shape[1] / src_w, thumb.shape[0] / src_h
+    persons = [_scaled_person(p, sx, sy) for p in persons_of(meta)]
     has_pose = any(p.get("keypoints") for p in persons)
     panels = [("pose + boxes" if has_pose else "boxes", jpeg_data_uri(draw_pose(thumb, persons, radius=2, thickness=1)))]
     if "depth.png" in sample.members:
@@ -77,7 +98,7 @@ def _cell(sample: KeptSample) -> SheetCell | None:
 
 
 def _scaled_person(person: dict, sx: float, sy: float) -> dict:
-    x0, y0, x1, y1 = person["box"]
+    x0, y0, x1, y1 = (float(v) for v in person["box"])
     out = {"box": [x0 * sx, y0 * sy, x1 * sx, y1 * sy]}
     if person.get("keypoints"):
         kp = np.asarray(person["keypoints"], dtype=np.float32).reshape(-1, 3) * np.array([sx, sy, 1.0], np.float32)
