@@ -134,7 +134,7 @@ def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Iterator[Image.Imag
     """A PIL image whose header declares at most max_pixels (BadSample too_many_pixels / not_an_image)."""
     try:
         im = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):  # the warning where it is an error
         raise BadSample("too_many_pixels") from None
     except (OSError, ValueError, TypeError, SyntaxError):
         raise BadSample("not_an_image") from None
