@@ -14,7 +14,7 @@ from humanverse.shards.untrusted import BadSample, decode_array, tar_members
 
 def fingerprints_from_tar(tar_url: str, keys: set[str], tally: Counter | None = None) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for key, files in tar_members(tar_url, keys, tally=tally):
+    for key, files in tar_members(tar_url, keys, tally=tally, suffixes={"jpg"}):
         if "jpg" not in files:
             continue
         try:

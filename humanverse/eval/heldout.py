@@ -25,6 +25,7 @@ from humanverse.train.common.pose_render import NUM_KEYPOINTS
 from humanverse.shards.untrusted import BadSample, decode_array, declared_size, json_object, persons_of, shard_samples
 from humanverse.sources.globs import expand
 
+READ_MEMBERS = {"jpg", "json", "txt"}
 MAX_SIDE = 2048
 """The side a held-out image is kept at, at most (eval frames at 512 or 1024)."""
 
@@ -56,7 +57,7 @@ def read_heldout(data: str | list[str], limit: int, skipped: Counter | None = No
     found: list[HeldOut] = []
     skipped = skipped if skipped is not None else Counter()
     pipeline = wds.DataPipeline(wds.SimpleShardList(expand(data, what="--data", must_exist=False)),
-                                wds.filters.pipelinefilter(shard_samples)(skipped))
+                                wds.filters.pipelinefilter(shard_samples)(skipped, suffixes=READ_MEMBERS))
     for raw in pipeline:
         try:
             item = _parse(raw)

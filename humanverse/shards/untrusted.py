@@ -55,9 +55,10 @@ class BadSample(ValueError):
 
 
 def tar_samples(stream, url: str = "", wanted: set[str] | None = None, max_member_bytes: int = MAX_MEMBER_BYTES,
-                tally: Counter | None = None) -> Iterator[dict[str, Any]]:
+                tally: Counter | None = None, suffixes: set[str] | None = None) -> Iterator[dict[str, Any]]:
     """The samples of one tar stream as webdataset groups them ({"__key__", "__url__", suffix: bytes}),
-    streamed once, only the `wanted` keys when given. Skipped members and samples are counted in `tally`."""
+    streamed once, only the `wanted` keys and member `suffixes` when given (others are never read).
+    Skipped members and samples are counted in `tally`."""
     tally = tally if tally is not None else Counter()
     current: str | None = None
     files: dict[str, Any] = {}
@@ -86,9 +87,10 @@ def tar_samples(stream, url: str = "", wanted: set[str] | None = None, max_membe
                 if key != current:
                     yield from finished()
                     current, files, bad = key, {}, None
-                if bad is not None or (wanted is not None and key not in wanted):
-                    continue
                 suffix = suffix.lower()
+                if bad is not None or (wanted is not None and key not in wanted) or (
+                        suffixes is not None and suffix not in suffixes):
+                    continue
                 if member.size > max_member_bytes:
                     bad = "member_too_large"
                 elif suffix in files:
@@ -103,7 +105,7 @@ def tar_samples(stream, url: str = "", wanted: set[str] | None = None, max_membe
 
 def shard_samples(shards: Iterable[dict[str, Any]], tally: Counter | None = None,
                   max_member_bytes: int = MAX_MEMBER_BYTES, skip_unopenable: bool = False,
-                  wanted: set[str] | None = None) -> Iterator[dict[str, Any]]:
+                  wanted: set[str] | None = None, suffixes: set[str] | None = None) -> Iterator[dict[str, Any]]:
     """A webdataset pipeline stage: {"url"} dicts in, capped samples out (replaces tarfile_to_samples, which
     reads every member whole). `skip_unopenable` counts a shard that cannot be opened instead of raising."""
     tally = tally if tally is not None else Counter()
@@ -118,14 +120,14 @@ def shard_samples(shards: Iterable[dict[str, Any]], tally: Counter | None = None
             log.warning("%s: cannot open (%s)", url, exc)
             continue
         with opened:
-            yield from tar_samples(opened, url, wanted, max_member_bytes, tally)
+            yield from tar_samples(opened, url, wanted, max_member_bytes, tally, suffixes)
 
 
 def tar_members(tar_url: str, keys: set[str], max_member_bytes: int = MAX_MEMBER_BYTES,
-                tally: Counter | None = None) -> Iterator[tuple[str, dict[str, bytes]]]:
+                tally: Counter | None = None, suffixes: set[str] | None = None) -> Iterator[tuple[str, dict[str, bytes]]]:
     """(key, {suffix: bytes}) for the wanted keys of one shard (works on object stores too); a shard that
     cannot be opened yields nothing and is counted."""
-    for sample in shard_samples([{"url": tar_url}], tally, max_member_bytes, skip_unopenable=True, wanted=keys):
+    for sample in shard_samples([{"url": tar_url}], tally, max_member_bytes, True, keys, suffixes):
         yield sample["__key__"], {k: v for k, v in sample.items() if not k.startswith("__")}
 
 
