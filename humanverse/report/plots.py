@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
+from humanverse.console import untrusted_text
+
 KEPT_COLOUR = "#2e7d32"
 ALL_COLOUR = "#90a4ae"
 MAX_BARS = 30
@@ -36,7 +38,7 @@ def funnel_chart(summary: dict) -> str | None:
     dropped: dict[str, dict[str, int]] = {}  # "status reason" -> stage -> count
     for label, count in summary.get("reasons", {}).items():
         status, stage, reason = label.split(":", 2)
-        dropped.setdefault(f"{status} {reason}", {})[stage] = count
+        dropped.setdefault(untrusted_text(f"{status} {reason}").plain, {})[stage] = count
     fig = Figure(figsize=(9, 0.45 * len(names) + 1.4))
     ax = fig.add_subplot()
     y = list(range(len(names)))[::-1]
@@ -56,7 +58,7 @@ def funnel_chart(summary: dict) -> str | None:
         left = [a + b for a, b in zip(left, widths)]
     for yi, s in zip(y, stages):
         ax.text(s["in"], yi, f" {s['ok']}/{s['in']}", va="center", fontsize=8)
-    ax.set_yticks(y, names)
+    ax.set_yticks(y, [untrusted_text(n).plain for n in names])
     ax.set_xlabel("rows entering the stage")
     ax.set_title("filter funnel: kept and dropped per stage")
     ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(1.01, 0), frameon=False)
@@ -97,6 +99,7 @@ def reason_bars(counts: dict[str, int], title: str) -> str | None:
     if len(counts) > MAX_BARS:
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])
         counts = {**dict(ranked[: MAX_BARS - 1]), "other reasons": sum(n for _, n in ranked[MAX_BARS - 1:])}
+    counts = {untrusted_text(k).plain: v for k, v in counts.items()}  # reasons come from the run's files
     labels = list(counts)[::-1]
     fig = Figure(figsize=(4.6, 0.35 * len(labels) + 1.2))
     ax = fig.add_subplot()
