@@ -22,7 +22,9 @@ from humanverse.eval.pose_accuracy import Condition
 from humanverse.train.sampling.condition_inputs import Keypoints
 from humanverse.train.common.joint_crop import centre_square_box, crop_keypoints, crop_resize, scale_keypoints
 from humanverse.train.common.pose_render import NUM_KEYPOINTS
-from humanverse.shards.untrusted import BadSample, decode_array, declared_size, json_object, persons_of, shard_samples
+from humanverse.shards.untrusted import (
+    BadSample, decode_array, decode_each, declared_size, json_object, persons_of, shard_samples,
+)
 from humanverse.sources.globs import expand
 
 READ_MEMBERS = {"jpg", "json", "txt"}
@@ -58,16 +60,10 @@ def read_heldout(data: str | list[str], limit: int, skipped: Counter | None = No
     skipped = skipped if skipped is not None else Counter()
     pipeline = wds.DataPipeline(wds.SimpleShardList(expand(data, what="--data", must_exist=False)),
                                 wds.filters.pipelinefilter(shard_samples)(skipped, suffixes=READ_MEMBERS))
-    for raw in pipeline:
-        try:
-            item = _parse(raw)
-        except BadSample as bad:
-            skipped[bad.reason] += 1
-            continue
-        if item is not None:
-            found.append(item)
-            if len(found) >= limit:
-                break
+    for item in decode_each(pipeline, _parse, skipped):
+        found.append(item)
+        if len(found) >= limit:
+            break
     return found
 
 

@@ -16,7 +16,6 @@ webdataset's stock "pil" decoder would turn the 16-bit PNG into 8-bit RGB.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -27,10 +26,10 @@ import webdataset as wds
 
 from humanverse.shards.dedup_marks import load_duplicate_keys
 from humanverse.shards.encoding import decode_depth16, decode_normal
-from humanverse.shards.untrusted import MAX_MEMBER_BYTES, MAX_PIXELS, BadSample, decode_array, json_object, shard_samples
+from humanverse.shards.untrusted import (
+    MAX_MEMBER_BYTES, MAX_PIXELS, decode_array, decode_each, json_object, shard_samples,
+)
 from humanverse.sources.globs import expand
-
-log = logging.getLogger(__name__)
 
 
 def decode_member(suffix: str, data: bytes, max_pixels: int = MAX_PIXELS) -> Any:
@@ -81,23 +80,11 @@ class ShardDataset(torch.utils.data.IterableDataset):
             wds.split_by_worker,
             wds.filters.pipelinefilter(shard_samples)(self.skipped, self.max_member_bytes),
         )
-        for raw in pipeline:
-            if raw.get("__key__") in self.skip_keys:
-                continue
-            if not self.decode:
-                yield raw
-                continue
-            try:
-                yield decode_sample(raw, self.max_pixels)
-            except BadSample as bad:
-                self._skip(bad.reason, raw)
-            except Exception as exc:  # noqa: BLE001 - one broken sample never stops the reader
-                self._skip(f"decode_error:{type(exc).__name__}", raw)
-
-    def _skip(self, reason: str, raw: dict[str, Any]) -> None:
-        self.skipped[reason] += 1
-        log.warning("skipped sample %r of %s: %s (skipped so far: %s)", raw.get("__key__"), raw.get("__url__"),
-                    reason, dict(self.skipped))
+        wanted = (raw for raw in pipeline if raw.get("__key__") not in self.skip_keys)
+        if not self.decode:
+            yield from wanted
+        else:
+            yield from decode_each(wanted, lambda raw: decode_sample(raw, self.max_pixels), self.skipped)
 
 
 def collate_samples(batch: list[dict[str, Any]]) -> dict[str, list[Any]]:

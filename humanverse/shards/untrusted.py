@@ -54,6 +54,26 @@ class BadSample(ValueError):
         self.reason = reason
 
 
+def skip_reason(exc: BaseException) -> str:
+    """What a skipped sample is counted under: a BadSample's reason, else decode_error:<exception type>."""
+    return exc.reason if isinstance(exc, BadSample) else f"decode_error:{type(exc).__name__}"
+
+
+def decode_each(samples: Iterable[Any], decode, skipped: Counter) -> Iterator[Any]:
+    """decode(sample) for each sample, passing over None; a sample whose decode raises anything is skipped,
+    counted in `skipped` by skip_reason and logged, so one bad sample never stops the reader."""
+    for sample in samples:
+        try:
+            result = decode(sample)
+        except Exception as exc:  # noqa: BLE001 - see docstring
+            skipped[skip_reason(exc)] += 1
+            key = sample.get("__key__") if isinstance(sample, dict) else getattr(sample, "key", None)
+            log.warning("skipped sample %r: %s (skipped so far: %s)", key, skip_reason(exc), dict(skipped))
+            continue
+        if result is not None:
+            yield result
+
+
 def tar_samples(stream, url: str = "", wanted: set[str] | None = None, max_member_bytes: int = MAX_MEMBER_BYTES,
                 tally: Counter | None = None, suffixes: set[str] | None = None) -> Iterator[dict[str, Any]]:
     """The samples of one tar stream as webdataset groups them ({"__key__", "__url__", suffix: bytes}),
@@ -150,7 +170,7 @@ def decode_array(data: bytes, mode: str | None = None, max_pixels: int = MAX_PIX
     """The image as an array (converted to `mode` when given), under the pixel cap (BadSample decode_error)."""
     with open_image(data, max_pixels) as im:
         try:
-            return np.asarray(im.convert(mode) if mode else im)
+            return np.asarray(im.convert(mode) if mode and im.mode != mode else im)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
             raise BadSample("decode_error", str(exc)) from None
 

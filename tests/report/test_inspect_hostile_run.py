@@ -4,24 +4,15 @@ No markup from the run reaches the HTML or runs in chromium, no id leaves the ru
 
 from __future__ import annotations
 
-import argparse
 import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from humanverse.report.inspect_cli import add_inspect_parser
 from tests.report import browser
-from tests.report.test_inspect_report import decoded_images
+from tests.report.test_inspect_report import decoded_images, run_inspect
 from tests.support.hostile_run import GOOD_KEY, HUGE_DEPTH, SCRIPT, VICTIM_KEY, write_hostile_run
-
-
-def run_inspect(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    add_inspect_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["inspect", *argv])
-    return args.func(args)
 
 
 @pytest.fixture(scope="module")

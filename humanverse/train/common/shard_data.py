@@ -27,7 +27,9 @@ import webdataset as wds
 
 from humanverse.shards.dedup_marks import load_duplicate_keys
 from humanverse.shards.encoding import decode_depth16, decode_normal
-from humanverse.shards.untrusted import BadSample, decode_array, declared_size, json_object, persons_of, shard_samples
+from humanverse.shards.untrusted import (
+    BadSample, decode_array, declared_size, json_object, persons_of, shard_samples, skip_reason,
+)
 from humanverse.sources.globs import expand
 from humanverse.train.common.config import DataConfig
 from humanverse.train.common.joint_crop import crop_keypoints, crop_resize, random_crop_box, scale_keypoints
@@ -41,7 +43,7 @@ Decoder = Callable[[dict[str, Any], Any, random.Random], dict[str, Any]]
 """(raw sample, data config, rng) -> training sample, raising SkipSample with a reason."""
 
 
-class SkipSample(Exception):
+class SkipSample(BadSample):
     """A sample that cannot be trained on; the message is the reason it is counted under."""
 
 
@@ -199,10 +201,8 @@ class ShardStream(torch.utils.data.IterableDataset):
         for raw in self._raw_samples(seed):
             try:
                 sample = self.decode(raw, self.cfg, rng)
-            except (SkipSample, BadSample, Exception) as why:  # noqa: BLE001 - one bad sample never stops training
-                reason = (str(why) if isinstance(why, SkipSample) else why.reason if isinstance(why, BadSample)
-                          else f"decode_error:{type(why).__name__}")
-                skipped[reason] += 1
+            except Exception as why:  # noqa: BLE001 - one bad sample never stops training
+                skipped[skip_reason(why)] += 1
                 if sum(skipped.values()) in (1, 10, 100, 1000) or sum(skipped.values()) % 10_000 == 0:
                     log.warning("worker %d skipped %d samples so far: %s", worker_id, sum(skipped.values()),
                                 dict(skipped))
