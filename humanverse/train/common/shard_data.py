@@ -179,13 +179,14 @@ class ShardStream(torch.utils.data.IterableDataset):
         # `humanverse dedup` marks (OUT/dedup/duplicates.parquet beside OUT/shards/): skipped unless kept.
         self.skip_keys = frozenset() if cfg.keep_duplicates else load_duplicate_keys(self.urls)
 
-    def _raw_samples(self, seed: int) -> wds.DataPipeline:
+    def _raw_samples(self, seed: int, skipped: Counter | None = None) -> wds.DataPipeline:
+        """`skipped` counts what the tar reader leaves out (unsafe names, over-cap members, bad tars)."""
         return wds.DataPipeline(
             # Each (node, worker) draws its own shard sequence; the splitters then keep streams disjoint.
             wds.ResampledShards(self.urls, seed=seed, deterministic=True),
             wds.split_by_node,
             wds.split_by_worker,
-            wds.filters.pipelinefilter(shard_samples)(skip_unopenable=True),
+            wds.filters.pipelinefilter(shard_samples)(skipped, skip_unopenable=True),
             wds.select(lambda sample: sample.get("__key__") not in self.skip_keys),
             partial(shuffle_bounded, max_count=self.cfg.shuffle_buffer,
                     max_bytes=int(self.cfg.shuffle_buffer_mb * 2**20), rng=random.Random(seed)),
@@ -198,7 +199,7 @@ class ShardStream(torch.utils.data.IterableDataset):
         seed = self.seed * 100_003 + rank * 1000 + worker_id
         rng = random.Random(seed)
         skipped: Counter[str] = Counter()
-        for raw in self._raw_samples(seed):
+        for raw in self._raw_samples(seed, skipped):
             try:
                 sample = self.decode(raw, self.cfg, rng)
             except Exception as why:  # noqa: BLE001 - one bad sample never stops training
