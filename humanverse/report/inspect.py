@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 import fsspec
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from humanverse.shards import funnel
 from humanverse.shards import run_manifest
@@ -27,7 +26,7 @@ from humanverse.report.dedup_section import collect_dedup
 from humanverse.report.rejected_images import local_image_bytes, named_local_inputs
 from humanverse.shards import atomic
 from humanverse.shards.records import SIDECAR_SCHEMA
-from humanverse.shards.untrusted import BadSample, json_object, tar_members
+from humanverse.shards.untrusted import BadSample, json_object, read_sidecar, tar_members
 from humanverse.sources.keys import is_safe_key
 
 log = logging.getLogger(__name__)
@@ -130,13 +129,13 @@ def read_sidecars(output: str, task_ids: list[str], skipped: Counter | None = No
     for task_id in task_ids:
         try:
             with fs.open(f"{root}/{task_id}.parquet", "rb") as f:
-                table = pq.read_table(f)
+                table = read_sidecar(f)
             columns = [
                 table.column(name).cast(SIDECAR_SCHEMA.field(name).type) if name in table.column_names
                 else pa.nulls(table.num_rows, SIDECAR_SCHEMA.field(name).type)
                 for name in SIDECAR_SCHEMA.names
             ]
-        except (OSError, ValueError, pa.ArrowException) as exc:
+        except (OSError, ValueError, pa.ArrowException) as exc:  # BadSample is a ValueError
             skipped["unreadable_sidecar"] += 1
             log.warning("%s: sidecar left out (%s)", task_id, exc)
             continue

@@ -44,6 +44,8 @@ MAX_PIXELS = DecodeConfig.model_fields["max_pixels"].default
 MAX_JSON_DEPTH = 64
 MAX_JSON_FILE_BYTES = 256 * 1024 * 1024
 """run.json, dedup/manifest.json, stats markers: read up to this many bytes."""
+MAX_SIDECAR_ROWS = 1_000_000
+"""Rows a sidecar's footer may claim (one task's input rows); checked before any column is decoded."""
 
 
 class BadSample(ValueError):
@@ -202,6 +204,17 @@ def read_json_file(url: str, max_bytes: int = MAX_JSON_FILE_BYTES) -> dict[str, 
         return json_object(data)
     except BadSample as exc:
         raise BadSample("bad_json", f"{url}: {exc}") from None
+
+
+def read_sidecar(source, columns: list[str] | None = None, max_rows: int = MAX_SIDECAR_ROWS):
+    """A sidecar parquet (a file object or bytes) as a table, refused (BadSample too_many_rows) when its
+    footer claims more than max_rows rows, before any column is read."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
+    if parquet.metadata.num_rows > max_rows:
+        raise BadSample("too_many_rows", f"the footer claims {parquet.metadata.num_rows} rows")
+    return parquet.read(columns=columns)
 
 
 def _depth(value: Any) -> int:

@@ -104,3 +104,16 @@ def test_png_header_over_the_pixel_cap_is_refused_before_decoding():
 def test_task_ids_from_files_are_checked(value):
     with pytest.raises(ValueError, match="unsafe task id"):
         check_task_id(value)
+
+
+def test_a_sidecar_footer_claiming_too_many_rows_is_refused_before_reading(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from humanverse.shards.untrusted import read_sidecar
+
+    path = tmp_path / "s.parquet"
+    pq.write_table(pa.table({"key": ["a", "b", "c"]}), path)
+    assert read_sidecar(path.read_bytes()).num_rows == 3
+    with pytest.raises(BadSample, match="too_many_rows"):
+        read_sidecar(path.read_bytes(), max_rows=2)
