@@ -33,7 +33,8 @@ def load_stats(output: str, bad: Counter | None = None) -> list[dict]:
         try:
             check_task_id(task_id)
             stats = read_json_file(atomic.join(output, "shards", task_id + MARKER_SUFFIX), MAX_MARKER_BYTES)
-            out.append(check_marker(stats, task_id))
+            if stats is not None:  # None: removed since the listing
+                out.append(check_marker(stats, task_id))
         except (ValueError, BadSample) as exc:
             if bad is not None:
                 bad["bad_stats_marker"] += 1
