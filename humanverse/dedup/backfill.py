@@ -1,43 +1,24 @@
 """Fingerprints for runs curated before they were recorded: decode the wanted samples' `{key}.jpg` from the
-shard's tar (streamed once, other members skipped) exactly as a reader does, and hash those pixels."""
+shard's tar (streamed once, other members skipped) exactly as a reader does, and hash those pixels.
+
+The tar may come from others: members are read through shards/untrusted.py (names checked, capped by header
+size) and decoded under the reader's own pixel limit; an unreadable member is a sample without fingerprints."""
 
 from __future__ import annotations
 
-import io
-import tarfile
-
-import fsspec
-import numpy as np
-from PIL import Image
+from collections import Counter
 
 from humanverse.dedup.fingerprint import fingerprints
-
-# Our own shards hold images that passed the curation decoder's limits; this only guards against a tar
-# that was swapped for something hostile.
-MAX_PIXELS = 178_956_970
+from humanverse.shards.untrusted import BadSample, decode_array, tar_members
 
 
-def fingerprints_from_tar(tar_url: str, keys: set[str]) -> dict[str, dict[str, str]]:
+def fingerprints_from_tar(tar_url: str, keys: set[str], tally: Counter | None = None) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    with fsspec.open(tar_url, "rb") as raw, tarfile.open(fileobj=raw, mode="r|") as tar:
-        for member in tar:
-            if not member.isfile() or not member.name.endswith(".jpg"):
-                continue
-            key = member.name[: -len(".jpg")]
-            if key not in keys:
-                continue
-            handle = tar.extractfile(member)
-            rgb = _decode(handle.read()) if handle else None
-            if rgb is not None:
-                out[key] = fingerprints(rgb)
+    for key, files in tar_members(tar_url, keys, tally=tally, suffixes={"jpg"}):
+        if "jpg" not in files:
+            continue
+        try:
+            out[key] = fingerprints(decode_array(files["jpg"], "RGB"))
+        except BadSample:
+            continue
     return out
-
-
-def _decode(data: bytes) -> np.ndarray | None:
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            if im.width * im.height > MAX_PIXELS:
-                return None
-            return np.asarray(im.convert("RGB"))
-    except Exception:  # noqa: BLE001 - an unreadable member is a sample without fingerprints, not a failed pass
-        return None

@@ -3,17 +3,22 @@ its sha256 for the manifest, and the small per-sample features of its ok rows.
 
 Features are cached under OUT/dedup/features/{task_id}.parquet with the sidecar's sha256, so a rerun (or a
 resume after a kill) reuses them instead of decoding images again; a changed sidecar invalidates its entry.
+
+The run may come from others: a task id names a file only after check_task_id (it comes from a checked
+marker name, shards/funnel.load_stats), and ok rows whose key fails check_key take no part.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from dataclasses import dataclass
 
 import fsspec
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from humanverse.dedup import backfill
@@ -21,6 +26,8 @@ from humanverse.dedup.fingerprint import FIELDS
 from humanverse.dedup.urls import normalize_url
 from humanverse.shards import atomic
 from humanverse.shards.dedup_marks import dedup_dir
+from humanverse.shards.untrusted import BadSample, read_sidecar
+from humanverse.sources.keys import check_task_id, is_safe_key
 
 FEATURE_SCHEMA = pa.schema([
     ("key", pa.string()), ("task_id", pa.string()), ("url", pa.string()), ("url_key", pa.string()),
@@ -29,6 +36,7 @@ FEATURE_SCHEMA = pa.schema([
     ("height", pa.int32()),
 ])
 EMBEDDING_COLUMN = "clip_embedding"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,16 +49,21 @@ class ShardFeatures:
 
 
 def features_path(output: str, task_id: str) -> str:
-    return atomic.join(dedup_dir(output), "features", f"{task_id}.parquet")
+    return atomic.join(dedup_dir(output), "features", f"{check_task_id(task_id)}.parquet")
 
 
 def read_shard(output: str, task_id: str, need_fingerprints: bool, need_embeddings: bool
                ) -> tuple[ShardFeatures, np.ndarray | None]:
     """(features, embeddings of the same rows as float16 n x d, or None when not needed or absent)."""
-    data = _read_bytes(atomic.join(output, "shards", f"{task_id}.parquet"))
+    data = _read_bytes(atomic.join(output, "shards", f"{check_task_id(task_id)}.parquet"))
     digest = hashlib.sha256(data).hexdigest()
-    sidecar = pq.read_table(io.BytesIO(data))
-    ok = sidecar.filter(pa.compute.equal(sidecar.column("status"), "ok"))
+    try:
+        sidecar = read_sidecar(data)
+    except BadSample as bad:  # a sidecar that breaks the format: its rows take no part (logged)
+        log.warning("%s: sidecar left out of dedup (%s)", task_id, bad)
+        return ShardFeatures(task_id, digest, FEATURE_SCHEMA.empty_table(), 0, False), None
+    ok = sidecar.filter(pc.equal(sidecar.column("status"), "ok"))
+    ok = ok.filter(pa.array([is_safe_key(k) for k in ok.column("key").to_pylist()], pa.bool_()))
     has_embeddings = EMBEDDING_COLUMN in ok.column_names and ok.num_rows > 0 and ok.column(EMBEDDING_COLUMN).null_count < ok.num_rows
     embeddings = _embeddings(ok) if need_embeddings and has_embeddings else None
 

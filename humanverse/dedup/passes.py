@@ -170,7 +170,10 @@ def _load_method(output: str, method: str, run_digest: str, params_digest: str, 
 
 def _write_manifest(output: str, cfg: DedupConfig, run_digest: str, shards, method_info: dict, result: DedupResult,
                     started: float) -> None:
-    run = run_manifest.read_run_json(output) or {}
+    try:
+        run = run_manifest.read_run_json(output) or {}
+    except ValueError:  # a run.json that is not a bounded json object (the run may come from others)
+        run = {}
     manifest = {
         "humanverse_version": humanverse.__version__,
         "started_at": started,

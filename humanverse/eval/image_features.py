@@ -4,12 +4,15 @@
 FID and KID are torchmetrics' (`FrechetInceptionDistance`, `KernelInceptionDistance`) on torch-fidelity's
 InceptionV3, the TF-FID network that clean-fid, torch-fidelity and torchmetrics share. The weights are read
 from the models directory (`humanverse models list` names the file); torch-fidelity itself would download
-them. Its loader unpickles with weights_only=False, so the file is first loaded with weights_only=True, which
-refuses anything but tensors.
+them. Its loader unpickles with weights_only=False, so the file is loaded once, here, with weights_only=True
+(which refuses anything but tensors), and that checked state dict is what the network is built from:
+torch-fidelity never opens the path (checking a file and then letting a library load it again by name would
+run whatever was swapped in between).
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +24,30 @@ from humanverse.models.files import locate
 INCEPTION_FEATURES = "2048"
 
 
+@contextlib.contextmanager
+def _fidelity_weights(state_dict: dict):
+    """torch-fidelity's InceptionV3 takes its weights from a path or its download; here it gets this state
+    dict instead (a URL "download" that returns it), so it neither opens a file nor fetches anything."""
+    import torch_fidelity.feature_extractor_inceptionv3 as fidelity
+
+    download = fidelity.load_state_dict_from_url
+    fidelity.load_state_dict_from_url = lambda *args, **kwargs: state_dict
+    try:
+        yield fidelity
+    finally:
+        fidelity.load_state_dict_from_url = download
+
+
 def load_inception(path: str | Path, dims: int = 2048) -> torch.nn.Module:
-    """torchmetrics' InceptionV3 (eval mode; 2048-d pool features, or an earlier block's) from a local file."""
-    torch.load(str(path), map_location="cpu", weights_only=True)  # refuses pickled code (see module doc)
+    """torchmetrics' InceptionV3 (eval mode; 2048-d pool features, or an earlier block's) from a local file,
+    read once with weights_only=True (see module doc)."""
+    state_dict = torch.load(str(path), map_location="cpu", weights_only=True)
+    if not isinstance(state_dict, dict):
+        raise ValueError(f"{path}: not a state dict of tensors")
     from torchmetrics.image.fid import NoTrainInceptionV3
 
-    return NoTrainInceptionV3(name="inception-v3-compat", features_list=[str(dims)],
-                              feature_extractor_weights_path=str(path))
+    with _fidelity_weights(state_dict):
+        return NoTrainInceptionV3(name="inception-v3-compat", features_list=[str(dims)])
 
 
 def build_random_inception(path: str | Path, seed: int = 0) -> Path:
@@ -40,12 +60,8 @@ def build_random_inception(path: str | Path, seed: int = 0) -> Path:
             return None
 
     torch.manual_seed(seed)
-    download = fidelity.load_state_dict_from_url
-    fidelity.load_state_dict_from_url = lambda *args, **kwargs: {}  # never fetch: the weights stay random
-    try:
+    with _fidelity_weights({}):  # never fetch: the weights stay random
         model = _Unloaded("inception-v3-random", [INCEPTION_FEATURES])
-    finally:
-        fidelity.load_state_dict_from_url = download
     # He-normal convolutions keep activations alive through Inception's ~95 layers (PyTorch's default init
     # shrinks them ~3x per layer, and the pool features come out constant, which no metric can use).
     for module in model.modules():

@@ -15,6 +15,7 @@ import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -229,7 +230,10 @@ def run_eval(request: EvalRequest, progress=print) -> dict:
     if not request.self_check and request.method == "hyperhuman" and not request.lsd:
         raise ValueError("give --lsd RUN (or --self-check to score real images as if generated)")
     _check_resume(out, _settings(request), request.force)
-    items = read_heldout(request.data, request.num_samples)
+    skipped: Counter[str] = Counter()
+    items = read_heldout(request.data, request.num_samples, skipped)
+    if skipped:
+        progress(f"skipped {sum(skipped.values())} bad held-out samples: {dict(skipped)}")
     if len(items) < 2:
         raise ValueError(f"{len(items)} usable held-out samples in {request.data!r} (samples need persons with "
                          "keypoints); FID and KID need at least 2")

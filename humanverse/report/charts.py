@@ -17,7 +17,7 @@ class Chart:
 
 def make_charts(data: RunData) -> list[Chart]:
     rows = data.sidecar.select(["status", "aesthetic", "n_persons", "human_area_frac"]).to_pylist()
-    config = (data.run or {}).get("config", {})
+    config = data.config
 
     def column(name: str) -> tuple[list, list]:
         have = [r for r in rows if r[name] is not None]

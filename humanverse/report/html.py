@@ -38,6 +38,7 @@ def render(data: RunData, charts: list[Chart], cells: list[SheetCell]) -> str:
         _sheet_section(cells, len(data.kept)),
         dedup_html(data.dedup),
         _rejected_section(data),
+        _skipped_section(data),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)
@@ -67,7 +68,8 @@ def _run_section(data: RunData) -> str:
         ("rejected", c.get("rejected", 0)),
         ("errors", f"{c.get('error', 0)} ({c.get('transient_errors', 0)} transient)"),
     ]
-    rows += [(f"model: {name}", mid) for name, mid in sorted((run.get("models") or {}).items())]
+    models = run.get("models") if isinstance(run.get("models"), dict) else {}
+    rows += [(f"model: {name}", mid) for name, mid in sorted(models.items())]
     body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
     return f"<h2>Run</h2><table>{body}</table>"
 
@@ -78,13 +80,13 @@ def _funnel_section(data: RunData) -> str:
     for s in data.summary.get("stages", []):
         why = ", ".join(f"{r.split(':', 2)[0]} {r.split(':', 2)[2]} ({n})"
                         for r, n in data.summary.get("reasons", {}).items() if r.split(":", 2)[1] == s["stage"])
-        body.append(f"<tr><td>{escape(s['stage'])}</td><td class='n'>{s['in']}</td><td class='n'>{s['ok']}</td>"
-                    f"<td class='n'>{s['in'] - s['ok']}</td><td>{escape(why)}</td></tr>")
+        body.append(f"<tr><td>{_e(s['stage'])}</td><td class='n'>{_e(s['in'])}</td><td class='n'>{_e(s['ok'])}</td>"
+                    f"<td class='n'>{_e(s['in'] - s['ok'])}</td><td>{_e(why)}</td></tr>")
     uri = funnel_chart(data.summary)
     chart = f"<figure><img alt='filter funnel' src='{uri}'></figure>" if uri else ""
     c = data.summary.get("counts", {})
-    check = (f"<p class='muted'>input {c.get('input', 0)} = ok {c.get('ok', 0)} + rejected {c.get('rejected', 0)}"
-             f" + errors {c.get('error', 0)}</p>")
+    check = (f"<p class='muted'>input {_e(c.get('input', 0))} = ok {_e(c.get('ok', 0))} + rejected "
+             f"{_e(c.get('rejected', 0))} + errors {_e(c.get('error', 0))}</p>")
     return f"<h2>Filter funnel</h2><table>{head}{''.join(body)}</table>{check}{chart}"
 
 
@@ -108,7 +110,7 @@ def _sheet_section(cells: list[SheetCell], sampled: int) -> str:
         items.append(f"<div class='cell'><div class='facts'><code>{escape(cell.key)}</code> "
                      f"(shard {escape(cell.task_id)}) · {facts}</div><div class='panels'>{panels}</div>"
                      f"<div class='caption'>{escape(cell.caption[:300])}</div></div>")
-    note = (f"<p class='muted'>{len(cells)} random kept samples (of {sampled} sampled). Skeleton: "
+    note = (f"<p class='muted'>{_e(len(cells))} random kept samples (of {_e(sampled)} sampled). Skeleton: "
             f"{escape(skeleton_drawer())}. Depth and normal maps appear when the shard has those members.</p>")
     return f"<h2>Kept samples</h2>{note}<div class='sheet'>{''.join(items)}</div>"
 
@@ -117,8 +119,8 @@ def _rejected_section(data: RunData) -> str:
     if not data.rejected:
         return "<h2>Rejected and failed rows</h2><p class='muted'>none</p>"
     intro = ("<h2>Rejected and failed rows</h2><p class='muted'>A random few per reason. Rejected rows keep no "
-             "pixels in the tar; a thumbnail is shown only when the source image is readable locally (image "
-             "folder, local img2dataset tar, file:// URL). URLs are never fetched by the report.</p>")
+             "pixels in the tar; a thumbnail is shown only when the row came from a local image folder or "
+             "img2dataset tar named with <code>inspect --input</code>. URLs are never fetched by the report.</p>")
     blocks = [intro]
     for label, examples in data.rejected.items():
         status, stage, reason = label.split(":", 2)
@@ -129,7 +131,7 @@ def _rejected_section(data: RunData) -> str:
             img = f"<img class='reject' alt='rejected {escape(ex.key)}' src='{thumb}'>" if thumb else "–"
             rows.append(f"<tr><td><code>{escape(ex.key)}</code></td><td>{escape(ex.url or ex.source_id or '')}</td>"
                         f"<td>{img}</td></tr>")
-        blocks.append(f"<h3>{escape(status)} at {escape(stage)}: {escape(reason)} ({total} rows)</h3>"
+        blocks.append(f"<h3>{_e(status)} at {_e(stage)}: {_e(reason)} ({_e(total)} rows)</h3>"
                       f"<table><tr><th>key</th><th>url / source id</th><th>image</th></tr>{''.join(rows)}</table>")
     return "".join(blocks)
 
@@ -137,4 +139,20 @@ def _rejected_section(data: RunData) -> str:
 def _time(ts) -> str:
     if not ts:
         return "–"
-    return dt.datetime.fromtimestamp(float(ts), tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return dt.datetime.fromtimestamp(float(ts), tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (TypeError, ValueError, OverflowError, OSError):  # run.json may come from others
+        return "–"
+
+
+def _e(value) -> str:
+    """Everything shown is escaped, numbers included: a pulled run's files may hold markup where numbers go."""
+    return escape(str(value), quote=True)
+
+
+def _skipped_section(data: RunData) -> str:
+    if not data.skipped:
+        return ""
+    items = ", ".join(f"{_e(reason)} ({_e(n)})" for reason, n in sorted(data.skipped.items()))
+    return (f"<h2>Left out as unreadable</h2><p class='muted'>Files and samples of this run folder that break the "
+            f"format were skipped and counted: {items}.</p>")

@@ -13,6 +13,7 @@ import fsspec
 import pyarrow.parquet as pq
 
 from humanverse.shards import atomic
+from humanverse.shards.untrusted import read_json_file
 
 DEDUP_DIR = "dedup"
 MARKS_FILE = "duplicates.parquet"
@@ -62,8 +63,6 @@ def load_duplicate_keys(shard_urls: Iterable[str] | None = None, marks: str | It
 
 
 def read_manifest(output: str) -> dict | None:
-    """OUT/dedup/manifest.json (written last by the pass), or None for a run never deduplicated."""
-    import json
-
-    fs, path = fsspec.core.url_to_fs(atomic.join(output, DEDUP_DIR, MANIFEST_FILE))
-    return json.loads(fs.cat_file(path)) if fs.exists(path) else None
+    """OUT/dedup/manifest.json (written last by the pass), or None for a run never deduplicated; a manifest
+    that is not a bounded json object raises untrusted.BadSample."""
+    return read_json_file(atomic.join(output, DEDUP_DIR, MANIFEST_FILE))

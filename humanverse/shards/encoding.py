@@ -11,6 +11,8 @@ import io
 import numpy as np
 from PIL import Image
 
+from humanverse.shards.untrusted import MAX_PIXELS, decode_array
+
 NORMAL_CONVENTION = "camera frame, x right, y up, z towards the camera; n = rgb / 127.5 - 1"
 
 
@@ -30,10 +32,10 @@ def encode_depth16(inverse_depth: np.ndarray) -> tuple[bytes, dict[str, float]]:
     return buf.getvalue(), {"min": lo, "max": hi}
 
 
-def decode_depth16(data: bytes) -> np.ndarray:
-    """The normalised depth as float32 in [0, 1] (multiply by max - min and add min for the raw range)."""
-    with Image.open(io.BytesIO(data)) as im:
-        arr = np.asarray(im)
+def decode_depth16(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """The normalised depth as float32 in [0, 1] (multiply by max - min and add min for the raw range).
+    A PNG declaring more than max_pixels is refused before decoding (untrusted.BadSample)."""
+    arr = decode_array(data, None, max_pixels)
     if arr.dtype != np.uint16 and arr.dtype != np.int32:
         raise ValueError(f"expected a 16-bit PNG, got {arr.dtype}")
     return arr.astype(np.float32) / 65535.0
@@ -50,10 +52,8 @@ def encode_normal(normals: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def decode_normal(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as im:
-        rgb = np.asarray(im.convert("RGB"), dtype=np.float32)
-    return rgb / 127.5 - 1.0
+def decode_normal(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    return decode_array(data, "RGB", max_pixels).astype(np.float32) / 127.5 - 1.0
 
 
 MASK_ENCODING = "8-bit grayscale PNG, person probability x 255 (>= 128: person)"
@@ -70,7 +70,6 @@ def encode_mask8(probability: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def decode_mask8(data: bytes) -> np.ndarray:
+def decode_mask8(data: bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """The person probability as float32 in [0, 1]."""
-    with Image.open(io.BytesIO(data)) as im:
-        return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+    return decode_array(data, "L", max_pixels).astype(np.float32) / 255.0

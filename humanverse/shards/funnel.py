@@ -2,20 +2,65 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from collections import Counter
 
 import fsspec
 from rich.table import Table
 
+from humanverse.console import untrusted_text
 from humanverse.shards import atomic
+from humanverse.shards.untrusted import BadSample, read_json_file
+from humanverse.sources.keys import check_task_id
+
+log = logging.getLogger(__name__)
+MARKER_SUFFIX = ".stats.json"
+MAX_MARKER_BYTES = 16 * 1024 * 1024
+_COUNTS = ("input", "ok", "rejected", "error", "written", "transient_errors", "retried")
 
 
-def load_stats(output: str) -> list[dict]:
+def load_stats(output: str, bad: Counter | None = None) -> list[dict]:
+    """The stats markers of OUT/shards/, each checked (a run folder may come from others): the task id is the
+    marker's file name, which must pass check_task_id and match the `task_id` inside; counts are
+    non-negative integers and reasons `status:stage:reason` labels. A marker that fails is left out (not a
+    complete task), counted in `bad` and logged."""
     fs, root = fsspec.core.url_to_fs(atomic.join(output, "shards"))
     if not fs.exists(root):
         return []
-    return [json.loads(fs.cat_file(p)) for p in sorted(fs.glob(root + "/*.stats.json"))]
+    out = []
+    for path in sorted(fs.glob(root + "/*" + MARKER_SUFFIX)):
+        task_id = path.rpartition("/")[2][: -len(MARKER_SUFFIX)]
+        try:
+            check_task_id(task_id)
+            stats = read_json_file(atomic.join(output, "shards", task_id + MARKER_SUFFIX), MAX_MARKER_BYTES)
+            if stats is not None:  # None: removed since the listing
+                out.append(check_marker(stats, task_id))
+        except (ValueError, BadSample) as exc:
+            if bad is not None:
+                bad["bad_stats_marker"] += 1
+            log.warning("%s: stats marker left out (%s)", ascii(path), exc)
+    return out
+
+
+def check_marker(stats: dict, task_id: str) -> dict:
+    """The marker as it is when it holds what totals() reads in the types it reads; ValueError otherwise."""
+    if stats.get("task_id", task_id) != task_id:
+        raise ValueError(f"names task {stats.get('task_id')!r}, not its file's {task_id!r}")
+    if any(not _count(stats.get(key, 0)) for key in _COUNTS):
+        raise ValueError("a count is not a non-negative integer")
+    reasons, stages, seconds = stats.get("reasons", {}), stats.get("stages", {}), stats.get("stage_seconds", {})
+    if not isinstance(reasons, dict) or any(str(k).count(":") < 2 or not _count(v) for k, v in reasons.items()):
+        raise ValueError("reasons must map 'status:stage:reason' to counts")
+    if not isinstance(stages, dict) or any(
+            not isinstance(v, dict) or not _count(v.get("in", 0)) or not _count(v.get("ok", 0)) for v in stages.values()):
+        raise ValueError("stages must map a stage to {in, ok} counts")
+    if not isinstance(seconds, dict) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in seconds.values()):
+        raise ValueError("stage_seconds must map a stage to seconds")
+    return {**stats, "task_id": task_id}
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def totals(stats: list[dict]) -> dict:
@@ -62,7 +107,7 @@ def funnel_table(summary: dict, demo: bool) -> Table:
     for row in summary["stages"]:
         st = row["stage"]
         why = [f"{r.split(':', 2)[0]} {r.split(':', 2)[2]} ({n})" for r, n in summary["reasons"].items() if r.split(":")[1] == st]
-        table.add_row(st, str(row["in"]), str(row["ok"]), ", ".join(why))
+        table.add_row(untrusted_text(st), str(row["in"]), str(row["ok"]), untrusted_text(", ".join(why)))
     c = summary["counts"]
     table.caption = (
         f"input {c.get('input', 0)} = ok {c.get('ok', 0)} + rejected {c.get('rejected', 0)} + errors {c.get('error', 0)}"

@@ -5,7 +5,9 @@ decoded to tensors, with shards split across DataLoader workers and distributed 
     from humanverse.shards.loader import ShardDataset, collate_samples
     loader = DataLoader(ShardDataset("out/shards/*.tar"), batch_size=8, num_workers=4, collate_fn=collate_samples)
 
-This is the general reader (finite, in order, every member decoded as stored). Samples marked as
+This is the general reader (finite, in order, every member decoded as stored). Shards may come from others
+(humanverse/shards/untrusted.py): members are capped by header size, names checked, images decoded under
+the reader's pixel limit, json must be an object; a bad sample is skipped and counted in `skipped`. Samples marked as
 duplicates by `humanverse dedup` (OUT/dedup/duplicates.parquet beside OUT/shards/) are skipped unless
 `keep_duplicates=True`. Training streams resampled,
 cropped batches through humanverse.train.common.shard_data instead. Depth goes through decode_depth16:
@@ -14,48 +16,40 @@ webdataset's stock "pil" decoder would turn the 16-bit PNG into 8-bit RGB.
 
 from __future__ import annotations
 
-import io
-import json
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import fsspec
 import numpy as np
 import torch
 import webdataset as wds
-from PIL import Image
 
 from humanverse.shards.dedup_marks import load_duplicate_keys
 from humanverse.shards.encoding import decode_depth16, decode_normal
+from humanverse.shards.untrusted import (
+    MAX_MEMBER_BYTES, MAX_PIXELS, decode_array, decode_each, json_object, shard_samples,
+)
 from humanverse.sources.globs import expand
 
 
-def decode_member(suffix: str, data: bytes) -> Any:
+def decode_member(suffix: str, data: bytes, max_pixels: int = MAX_PIXELS) -> Any:
     """jpg -> uint8 3xHxW, depth.png -> float32 1xHxW in [0, 1], normal.png -> float32 3xHxW in [-1, 1],
-    json -> dict, txt -> str; anything else stays bytes."""
+    json -> dict, txt -> str; anything else stays bytes. Raises untrusted.BadSample for a bad member."""
     if suffix == "jpg":
-        with Image.open(io.BytesIO(data)) as im:
-            return torch.from_numpy(np.array(im.convert("RGB"))).permute(2, 0, 1).contiguous()
+        return torch.from_numpy(np.array(decode_array(data, "RGB", max_pixels))).permute(2, 0, 1).contiguous()
     if suffix == "depth.png":
-        return torch.from_numpy(decode_depth16(data))[None]
+        return torch.from_numpy(decode_depth16(data, max_pixels))[None]
     if suffix == "normal.png":
-        return torch.from_numpy(decode_normal(data)).permute(2, 0, 1).contiguous()
+        return torch.from_numpy(decode_normal(data, max_pixels)).permute(2, 0, 1).contiguous()
     if suffix == "json":
-        return json.loads(data)
+        return json_object(data)
     if suffix == "txt":
         return data.decode("utf-8", errors="replace")
     return data
 
 
-def decode_sample(raw: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v if k.startswith("__") else decode_member(k, v)) for k, v in raw.items()}
-
-
-def _open_with_fsspec(samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """webdataset's own opener knows files, pipes and curl; fsspec adds s3://, gs://, memory://, ..."""
-    for sample in samples:
-        with fsspec.open(sample["url"], "rb") as stream:
-            yield {**sample, "stream": stream}
+def decode_sample(raw: dict[str, Any], max_pixels: int = MAX_PIXELS) -> dict[str, Any]:
+    return {k: (v if k.startswith("__") else decode_member(k, v, max_pixels)) for k, v in raw.items()}
 
 
 class ShardDataset(torch.utils.data.IterableDataset):
@@ -64,28 +58,33 @@ class ShardDataset(torch.utils.data.IterableDataset):
     nothing).
 
     Duplicates marked by `humanverse dedup` are skipped: the marks found beside the shards, or the
-    `duplicates` parquet(s) given; `keep_duplicates=True` reads every sample."""
+    `duplicates` parquet(s) given; `keep_duplicates=True` reads every sample.
+
+    Bad samples (untrusted.py) are skipped; `skipped` counts them by reason in this process (each DataLoader
+    worker logs its own)."""
 
     def __init__(self, shards: str | Iterable[str], decode: bool = True, keep_duplicates: bool = False,
-                 duplicates: str | Iterable[str] | None = None):
+                 duplicates: str | Iterable[str] | None = None, max_member_bytes: int = MAX_MEMBER_BYTES,
+                 max_pixels: int = MAX_PIXELS):
         super().__init__()
         self.urls = expand(shards, what="shards", must_exist=False)
         self.decode = decode
         self.skip_keys = frozenset() if keep_duplicates else load_duplicate_keys(self.urls, duplicates)
+        self.max_member_bytes, self.max_pixels = max_member_bytes, max_pixels
+        self.skipped: Counter[str] = Counter()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         pipeline = wds.DataPipeline(
             wds.SimpleShardList(self.urls),
             wds.split_by_node,
             wds.split_by_worker,
-            wds.filters.pipelinefilter(_open_with_fsspec)(),
-            wds.filters.pipelinefilter(wds.tariterators.tar_file_expander)(),
-            wds.filters.pipelinefilter(wds.tariterators.group_by_keys)(),
+            wds.filters.pipelinefilter(shard_samples)(self.skipped, self.max_member_bytes),
         )
-        for raw in pipeline:
-            if raw.get("__key__") in self.skip_keys:
-                continue
-            yield decode_sample(raw) if self.decode else raw
+        wanted = (raw for raw in pipeline if raw.get("__key__") not in self.skip_keys)
+        if not self.decode:
+            yield from wanted
+        else:
+            yield from decode_each(wanted, lambda raw: decode_sample(raw, self.max_pixels), self.skipped)
 
 
 def collate_samples(batch: list[dict[str, Any]]) -> dict[str, list[Any]]:

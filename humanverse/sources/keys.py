@@ -24,6 +24,21 @@ def check_key(key: str) -> str:
     return key
 
 
+def is_safe_key(key) -> bool:
+    return isinstance(key, str) and _SAFE.fullmatch(key) is not None
+
+
+MAX_TASK_ID = 128
+
+
+def check_task_id(value: str) -> str:
+    """A task id read from a file (stats marker, sidecar, dedup marks) before it becomes part of a path:
+    the key alphabet (no '.', '/', NUL or '..'), at most MAX_TASK_ID characters."""
+    if not isinstance(value, str) or len(value) > MAX_TASK_ID or not _SAFE.fullmatch(value):
+        raise ValueError(f"unsafe task id {value!r}")
+    return value
+
+
 def check_member_suffix(suffix: str) -> str:
     """A tar member suffix such as 'depth.png': dot-separated words, no '/', NUL or '..'."""
     if not isinstance(suffix, str) or not _SAFE_SUFFIX.fullmatch(suffix):

@@ -145,15 +145,18 @@ def test_report_never_reads_a_location_named_inside_an_input_row(tmp_path):
     assert [e.image for e in examples["error:fetch:bad_url"]] == [None, None, None]
 
 
-def test_inspect_reads_shard_members_under_a_cap(tmp_path, monkeypatch):
-    from humanverse.report import tar_members as tar_members_mod
+def test_inspect_reads_shard_members_under_a_cap(tmp_path):
+    """A sample with a member over the cap is left out whole and counted (shards/untrusted.py)."""
+    from collections import Counter
+
+    from humanverse.shards.untrusted import tar_members
 
     tar_path = tmp_path / "t.tar"
     with tarfile.open(tar_path, "w") as tar:
-        for name, size in (("k1.jpg", 10), ("k1.depth.png", 5000), ("k1.json", 2)):
+        for name, size in (("k1.jpg", 10), ("k1.depth.png", 5000), ("k1.json", 2), ("k2.jpg", 10)):
             info = tarfile.TarInfo(name)
             info.size = size
             tar.addfile(info, io.BytesIO(bytes(size)))
-    monkeypatch.setattr(tar_members_mod, "MAX_MEMBER_BYTES", 100)
-    found = dict(tar_members_mod.tar_members(str(tar_path), {"k1"}))
-    assert set(found["k1"]) == {"jpg", "json"}
+    tally = Counter()
+    found = dict(tar_members(str(tar_path), {"k1", "k2"}, max_member_bytes=100, tally=tally))
+    assert set(found) == {"k2"} and tally == {"member_too_large": 1}

@@ -52,3 +52,22 @@ def test_hog_finds_the_people_by_the_bus():
     stage.process([s])
     assert len(s.persons) >= 1 and all(p["score"] >= 0.3 for p in s.persons)
     assert s.info["models"]["detect"].startswith("opencv-hog")
+
+
+def test_yolo_weights_never_run_pickled_code(tmp_path):
+    """Issue 26 item 2 (audit): YOLO(path) unpickled with weights_only=False, so a .pt swapped into a shared
+    models directory ran code. The detector turns on ultralytics' restricted load."""
+    import torch
+
+    from humanverse.models.detect.yolo_person import YoloPersonDetector
+
+    marker = tmp_path / "code-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (marker.touch, ())
+
+    torch.save({"model": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(Exception):  # noqa: B017 - ultralytics refuses it with a TypeError naming the types
+        YoloPersonDetector(tmp_path / "evil.pt", conf=0.25, imgsz=64, device="cpu")
+    assert not marker.exists()

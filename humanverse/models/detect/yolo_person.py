@@ -21,9 +21,13 @@ def offline_ultralytics() -> None:
 class YoloPersonDetector:
     def __init__(self, weights: Path, conf: float, imgsz: int, device: str):
         offline_ultralytics()
+        import ultralytics.nn.tasks as ultralytics_tasks
         from ultralytics import YOLO
         from ultralytics.utils import patches
 
+        # YOLO(path) unpickles the .pt with weights_only=False unless ultralytics' restricted load is on, so a
+        # file in a shared models directory could run code; restricted: weights_only plus its model classes.
+        ultralytics_tasks.SAFE_LOAD = True
         # ultralytics patches PIL.Image.open to pip-install pi-heif on the first unidentified image; nothing
         # may install packages at run time, and this worker may also decode untrusted bytes.
         patches._pil_plugins_registered = True

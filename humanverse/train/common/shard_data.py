@@ -5,13 +5,14 @@ with replacement, then split by node and by DataLoader worker), because at LAION
 meaning and a resampled stream never hangs waiting for the one slow shard. Depth is decoded with our 16-bit
 decoder: webdataset's "pil" decoder would quietly turn it into 8-bit RGB. A sample that lacks an
 annotation is skipped and counted per reason; every sample carries its worker's running counts so the main
-process can report them without any cross-process plumbing.
+process can report them without any cross-process plumbing. Shards may come from others
+(humanverse/shards/untrusted.py): members are capped by header size and names checked before anything is
+read, images decode under the pixel cap, json must be an object, and a sample that breaks in any other way
+is skipped and counted too (`decode_error:<exception>`), never the run.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import random
 from collections import Counter
@@ -23,10 +24,12 @@ import cv2
 import numpy as np
 import torch
 import webdataset as wds
-from PIL import Image
 
 from humanverse.shards.dedup_marks import load_duplicate_keys
 from humanverse.shards.encoding import decode_depth16, decode_normal
+from humanverse.shards.untrusted import (
+    BadSample, decode_array, declared_size, json_object, persons_of, shard_samples, skip_reason,
+)
 from humanverse.sources.globs import expand
 from humanverse.train.common.config import DataConfig
 from humanverse.train.common.joint_crop import crop_keypoints, crop_resize, random_crop_box, scale_keypoints
@@ -40,7 +43,7 @@ Decoder = Callable[[dict[str, Any], Any, random.Random], dict[str, Any]]
 """(raw sample, data config, rng) -> training sample, raising SkipSample with a reason."""
 
 
-class SkipSample(Exception):
+class SkipSample(BadSample):
     """A sample that cannot be trained on; the message is the reason it is counted under."""
 
 
@@ -56,7 +59,10 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
     if missing:
         raise SkipSample(f"missing_{missing[0].replace('.png', '')}")
     meta = read_meta(raw)
-    persons = meta.get("persons")
+    try:
+        persons = persons_of(meta)
+    except BadSample:
+        raise SkipSample("bad_keypoints") from None
     if not persons:
         raise SkipSample("no_persons")
     try:
@@ -66,16 +72,18 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
 
     try:
         image = read_image(raw, cfg)
-        depth = decode_depth16(raw["depth.png"])
-        normal = decode_normal(raw["normal.png"])
+        depth = decode_depth16(raw["depth.png"], cfg.max_image_pixels)
+        normal = decode_normal(raw["normal.png"], cfg.max_image_pixels)
     except SkipSample:
         raise
+    except BadSample as bad:
+        raise SkipSample(bad.reason) from None
     except Exception:  # noqa: BLE001 - any undecodable member makes the sample unusable, not the run
         raise SkipSample("decode_error") from None
 
     height, width = image.shape[:2]
     # Keypoints are in original-image pixels; the image in the shard may have been stored at another size.
-    src_w, src_h = meta.get("width", width), meta.get("height", height)
+    src_w, src_h = declared_size(meta, width, height)
     if (src_w, src_h) != (width, height):
         keypoints = [scale_keypoints(kp, width / src_w, height / src_h) for kp in keypoints]
     if depth.shape != (height, width):
@@ -104,19 +112,19 @@ def decode_sample(raw: dict[str, Any], cfg: DataConfig, rng: random.Random) -> d
 
 
 def read_meta(raw: dict[str, Any]) -> dict[str, Any]:
-    """The sample's json member, or SkipSample("bad_json")."""
+    """The sample's json member as an object (untrusted.json_object), or SkipSample("bad_json")."""
     try:
-        return json.loads(raw["json"])
-    except (ValueError, UnicodeDecodeError):
+        return json_object(raw["json"])
+    except BadSample:
         raise SkipSample("bad_json") from None
 
 
 def read_image(raw: dict[str, Any], cfg: DataConfig) -> np.ndarray:
     """The jpg member as H x W x 3 uint8 RGB, refusing decompression bombs (SkipSample("too_many_pixels"))."""
-    with Image.open(io.BytesIO(raw["jpg"])) as im:
-        if im.width * im.height > cfg.max_image_pixels:
-            raise SkipSample("too_many_pixels")
-        return np.asarray(im.convert("RGB"))
+    try:
+        return decode_array(raw["jpg"], "RGB", cfg.max_image_pixels)
+    except BadSample as bad:
+        raise SkipSample(bad.reason) from None
 
 
 def caption_of(raw: dict[str, Any]) -> str:
@@ -171,13 +179,14 @@ class ShardStream(torch.utils.data.IterableDataset):
         # `humanverse dedup` marks (OUT/dedup/duplicates.parquet beside OUT/shards/): skipped unless kept.
         self.skip_keys = frozenset() if cfg.keep_duplicates else load_duplicate_keys(self.urls)
 
-    def _raw_samples(self, seed: int) -> wds.DataPipeline:
+    def _raw_samples(self, seed: int, skipped: Counter | None = None) -> wds.DataPipeline:
+        """`skipped` counts what the tar reader leaves out (unsafe names, over-cap members, bad tars)."""
         return wds.DataPipeline(
             # Each (node, worker) draws its own shard sequence; the splitters then keep streams disjoint.
             wds.ResampledShards(self.urls, seed=seed, deterministic=True),
             wds.split_by_node,
             wds.split_by_worker,
-            wds.tarfile_to_samples(handler=wds.warn_and_continue),
+            wds.filters.pipelinefilter(shard_samples)(skipped, skip_unopenable=True),
             wds.select(lambda sample: sample.get("__key__") not in self.skip_keys),
             partial(shuffle_bounded, max_count=self.cfg.shuffle_buffer,
                     max_bytes=int(self.cfg.shuffle_buffer_mb * 2**20), rng=random.Random(seed)),
@@ -190,11 +199,11 @@ class ShardStream(torch.utils.data.IterableDataset):
         seed = self.seed * 100_003 + rank * 1000 + worker_id
         rng = random.Random(seed)
         skipped: Counter[str] = Counter()
-        for raw in self._raw_samples(seed):
+        for raw in self._raw_samples(seed, skipped):
             try:
                 sample = self.decode(raw, self.cfg, rng)
-            except SkipSample as why:
-                skipped[str(why)] += 1
+            except Exception as why:  # noqa: BLE001 - one bad sample never stops training
+                skipped[skip_reason(why)] += 1
                 if sum(skipped.values()) in (1, 10, 100, 1000) or sum(skipped.values()) % 10_000 == 0:
                     log.warning("worker %d skipped %d samples so far: %s", worker_id, sum(skipped.values()),
                                 dict(skipped))

@@ -12,13 +12,13 @@ This module is the hand methods' only reader of those fields; it parses and vali
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image
+
+from humanverse.shards.untrusted import decode_array
 
 HAND_KEYPOINTS = 21
 SIDES = ("left", "right")
@@ -77,8 +77,7 @@ def decode_hand_mask(raw: dict[str, Any], width: int, height: int) -> np.ndarray
     data = raw.get(HAND_MASK_MEMBER)
     if data is None:
         return None
-    with Image.open(io.BytesIO(data)) as im:
-        mask = np.asarray(im.convert("L"))
+    mask = decode_array(data, "L")  # under the reader's pixel cap (shards/untrusted.py)
     if mask.shape != (height, width):
         mask = cv2.resize(mask, (width, height), interpolation=cv2.INTER_NEAREST)
     return mask >= 128

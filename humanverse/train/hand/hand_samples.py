@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from humanverse.shards.untrusted import declared_size
 from humanverse.train.common.joint_crop import crop_keypoints, crop_resize, random_crop_box, scale_keypoints
 from humanverse.train.common.pose_render import NUM_KEYPOINTS, render_pose
 from humanverse.train.common.shard_data import SkipSample, caption_of, read_image, read_meta
@@ -44,7 +45,8 @@ def _image_and_hands(raw: dict[str, Any], cfg: HandDataConfig):
     except Exception:  # noqa: BLE001 - an undecodable image makes the sample unusable, not the run
         raise SkipSample("decode_error") from None
     height, width = image.shape[:2]
-    sx, sy = width / meta.get("width", width), height / meta.get("height", height)
+    src_w, src_h = declared_size(meta, width, height)
+    sx, sy = width / src_w, height / src_h
     usable = [h for h in hands
               if h.visible_frac >= cfg.min_visible_frac and max(h.box[2] - h.box[0], h.box[3] - h.box[1])
               >= cfg.min_hand_side]
