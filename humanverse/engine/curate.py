@@ -13,6 +13,7 @@ from rich.console import Console
 
 from humanverse.config import CurateConfig
 from humanverse.console import make_console
+from humanverse.dataset_card import write_dataset_card
 from humanverse.engine import planner
 from humanverse.engine.done_tasks import DoneTasks
 from humanverse.engine import retry_failed as retry_failed_rows
@@ -104,6 +105,7 @@ def curate(
     record.update(finished_at=time.time(), status="failed" if failed else "complete",
                   counts=summary["counts"], failed_tasks=sorted(failed))
     run_manifest.write_run_json(output, record)
+    write_dataset_card(output, cfg, record, summary)
     return CurateResult(output, plan.num_tasks, done.count, feed.pending - len(failed), failed, summary,
                         time.perf_counter() - started)
 
