@@ -30,12 +30,25 @@ def gray8(data):
     return np.asarray(Image.open(io.BytesIO(data)))
 
 
-def humanverse_webdataset(urls):
+def humanverse_webdataset(urls, skip_keys=frozenset()):
+    """skip_keys: e.g. the duplicates `humanverse dedup` marked, dropped before any pixel is decoded."""
     return (wds.WebDataset(urls, shardshuffle=False, select_files=lambda name: MEMBERS.fullmatch(name) is not None)
+            .select(lambda sample: sample["__key__"] not in skip_keys)
             .decode(depth16, wds.handle_extension("mask.png parts.png hand_mask.png", gray8), "pil"))
 
 
-# urls: a list, or a brace pattern ("out/shards/00000-{00000..00099}.tar"); webdataset does not expand "*"
-# for s in humanverse_webdataset(sorted(glob.glob("out/shards/*.tar"))):
-#     s["jpg"], s["normal.png"]   PIL RGB (n = np.asarray(img) / 127.5 - 1); s["depth.png"] float32 H x W
-#     s["json"] dict, s["txt"] str; s["mask.png"], s["parts.png"], s["hand_mask.png"] uint8 H x W
+if __name__ == "__main__":
+    import glob
+
+    import pyarrow.parquet as pq
+
+    dropped = set()  # duplicates marked by `humanverse dedup`, if the run has been through it
+    if glob.glob("out/dedup/duplicates.parquet"):
+        dropped = set(pq.read_table("out/dedup/duplicates.parquet", columns=["key"])["key"].to_pylist())
+    # a list of shards (webdataset does not expand "*"), or a brace pattern: "out/shards/00000-{00000..00099}.tar"
+    for s in humanverse_webdataset(sorted(glob.glob("out/shards/*.tar")), skip_keys=dropped):
+        s["jpg"], s["normal.png"]  # PIL RGB; normals: n = np.asarray(img) / 127.5 - 1
+        s["depth.png"]             # float32 H x W in [0, 1], as every depth*.png member
+        s["json"], s["txt"]        # dict, str
+        s.get("mask.png"), s.get("parts.png"), s.get("hand_mask.png")  # uint8 H x W, where the run wrote them
+        print(s["__key__"], sorted(k for k in s if not k.startswith("__")))

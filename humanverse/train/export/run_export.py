@@ -93,12 +93,25 @@ TRUST_NOTE = ("# trust_remote_code=True runs this folder's .py files with your p
               "# read them and check their sha256 against export.json first (model card: Before loading).")
 
 EXPORTS = {
-    # stage: (title, export function, the card's loading lines with their placeholders filled)
+    # stage: the model card's title
     "lsd": "HyperHuman latent structural diffusion, stage 1 (humanverse)",
     "hand": "Giving a Hand, stage 1: hand image + mask generator (humanverse)",
     "refiner": "HyperHuman structure-guided refiner (humanverse)",
     "hand-body": "Giving a Hand, stage 2: body outpainting ControlNet on SD-2-inpainting (humanverse)",
 }
+
+
+def loading_lines(stage: str, folder: str, detail: str, code: list[str]) -> str:
+    """The card's loading lines for an export in `folder` (relative: run from its parent). detail: the
+    ControlNet's conditions ("depth 1, normal 3, pose 3") or the UNet's branches ("rgb, depth, normal")."""
+    if stage in ("refiner", "hand-body"):
+        text = REFINER_LOADING.replace("CONDITIONS", detail).replace(
+            "BASE", REFINER_BASE if stage == "refiner" else HAND_BODY_BASE)
+    else:
+        text = (LSD_LOADING.replace("BRANCHES", detail)
+                .replace("OUTPUTS", LSD_OUTPUTS if stage == "lsd" else HAND_OUTPUTS)
+                .replace("PROMPT", "a dancer on a stage" if stage == "lsd" else "a raised open hand"))
+    return text.replace("TRUST", TRUST_NOTE.format(files=", ".join(code))).replace("EXPORT", folder)
 
 
 def export_run(run: str | Path, output: str | Path, use_ema: bool = True) -> dict:
@@ -116,17 +129,11 @@ def export_run(run: str | Path, output: str | Path, use_ema: bool = True) -> dic
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     if stage in ("refiner", "hand-body"):
-        ema, conditions = _export_refiner(checkpoint, tmp, use_ema)
-        loading = REFINER_LOADING.replace("CONDITIONS", conditions).replace(
-            "BASE", REFINER_BASE if stage == "refiner" else HAND_BODY_BASE)
+        ema, detail = _export_refiner(checkpoint, tmp, use_ema)
         code = ["condition_embedding/condition_embedding.py"]
     else:
-        ema, branches = _export_lsd(checkpoint, run_dir, tmp, use_ema, stage)
-        loading = (LSD_LOADING.replace("BRANCHES", ", ".join(branches))
-                   .replace("OUTPUTS", LSD_OUTPUTS if stage == "lsd" else HAND_OUTPUTS)
-                   .replace("PROMPT", "a dancer on a stage" if stage == "lsd" else "a raised open hand"))
+        ema, detail = _export_lsd(checkpoint, run_dir, tmp, use_ema, stage)
         code = ["unet/expert_branch_unet.py", "pipeline_hyperhuman_lsd.py"]
-    loading = loading.replace("TRUST", TRUST_NOTE.format(files=", ".join(code)))
     for config_file in tmp.rglob("*.json"):  # diffusers records where it loaded from (`_name_or_path`)
         config_file.write_text(json.dumps(shareable(json.loads(config_file.read_text())), indent=2, sort_keys=True))
     record = {"title": EXPORTS[stage], "stage": stage, "run": run_dir.name, "checkpoint": checkpoint.name,
@@ -134,7 +141,7 @@ def export_run(run: str | Path, output: str | Path, use_ema: bool = True) -> dic
               "config": shareable(run_record["config"]), "package_version": humanverse.__version__,
               "trained_with": run_record.get("package_version"),
               "files": {name: hashlib.sha256((tmp / name).read_bytes()).hexdigest() for name in code}}
-    write_card(tmp, record, loading.replace("EXPORT", output.name))  # run from the export's parent folder
+    write_card(tmp, record, loading_lines(stage, output.name, detail, code))  # run from the export's parent folder
     tmp.rename(output)
     return record
 
@@ -224,7 +231,7 @@ def _export_lsd(checkpoint: Path, run_dir: Path, out: Path, use_ema: bool, stage
               str(out / "text_encoder" / "open_clip_text.safetensors"))
     (out / "text_encoder" / "config.json").write_text(
         json.dumps(shareable(cfg.text_encoder.model_dump(mode="json")), indent=2))
-    return ema, list(unet.branches)
+    return ema, ", ".join(unet.branches)
 
 
 @contextmanager
