@@ -72,6 +72,9 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
                                                 formatter_class=argparse.RawDescriptionHelpFormatter))
 
 
+from humanverse.step_progress import show_steps
+
+
 def run(args: argparse.Namespace) -> int:
     if args.method == "hand-first":
         return _run_hand_first(args)
@@ -103,7 +106,8 @@ def _run_hand_first(args: argparse.Namespace) -> int:
         erosion_per_step=args.blend_erosion_per_step, blend_stop=args.blend_stop, hand_margin=args.hand_margin,
         use_ema=args.use_ema, device=device, dtype=dtype,
     )
-    record = run_hand_first(request)
+    with show_steps():  # a bar per denoising loop (log lines when stderr is not a terminal)
+        record = run_hand_first(request)
     print(f"wrote {args.output}/image.png in {record['seconds']:.1f} s ({len(record['hands'])} hands, blend stop "
           f"step {record['blend']['stop_step']})", flush=True)
     return 0
@@ -121,7 +125,8 @@ def _run_hyperhuman(args: argparse.Namespace) -> int:
         conditioning_scale=args.conditioning_scale,
         init_strength=args.init_strength, use_ema=args.use_ema, device=device, dtype=dtype,
     )
-    record = run_two_stage(request)
+    with show_steps():
+        record = run_two_stage(request)
     print(f"wrote {args.output}/image.png in {record['seconds']:.1f} s (conditions: "
           + ", ".join(f"{k}={v}" for k, v in record["condition_sources"].items()) + ")", flush=True)
     return 0
