@@ -10,6 +10,8 @@
 Stage 1 (--lsd) predicts RGB, depth and normals from the caption and pose; the refiner (--refiner) turns
 them into the final image. Any map can come from a file instead (--depth, --normal), e.g. a curated
 sample's ground truth, and with every map supplied --lsd is not needed. --drop leaves a condition out.
+A --pose file is a curated sample's own json: `tar -xOf out/shards/00000-00000.tar KEY.json > person.json`
+(`tar -tf` lists the keys).
 --lsd and --refiner take a run directory (its latest checkpoint) or one checkpoint-N folder.
 
 --method hand-first is "Giving a Hand" (arXiv 2403.10731): each hand of the pose is generated (image + mask)
@@ -41,7 +43,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="hand-first: hand box = keypoints' extent widened by this much on each side")
     parser.add_argument("--lsd", help="stage-1 run directory or checkpoint folder (needed unless every map is given)")
     parser.add_argument("--pose", dest="keypoints", metavar="KEYPOINTS_JSON",
-                        help="keypoints in the shard .json format (width, height, persons[].keypoints 133x3)")
+                        help="keypoints in the shard .json format (width, height, persons[].keypoints 133x3), e.g. "
+                             "a curated sample's own json: tar -xOf out/shards/TASK.tar KEY.json > person.json")
     parser.add_argument("--depth", metavar="PNG", help="depth map to use instead of stage 1's (16- or 8-bit)")
     parser.add_argument("--normal", metavar="PNG", help="normal map to use instead of stage 1's (n = rgb/127.5 - 1)")
     parser.add_argument("--drop", action="append", default=[], metavar="CONDITION",
