@@ -89,3 +89,12 @@ def trained_hand_runs(hand_shards, tmp_path_factory):
     finally:
         torch.set_num_threads(before)
     return root
+
+
+@pytest.fixture(scope="session")
+def every_member_run(tmp_path_factory) -> str:
+    """A run folder (2 shards x 3 samples) whose every sample holds every member curate can write, with its
+    dataset card (tests/support/every_member.py); read-only."""
+    from tests.support.every_member import write_every_member_run
+
+    return write_every_member_run(tmp_path_factory.mktemp("every_member"))

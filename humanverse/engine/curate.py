@@ -13,6 +13,7 @@ from rich.console import Console
 
 from humanverse.config import CurateConfig
 from humanverse.console import make_console
+from humanverse.dataset_card import write_dataset_card
 from humanverse.engine import planner
 from humanverse.engine import input_identity, resume
 from humanverse.engine.done_tasks import DoneTasks, failed_report_ids, remove_shards
@@ -123,6 +124,7 @@ def _resume_and_run(cfg: CurateConfig, plan, groups, output: str, force: bool, c
     record.update(finished_at=time.time(), status="failed" if failed else "complete",
                   counts=summary["counts"], failed_tasks=sorted(failed))
     run_manifest.write_run_json(output, record)
+    write_dataset_card(output, cfg, record, summary)
     return CurateResult(output, plan.num_tasks, done.count, feed.pending - len(failed), failed, summary,
                         time.perf_counter() - started)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from humanverse.step_progress import StepProgress
 from humanverse.eval.config import EvalConfig
 from humanverse.eval.degrade import DEGRADATIONS, degrade, shuffled
 from humanverse.eval.heldout import HeldOut, read_heldout
@@ -110,14 +111,13 @@ def generate_all(request: EvalRequest, items: list[HeldOut], out: Path, progress
     atomic.remove_stale_temporaries(str(out / "generated"))  # writes a kill interrupted
     todo = [(i, item) for i, item in enumerate(items) if not (out / "generated" / f"{item.key}.png").is_file()]
     progress(f"{len(items) - len(todo)} of {len(items)} images cached; generating {len(todo)}")
-    started = time.perf_counter()
-    for done, (index, item) in enumerate(todo, start=1):
-        image = generator.generate(item, sample_seed(request.seed, index))
-        pixels = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
-        atomic.write_bytes(str(out / "generated" / f"{item.key}.png"), _png_bytes(pixels))
-        rate = (time.perf_counter() - started) / done
-        progress(f"generated {done}/{len(todo)} ({item.key}); {rate:.1f} s/image, ~{rate * (len(todo) - done):.0f} s left")
-        del image
+    with StepProgress(len(todo), "eval: generating", unit="images", every_s=0) as bar:  # each image is slow
+        for index, item in todo:
+            image = generator.generate(item, sample_seed(request.seed, index))
+            pixels = (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)
+            atomic.write_bytes(str(out / "generated" / f"{item.key}.png"), _png_bytes(pixels))
+            bar.advance(info=item.key)
+            del image
     return generator.size
 
 

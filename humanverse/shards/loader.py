@@ -25,25 +25,43 @@ import torch
 import webdataset as wds
 
 from humanverse.shards.dedup_marks import load_duplicate_keys
-from humanverse.shards.encoding import decode_depth16, decode_normal
+from humanverse.shards.encoding import decode_depth16, decode_mask8, decode_normal
+from humanverse.shards.members import member_kind
 from humanverse.shards.untrusted import (
     MAX_MEMBER_BYTES, MAX_PIXELS, decode_array, decode_each, json_object, shard_samples,
 )
 from humanverse.sources.globs import expand
 
 
+def _tensor_image(data: bytes, mode: str, max_pixels: int) -> torch.Tensor:
+    """An 8-bit image as uint8 C x H x W (mode RGB or L, as stored), under the reader's pixel cap."""
+    arr = np.array(decode_array(data, mode, max_pixels))
+    return torch.from_numpy(arr.reshape(arr.shape[0], arr.shape[1], -1)).permute(2, 0, 1).contiguous()
+
+
 def decode_member(suffix: str, data: bytes, max_pixels: int = MAX_PIXELS) -> Any:
-    """jpg -> uint8 3xHxW, depth.png -> float32 1xHxW in [0, 1], normal.png -> float32 3xHxW in [-1, 1],
-    json -> dict, txt -> str; anything else stays bytes. Raises untrusted.BadSample for a bad member."""
-    if suffix == "jpg":
-        return torch.from_numpy(np.array(decode_array(data, "RGB", max_pixels))).permute(2, 0, 1).contiguous()
-    if suffix == "depth.png":
+    """By what the member is (shards/members.py), not by its last extension:
+    jpg, outpaint.jpg -> uint8 3xHxW RGB; depth*.png (every depth model, outpaint's too) -> float32 1xHxW in
+    [0, 1], 16 bits kept; normal.png -> float32 3xHxW in [-1, 1]; mask.png -> float32 1xHxW person probability
+    in [0, 1]; parts.png -> uint8 1xHxW class ids; hand_mask.png -> bool 1xHxW; json -> dict; txt -> str;
+    a member we never write stays bytes (never unpickled or otherwise interpreted). Images decode under
+    max_pixels; raises untrusted.BadSample for a bad member."""
+    kind = member_kind(suffix)
+    if kind == "rgb":
+        return _tensor_image(data, "RGB", max_pixels)
+    if kind == "depth16":
         return torch.from_numpy(decode_depth16(data, max_pixels))[None]
-    if suffix == "normal.png":
+    if kind == "normal":
         return torch.from_numpy(decode_normal(data, max_pixels)).permute(2, 0, 1).contiguous()
-    if suffix == "json":
+    if kind == "probability8":
+        return torch.from_numpy(decode_mask8(data, max_pixels))[None]
+    if kind == "classes8":
+        return _tensor_image(data, "L", max_pixels)
+    if kind == "binary8":
+        return _tensor_image(data, "L", max_pixels) >= 128
+    if kind == "json":
         return json_object(data)
-    if suffix == "txt":
+    if kind == "text":
         return data.decode("utf-8", errors="replace")
     return data
 

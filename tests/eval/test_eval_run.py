@@ -24,12 +24,15 @@ def _config_file(models, path: Path) -> str:
     return str(path)
 
 
-def test_two_stage_eval_writes_metrics_grid_and_cache(eval_models, eval_shards, trained_runs, tmp_path):
+def test_two_stage_eval_writes_metrics_grid_and_cache(eval_models, eval_shards, trained_runs, tmp_path, capsys):
     out = tmp_path / "ev"
     code = eval_main(["--lsd", str(trained_runs / "lsd"), "--refiner", str(trained_runs / "refiner"),
                       "--data", *eval_shards, "--num-samples", "4", "--output", str(out), "--steps", "2",
                       "--refiner-steps", "1", "--guidance", "2", "--config", _config_file(eval_models, tmp_path / "c.yaml")])
     assert code == 0
+    err = capsys.readouterr().err
+    assert "eval: generating: 1/4 images" in err and "eval: generating: 4/4 images" in err
+    assert "stage 1:" not in err  # the per-image bar only: no nested step bars in eval's log
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["num_samples"] == 4 and metrics["size"] == 64  # the refiner's resolution
     for name in ("fid", "kid", "kid_std", "fid_clip", "clip_score"):

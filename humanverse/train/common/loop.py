@@ -20,6 +20,7 @@ import torch
 from humanverse.train.common.checkpoints import save_checkpoint
 from humanverse.train.common.config import LoopConfig
 from humanverse.train.common.shard_data import SkipTally
+from humanverse.step_progress import StepProgress
 
 log = logging.getLogger(__name__)
 
@@ -68,48 +69,51 @@ def train_loop(
     started = time.perf_counter()
     last_saved = start_step
     model.train()
-    for batch in batches:
-        batch = to_device(batch, accelerator.device)
-        if "skipped" in batch:
-            skipped.update(batch)
-        with accelerator.accumulate(model):
-            loss, parts = compute_loss(batch)
-            accelerator.backward(loss)
-            if accelerator.sync_gradients:
-                accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
-            optimizer.step()
-            lr_scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-        window_loss.append(loss.detach().float().item())
-        if not accelerator.sync_gradients:
-            continue
+    # a live bar on a terminal, a line every 30 s in logs; the log.info lines below stay for log files
+    with StepProgress(loop.max_steps, "train", initial=start_step, enabled=accelerator.is_main_process) as bar:
+        for batch in batches:
+            batch = to_device(batch, accelerator.device)
+            if "skipped" in batch:
+                skipped.update(batch)
+            with accelerator.accumulate(model):
+                loss, parts = compute_loss(batch)
+                accelerator.backward(loss)
+                if accelerator.sync_gradients:
+                    accelerator.clip_grad_norm_(model.parameters(), max_grad_norm)
+                optimizer.step()
+                lr_scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+            window_loss.append(loss.detach().float().item())
+            if not accelerator.sync_gradients:
+                continue
 
-        step += 1
-        if ema is not None:
-            ema.step(model.parameters())
-        if step % loop.log_every == 0 or step == loop.max_steps:
-            elapsed = time.perf_counter() - started
-            logs = {
-                "loss": sum(window_loss) / len(window_loss),
-                **{k: float(v) for k, v in parts.items()},
-                "lr": lr_scheduler.get_last_lr()[0],
-                "skipped_samples": float(skipped.total),
-                "steps_per_second": (step - start_step) / elapsed if elapsed > 0 else 0.0,
-            }
-            accelerator.log(logs, step=step)
-            if accelerator.is_main_process:
-                rate = logs["steps_per_second"]
-                eta = (loop.max_steps - step) / rate if rate > 0 else float("inf")
-                log.info("step %d/%d %s eta=%s", step, loop.max_steps,
-                         " ".join(f"{k}={v:.4g}" for k, v in logs.items()), _clock(eta))
-            window_loss.clear()
-        if step % loop.checkpointing_steps == 0 or step == loop.max_steps:
-            path = save_checkpoint(accelerator, run_dir, step, checkpoint_state(), loop.checkpoints_total_limit)
-            last_saved = step
-            if accelerator.is_main_process:
-                log.info("saved %s", path)
-        if step >= loop.max_steps:
-            break
+            step += 1
+            if ema is not None:
+                ema.step(model.parameters())
+            bar.advance(info=f"loss {window_loss[-1]:.4g}")
+            if step % loop.log_every == 0 or step == loop.max_steps:
+                elapsed = time.perf_counter() - started
+                logs = {
+                    "loss": sum(window_loss) / len(window_loss),
+                    **{k: float(v) for k, v in parts.items()},
+                    "lr": lr_scheduler.get_last_lr()[0],
+                    "skipped_samples": float(skipped.total),
+                    "steps_per_second": (step - start_step) / elapsed if elapsed > 0 else 0.0,
+                }
+                accelerator.log(logs, step=step)
+                if accelerator.is_main_process:
+                    rate = logs["steps_per_second"]
+                    eta = (loop.max_steps - step) / rate if rate > 0 else float("inf")
+                    log.info("step %d/%d %s eta=%s", step, loop.max_steps,
+                             " ".join(f"{k}={v:.4g}" for k, v in logs.items()), _clock(eta))
+                window_loss.clear()
+            if step % loop.checkpointing_steps == 0 or step == loop.max_steps:
+                path = save_checkpoint(accelerator, run_dir, step, checkpoint_state(), loop.checkpoints_total_limit)
+                last_saved = step
+                if accelerator.is_main_process:
+                    log.info("saved %s", path)
+            if step >= loop.max_steps:
+                break
     if step > last_saved:  # the stream ended early (a finite stream in tests or tools)
         save_checkpoint(accelerator, run_dir, step, checkpoint_state(), loop.checkpoints_total_limit)
     return LoopResult(step, step - start_step, time.perf_counter() - started, logs)

@@ -18,7 +18,9 @@ from humanverse.train.lsd.joint_denoise import decode_joint, denoise_joint
 
 class HyperHumanLSDPipeline(DiffusionPipeline):
     """HyperHuman latent structural diffusion (stage 1): one expert-branch UNet denoises RGB, depth and normal
-    latents together at one timestep, conditioned on text and a pose-skeleton latent."""
+    latents together at one timestep, conditioned on text and a pose-skeleton latent (the hand generator's
+    export: RGB and mask, on a hand skeleton). Shows a progress bar over the steps
+    (`pipe.set_progress_bar_config(disable=True)` turns it off)."""
 
     def __init__(self, unet, vae, scheduler, latent_stats: dict | None = None, text_encoder=None, tokenizer=None):
         super().__init__()
@@ -49,7 +51,7 @@ class HyperHumanLSDPipeline(DiffusionPipeline):
                  height: int | None = None, num_inference_steps: int = 50, guidance_scale: float = 7.5,
                  guidance_rescale: float = 0.7, negative_prompt: str = "", generator: torch.Generator | None = None,
                  prompt_embeds: torch.Tensor | None = None, negative_prompt_embeds: torch.Tensor | None = None) -> dict:
-        """Returns {"rgb", "depth", "normal", "latents"} as tensors (see joint_denoise.decode_joint). Without a
+        """Returns {"rgb", "depth", "normal", "latents"} (hand export: "rgb", "mask") as tensors (see joint_denoise.decode_joint). Without a
         pose image, `height` (square side in pixels) sets the size and the pose latent is zero."""
         if prompt_embeds is None:
             prompts = [prompt] if isinstance(prompt, str) else list(prompt)
@@ -65,5 +67,5 @@ class HyperHumanLSDPipeline(DiffusionPipeline):
         pose = self.pose_latent(pose_image, batch, height)
         negative = None if negative_prompt_embeds is None else negative_prompt_embeds.to(self.device, dtype)
         latents = denoise_joint(self.unet, self.scheduler, pose, prompt_embeds.to(self.device, dtype), negative,
-                                num_inference_steps, guidance_scale, guidance_rescale, generator)
+                                num_inference_steps, guidance_scale, guidance_rescale, generator, self.progress_bar)
         return decode_joint(self.vae, self.config.latent_stats, latents)

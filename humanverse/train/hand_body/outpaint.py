@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from humanverse.step_progress import steps
 from humanverse.train.common.checkpoints import trained_checkpoint, weights_folder
 from humanverse.train.common.noise_schedule import SD_INPAINT_SCHEDULE_CONFIG, sampling_scheduler
 from humanverse.train.hand_body.components import (
@@ -85,7 +86,7 @@ def outpaint_body(model: BodyModel, prompt: str, pose: torch.Tensor, canvas: tor
     scheduler.set_timesteps(num_inference_steps, device=device)
     noise = torch.randn(stage1.shape, generator=generator, dtype=torch.float32).to(device)
     latents = noise * scheduler.init_noise_sigma
-    for i, t in enumerate(scheduler.timesteps):
+    for i, t in enumerate(steps(scheduler.timesteps, "body")):
         if i < stop:
             latents = fuse(latents, scheduler.add_noise(stage1, noise, t.reshape(1)), keeps[i])
         fill = 1 - keeps[min(i, max(stop - 1, 0))] if stop > 0 else fill0.float()

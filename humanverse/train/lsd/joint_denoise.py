@@ -6,6 +6,8 @@ is generated from this module (export/module_source.inline_sources): one loop, n
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import torch
 import torch.nn.functional as F
 
@@ -32,10 +34,12 @@ def rescale_guidance(guided: torch.Tensor, conditional: torch.Tensor, factor: fl
 @torch.no_grad()
 def denoise_joint(unet, scheduler, pose_latent: torch.Tensor, context: torch.Tensor, negative_context: torch.Tensor | None,
                   num_inference_steps: int, guidance_scale: float, guidance_rescale: float,
-                  generator: torch.Generator | None) -> dict[str, torch.Tensor]:
+                  generator: torch.Generator | None,
+                  progress: Callable[[Iterable], Iterable] | None = None) -> dict[str, torch.Tensor]:
     """All branches from noise to clean latents at one shared timestep (in the RGB latent scale).
     Classifier-free guidance on the text only (the pose stays in both halves); negative_context is needed
-    when guidance_scale != 1. Initial noise: one float32 CPU draw per branch, in unet.branches order."""
+    when guidance_scale != 1. Initial noise: one float32 CPU draw per branch, in unet.branches order.
+    progress wraps the timesteps (a progress bar: the pipeline's own, tqdm, ...)."""
     device, dtype = pose_latent.device, pose_latent.dtype
     batch = pose_latent.shape[0]
     use_cfg = guidance_scale != 1.0
@@ -46,7 +50,7 @@ def denoise_joint(unet, scheduler, pose_latent: torch.Tensor, context: torch.Ten
     shape = (batch, unet.config.latent_channels, *pose_latent.shape[-2:])
     latents = {name: torch.randn(shape, generator=generator, dtype=torch.float32).to(device, dtype)
                for name in unet.branches}
-    for t in scheduler.timesteps:
+    for t in (progress or iter)(scheduler.timesteps):
         inputs = {k: torch.cat([v, v]) if use_cfg else v for k, v in latents.items()}
         predicted = unet(inputs, pose_latent, t.expand(batch * (2 if use_cfg else 1)), context)
         for name, v in predicted.items():
@@ -61,9 +65,17 @@ def denoise_joint(unet, scheduler, pose_latent: torch.Tensor, context: torch.Ten
 
 @torch.no_grad()
 def decode_joint(vae, stats: dict, latents: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Clean latents (RGB scale) -> {"rgb" (B,3,H,W) in [0,1], "depth" (B,1,H,W) in [0,1], "normal" (B,3,H,W)
-    unit vectors, "latents": each modality's latents in its own VAE scale}."""
+    """Clean latents (RGB scale) -> per branch: "rgb" (B,3,H,W) in [0,1], "normal" (B,3,H,W) unit vectors, any
+    other ("depth", the hand model's "mask") (B,1,H,W) in [0,1]; "latents": each branch's latents in its own
+    VAE scale."""
     latents = {name: from_rgb_scale(stats, name, z) for name, z in latents.items()}
-    decoded = {name: vae.decode(z / vae.config.scaling_factor).sample.float().clamp(-1, 1) for name, z in latents.items()}
-    return {"rgb": (decoded["rgb"] + 1) / 2, "depth": (decoded["depth"].mean(dim=1, keepdim=True) + 1) / 2,
-            "normal": F.normalize(decoded["normal"], dim=1, eps=1e-6), "latents": latents}
+    out = {}
+    for name, z in latents.items():
+        decoded = vae.decode(z / vae.config.scaling_factor).sample.float().clamp(-1, 1)
+        if name == "rgb":
+            out[name] = (decoded + 1) / 2
+        elif name == "normal":
+            out[name] = F.normalize(decoded, dim=1, eps=1e-6)
+        else:  # a one-channel map decoded through the RGB VAE: the mean of its channels
+            out[name] = (decoded.mean(dim=1, keepdim=True) + 1) / 2
+    return {**out, "latents": latents}

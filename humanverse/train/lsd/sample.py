@@ -25,6 +25,7 @@ from humanverse.train.lsd.config import LSDConfig
 from humanverse.train.lsd.joint_denoise import decode_joint, denoise_joint
 from humanverse.train.lsd.model import ExpertBranchUNet
 from humanverse.train.common.noise_schedule import sampling_scheduler
+from humanverse.step_progress import steps
 
 
 @dataclass
@@ -111,5 +112,6 @@ def joint_latents(model: Stage1Model, prompts: list[str], pose_maps: torch.Tenso
     negative = None
     if guidance_scale != 1.0:
         negative = encode_text(frozen, [negative_prompt] * len(prompts), device).to(dtype)
+    label = "hand" if "mask" in unet.branches else "stage 1"
     return denoise_joint(unet, sampling_scheduler(), pose_latent, context, negative, num_inference_steps,
-                         guidance_scale, guidance_rescale, generator)
+                         guidance_scale, guidance_rescale, generator, lambda timesteps: steps(timesteps, label))

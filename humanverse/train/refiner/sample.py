@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from humanverse.step_progress import steps
 from humanverse.train.common.vae import encode_images
 from humanverse.train.common.checkpoints import trained_checkpoint, weights_folder
 from humanverse.train.common.noise_schedule import SDXL_SCHEDULE_CONFIG, sampling_scheduler
@@ -117,7 +118,7 @@ def sample_refiner(
     else:
         latents = noise * scheduler.init_noise_sigma
 
-    for t in timesteps:
+    for t in steps(timesteps, "refiner"):
         inputs = torch.cat([latents, latents]) if use_cfg else latents
         eps = refined_noise_prediction(base.unet, controlnet, inputs, t.expand(rows), context, added, maps,
                                        conditioning_scale)

@@ -10,6 +10,8 @@
 Stage 1 (--lsd) predicts RGB, depth and normals from the caption and pose; the refiner (--refiner) turns
 them into the final image. Any map can come from a file instead (--depth, --normal), e.g. a curated
 sample's ground truth, and with every map supplied --lsd is not needed. --drop leaves a condition out.
+A --pose file is a curated sample's own json: `tar -xOf out/shards/00000-00000.tar KEY.json > person.json`
+(`tar -tf` lists the keys).
 --lsd and --refiner take a run directory (its latest checkpoint) or one checkpoint-N folder.
 
 --method hand-first is "Giving a Hand" (arXiv 2403.10731): each hand of the pose is generated (image + mask)
@@ -41,7 +43,8 @@ def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="hand-first: hand box = keypoints' extent widened by this much on each side")
     parser.add_argument("--lsd", help="stage-1 run directory or checkpoint folder (needed unless every map is given)")
     parser.add_argument("--pose", dest="keypoints", metavar="KEYPOINTS_JSON",
-                        help="keypoints in the shard .json format (width, height, persons[].keypoints 133x3)")
+                        help="keypoints in the shard .json format (width, height, persons[].keypoints 133x3), e.g. "
+                             "a curated sample's own json: tar -xOf out/shards/TASK.tar KEY.json > person.json")
     parser.add_argument("--depth", metavar="PNG", help="depth map to use instead of stage 1's (16- or 8-bit)")
     parser.add_argument("--normal", metavar="PNG", help="normal map to use instead of stage 1's (n = rgb/127.5 - 1)")
     parser.add_argument("--drop", action="append", default=[], metavar="CONDITION",
@@ -70,6 +73,9 @@ def add_sample_parser(subparsers) -> argparse.ArgumentParser:
     return _add_arguments(subparsers.add_parser("sample", help="two-stage sampling: caption + pose -> image",
                                                 description=__doc__,
                                                 formatter_class=argparse.RawDescriptionHelpFormatter))
+
+
+from humanverse.step_progress import show_steps
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,7 +109,8 @@ def _run_hand_first(args: argparse.Namespace) -> int:
         erosion_per_step=args.blend_erosion_per_step, blend_stop=args.blend_stop, hand_margin=args.hand_margin,
         use_ema=args.use_ema, device=device, dtype=dtype,
     )
-    record = run_hand_first(request)
+    with show_steps():  # a bar per denoising loop (log lines when stderr is not a terminal)
+        record = run_hand_first(request)
     print(f"wrote {args.output}/image.png in {record['seconds']:.1f} s ({len(record['hands'])} hands, blend stop "
           f"step {record['blend']['stop_step']})", flush=True)
     return 0
@@ -121,7 +128,8 @@ def _run_hyperhuman(args: argparse.Namespace) -> int:
         conditioning_scale=args.conditioning_scale,
         init_strength=args.init_strength, use_ema=args.use_ema, device=device, dtype=dtype,
     )
-    record = run_two_stage(request)
+    with show_steps():
+        record = run_two_stage(request)
     print(f"wrote {args.output}/image.png in {record['seconds']:.1f} s (conditions: "
           + ", ".join(f"{k}={v}" for k, v in record["condition_sources"].items()) + ")", flush=True)
     return 0

@@ -33,15 +33,36 @@ def _documented_lines(export: Path) -> str:
 
 
 def _run_fresh(tmp_path, export, inputs, use) -> object:
+    """The card's lines, then `use`, in a new process where humanverse cannot be imported, run from the
+    export's parent folder (the card names the export by its folder name: no absolute path)."""
     (tmp_path / "load.py").write_text(_documented_lines(export))
     (tmp_path / "use.py").write_text(use)
     torch.save(inputs, tmp_path / "inputs.pt")
     done = subprocess.run([sys.executable, "-c", FRESH, str(tmp_path / "load.py"), str(tmp_path / "inputs.pt"),
                            str(tmp_path / "use.py"), str(tmp_path / "out.pt")], capture_output=True, text=True,
-                          timeout=600, env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-                                            "HF_MODULES_CACHE": str(tmp_path / "modules")})
+                          timeout=600, cwd=export.parent,
+                          env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
+                               "HF_MODULES_CACHE": str(tmp_path / "modules")})
     assert done.returncode == 0, done.stderr[-3000:]
     return torch.load(tmp_path / "out.pt", weights_only=True)
+
+
+def _shared_safely(export: Path, run: Path) -> None:
+    """No absolute local path in what an export shares, no EMA counters in a model config, and the card says
+    that trust_remote_code runs the folder's code, naming every .py file with its sha256."""
+    import hashlib
+
+    for path in [export / "README.md", export / "export.json", *export.glob("*/config.json")]:
+        text = path.read_text()
+        assert str(run.parent) not in text and str(export.parent) not in text, path
+        if path.name == "config.json":  # a model's config (the training config in the card has an ema section)
+            assert '"decay"' not in text and '"optimization_step"' not in text, path
+    card, record = (export / "README.md").read_text(), json.loads((export / "export.json").read_text())
+    assert "trust_remote_code=True" in card and "runs code" in card
+    code = sorted(str(p.relative_to(export)) for p in export.rglob("*.py"))
+    assert sorted(record["files"]) == code and code
+    for name, digest in record["files"].items():
+        assert hashlib.sha256((export / name).read_bytes()).hexdigest() == digest and f"`{name}`" in card
 
 
 def test_refiner_export_loads_with_diffusers_only(trained_runs, tmp_path):
@@ -52,6 +73,7 @@ def test_refiner_export_loads_with_diffusers_only(trained_runs, tmp_path):
     card = json.loads((export / "export.json").read_text())
     assert card["stage"] == "refiner" and card["step"] == 1 and len(card["data"]["sha256"]) == 64
     assert card["config"]["data"]["resolution"] == 64 and "data digest" in (export / "README.md").read_text()
+    _shared_safely(export, trained_runs / "refiner")
 
     model = load_refiner(trained_runs / "refiner").controlnet
     with torch.no_grad():  # one training step barely moves the zero convs: make the comparison see everything
@@ -101,6 +123,7 @@ def test_lsd_export_loads_with_diffusers_only(trained_runs, tmp_path):
     export = tmp_path / "lsd-export"
     assert export_main(["--run", str(trained_runs / "lsd"), "--output", str(export)]) == 0
     assert json.loads((export / "export.json").read_text())["stage"] == "lsd"
+    _shared_safely(export, trained_runs / "lsd")
     model = load_stage1(trained_runs / "lsd")
     g = torch.Generator().manual_seed(0)
     inputs = {"latents": {k: torch.randn(1, 4, 16, 16, generator=g) for k in ("rgb", "depth", "normal")},
@@ -142,8 +165,9 @@ def test_lsd_pipeline_export_samples_like_humanverse(trained_runs, tmp_path):
     with torch.no_grad():
         inputs = {"embeds": encode_text(model.frozen, ["a person waving"], "cpu"),
                   "negative": encode_text(model.frozen, [""], "cpu"), "pose": pose, "size": size, "settings": settings}
+        card_embeds = torch.cat([encode_text(model.frozen, ["a dancer on a stage"], "cpu"), inputs["negative"]])
     use = """
-result = {}
+result = {"card_embeds": torch.cat([emb, neg]), "card_rgb": out["rgb"]}
 for name, pose_image in (("pose", inputs["pose"]), ("no_pose", None)):
     out = pipe(prompt_embeds=inputs["embeds"], negative_prompt_embeds=inputs["negative"], pose_image=pose_image,
                height=inputs["size"], generator=torch.Generator().manual_seed(7), **inputs["settings"])
@@ -152,6 +176,9 @@ result["pipeline_class"] = [type(pipe).__name__, type(pipe).__mro__[1].__name__,
 """
     got = _run_fresh(tmp_path, export, inputs, use)
     assert got["pipeline_class"] == ["HyperHumanLSDPipeline", "DiffusionPipeline", "ExpertBranchUNet"]
+    # the card's own lines make the prompt embeddings without humanverse, as humanverse's encoder does
+    torch.testing.assert_close(got["card_embeds"], card_embeds)
+    assert got["card_rgb"].shape == (1, 3, size, size)
     for name in ("pose", "no_pose"):
         assert set(got[name]) == set(expected[name])
         for key, value in expected[name].items():

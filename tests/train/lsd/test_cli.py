@@ -23,7 +23,9 @@ def test_resumes_from_its_last_complete_checkpoint(shards, tmp_path, caplog, cap
     caplog.set_level("INFO", logger="humanverse.train")
     assert train_cli.main([*common, "--resume", "latest", "--max-steps", "3"]) == 0
     assert f"resumed from {run_dir / 'checkpoint-1'} at step 1" in caplog.text
-    assert "done: step 3, 2 steps" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "done: step 3, 2 steps" in captured.out
+    assert "train: 2/3 steps" in captured.err and "train: 3/3 steps" in captured.err  # resumed at step 1
     final = latest_checkpoint(run_dir)
     assert final.name == "checkpoint-3" and read_state(final)["step"] == 3
     assert (final / "unet" / "config.json").is_file() and (final / "unet_ema" / "config.json").is_file()

@@ -47,12 +47,14 @@ def _png(path) -> np.ndarray:
         return np.asarray(im)
 
 
-def test_stage1_then_refiner_writes_the_expected_files(trained, ground_truth, tmp_path):
+def test_stage1_then_refiner_writes_the_expected_files(trained, ground_truth, tmp_path, capsys):
     out = tmp_path / "out"
     code = sample_cli.main(["--prompt", "a person waving", "--pose", str(ground_truth / "gt.json"),
                             "--lsd", str(trained / "lsd"), "--refiner", str(trained / "refiner"), "--output", str(out),
                             "--steps", "2", "--stage1-steps", "2", "--device", "cpu"])
     assert code == 0
+    err = capsys.readouterr().err  # progress of each denoising loop (plain lines: stderr is no terminal here)
+    assert "stage 1: 2/2 steps" in err and "refiner: 2/2 steps" in err
     assert _png(out / "image.png").shape == (64, 64, 3)  # the refiner's resolution
     assert _png(out / "stage1" / "rgb.png").shape == (32, 32, 3)  # stage 1's resolution
     assert _png(out / "stage1" / "depth.png").dtype == np.uint16  # the shard's 16-bit depth encoding
