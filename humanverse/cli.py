@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -141,6 +142,12 @@ def main(argv: list[str] | None = None) -> int:
         again = "rerun with --resume latest to continue" if args.command == "train" else \
             "rerun the same command to resume"
         print(f"\ninterrupted: {again}", file=sys.stderr, flush=True)
+        if args.command in ("curate", "demo"):
+            # Now, not after the downloads in flight: Python's exit would join the download threads (a minute,
+            # up to total_timeout_s). Nothing is left to flush: the lock, the log and every file are closed.
+            logging.shutdown()
+            sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except StallError as exc:
         make_console(stderr=True).print(f"[red]stalled:[/red] {exc}. Complete shards are kept; rerun to resume.",

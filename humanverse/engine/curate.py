@@ -94,7 +94,7 @@ def _resume_and_run(cfg: CurateConfig, plan, groups, output: str, force: bool, c
     if retry_failed:
         if feed.pending:
             console.print(f"[yellow]{feed.pending} task(s) are incomplete; --retry-failed leaves them for a plain rerun[/yellow]")
-        retries, retry_sources = retry_failed_rows.plan_retries(output, plan)
+        retries, retry_sources = retry_failed_rows.plan_retries(output, plan, done.believes)
         feed = ListFeed(retries)
         console.print(f"--retry-failed: {sum(len(t.rows) for t in retries)} transiently failed rows in {len(retries)} shard(s)")
     models = {k: v for g in groups for s in g.stages for k, v in s.model_ids().items()}

@@ -81,6 +81,7 @@ class DoneTasks:
         self.believed = 0
         """Markers believed (plan tasks and their retry shards): what the summary's earlier part sums."""
         self._stats: list[dict] = []
+        self._believed_retries: set[str] = set()
         self.untrusted: list[tuple[str, str]] = []
         """(task id, why) of markers found with their files but not believed: those tasks are redone."""
         self.stale: set[str] = set()
@@ -150,7 +151,9 @@ class DoneTasks:
                     self.untrusted.append((task_id, why))
                     continue
                 self._add(stats)
-                if RETRY_TAG not in task_id:
+                if RETRY_TAG in task_id:
+                    self._believed_retries.add(task_id)
+                else:
                     self.mark(task_id)
 
     def _add(self, stats: dict) -> None:
@@ -174,6 +177,13 @@ class DoneTasks:
         if index < len(self.flags) and chunk < len(self.flags[index]) and not self.flags[index][chunk]:
             self.flags[index][chunk] = 1
             self.count += 1
+
+    def believes(self, task_id: str) -> bool:
+        """Is this shard (a plan task or a retry shard) complete with a believed marker?"""
+        if RETRY_TAG in task_id:
+            return task_id in self._believed_retries
+        at = parse_task_id(task_id)
+        return at is not None and not self.foreign(task_id) and self.is_done(*at)
 
     def is_done(self, index: int, chunk: int) -> bool:
         return bool(self.flags[index][chunk])

@@ -26,8 +26,9 @@ RETRIED = "retried"
 _RETRY_SUFFIX = re.compile(r"-retry(\d+)$")
 
 
-def plan_retries(output: str, plan: Plan) -> tuple[list[TaskSpec], dict[str, str]]:
-    """Retry tasks for every complete shard with transient errors; also returns new task -> source task."""
+def plan_retries(output: str, plan: Plan, believed=lambda task_id: True) -> tuple[list[TaskSpec], dict[str, str]]:
+    """Retry tasks for every complete shard with transient errors; also returns new task -> source task.
+    believed: whether a shard's marker counts (done_tasks.DoneTasks.believes); others are never retried."""
     fs, shard_dir = fsspec.core.url_to_fs(atomic.join(output, "shards"))
     if not fs.exists(shard_dir):
         return [], {}
@@ -35,6 +36,8 @@ def plan_retries(output: str, plan: Plan) -> tuple[list[TaskSpec], dict[str, str
     existing = {p.rsplit("/", 1)[-1].split(".")[0] for p in fs.glob(shard_dir + "/*.stats.json")}
     specs, sources = [], {}
     for task_id in sorted(existing):
+        if not believed(task_id):
+            continue
         stats = json.loads(fs.cat_file(f"{shard_dir}/{task_id}.stats.json"))
         if not stats.get("transient_errors"):
             continue

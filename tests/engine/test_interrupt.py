@@ -46,7 +46,10 @@ def curate_then_interrupt(args: list[str], ready: str, timeout: float = 120) -> 
         assert seen.wait(timeout) and proc.poll() is None, "".join(lines)
         time.sleep(1.0)  # inside the slow downloads
         proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
         code = proc.wait(timeout=60)
+        # at once, not after the downloads in flight (60 s each): Python's exit would join their threads
+        assert time.monotonic() - sent < 30
     finally:
         proc.kill()
     reader.join(timeout=10)

@@ -128,3 +128,26 @@ def test_a_resumed_summary_sums_the_markers_folded_as_they_are_read(tmp_path, mo
     assert again.tasks_skipped == 3
     for part in ("counts", "reasons", "stages", "tasks"):
         assert again.summary[part] == first.summary[part], part
+
+
+def test_retry_failed_plans_nothing_from_a_marker_it_does_not_believe(tmp_path):
+    import pyarrow as pa
+
+    from humanverse.engine.done_tasks import DoneTasks
+    from humanverse.engine.planner import plan
+    from humanverse.engine.retry_failed import plan_retries
+
+    folder = photo_folder(tmp_path / "photos", 2)
+    p = plan([folder], "auto", {}, 2, None)
+    shards = tmp_path / "out" / "shards"
+    shards.mkdir(parents=True)
+    # a planted marker claiming a transient error, with a sidecar but no tar: not a complete shard
+    (shards / "00000-00000.stats.json").write_text(json.dumps(
+        {"task_id": "00000-00000", "input": 2, "ok": 1, "error": 1, "transient_errors": 1,
+         "source": {"input": folder, "start": 0, "stop": 2}}))
+    pq.write_table(pa.table({"status": ["ok", "error"], "transient": [False, True], "input": [folder] * 2,
+                             "row": [0, 1]}), shards / "00000-00000.parquet")
+    done = DoneTasks.listed(str(tmp_path / "out"), p)
+    assert not done.believes("00000-00000")
+    assert plan_retries(str(tmp_path / "out"), p, done.believes) == ([], {})
+    assert len(plan_retries(str(tmp_path / "out"), p)[0]) == 1  # what trusting every marker did
