@@ -10,13 +10,13 @@ from rich.table import Table
 
 from humanverse.console import untrusted_text
 from humanverse.shards import atomic
+from humanverse.shards.stats_marker import COUNT_KEYS, marker_problem
 from humanverse.shards.untrusted import BadSample, read_json_file
 from humanverse.sources.keys import check_task_id
 
 log = logging.getLogger(__name__)
 MARKER_SUFFIX = ".stats.json"
 MAX_MARKER_BYTES = 16 * 1024 * 1024
-_COUNTS = ("input", "ok", "rejected", "error", "written", "transient_errors", "retried")
 
 
 def load_stats(output: str, bad: Counter | None = None) -> list[dict]:
@@ -43,24 +43,12 @@ def load_stats(output: str, bad: Counter | None = None) -> list[dict]:
 
 
 def check_marker(stats: dict, task_id: str) -> dict:
-    """The marker as it is when it holds what totals() reads in the types it reads; ValueError otherwise."""
-    if stats.get("task_id", task_id) != task_id:
-        raise ValueError(f"names task {stats.get('task_id')!r}, not its file's {task_id!r}")
-    if any(not _count(stats.get(key, 0)) for key in _COUNTS):
-        raise ValueError("a count is not a non-negative integer")
-    reasons, stages, seconds = stats.get("reasons", {}), stats.get("stages", {}), stats.get("stage_seconds", {})
-    if not isinstance(reasons, dict) or any(str(k).count(":") < 2 or not _count(v) for k, v in reasons.items()):
-        raise ValueError("reasons must map 'status:stage:reason' to counts")
-    if not isinstance(stages, dict) or any(
-            not isinstance(v, dict) or not _count(v.get("in", 0)) or not _count(v.get("ok", 0)) for v in stages.values()):
-        raise ValueError("stages must map a stage to {in, ok} counts")
-    if not isinstance(seconds, dict) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in seconds.values()):
-        raise ValueError("stage_seconds must map a stage to seconds")
+    """The marker as it is when it can be believed (stats_marker.py: counts that add up, the summary's fields in
+    the types totals() reads); ValueError otherwise."""
+    problem = marker_problem(stats, task_id)
+    if problem is not None:
+        raise ValueError(problem)
     return {**stats, "task_id": task_id}
-
-
-def _count(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def totals(stats: list[dict]) -> dict:
@@ -71,7 +59,7 @@ def totals(stats: list[dict]) -> dict:
     seconds = Counter()
     order: list[str] = []
     for s in stats:
-        for key in ("input", "ok", "rejected", "error", "written", "transient_errors", "retried"):
+        for key in COUNT_KEYS:
             out[key] += int(s.get(key, 0))
         reasons.update(s.get("reasons", {}))
         for stage, counters in s.get("stages", {}).items():

@@ -17,7 +17,7 @@ def marker_problem(stats: Any, task_id: str, source: dict[str, Any] | None = Non
     if not isinstance(stats, dict):
         return "not a JSON object"
     counts = {k: stats.get(k, 0) for k in COUNT_KEYS}
-    if not all(type(v) is int and v >= 0 for v in counts.values()):
+    if not all(_count(v) for v in counts.values()):
         return "counts are not non-negative integers"
     if stats.get("task_id") != task_id:
         return f"names task {stats.get('task_id')!r}"
@@ -25,9 +25,29 @@ def marker_problem(stats: Any, task_id: str, source: dict[str, Any] | None = Non
         return "input != ok + rejected + error + retried"
     if counts["written"] > counts["ok"] or counts["transient_errors"] > counts["error"]:
         return "more written than ok, or more transient errors than errors"
+    shape = _shape_problem(stats)
+    if shape is not None:
+        return shape
     if source is not None:
         if stats.get("source") != source:
             return "describes other rows than this task's"
         if counts["input"] != source["stop"] - source["start"]:
             return "input differs from the task's row count"
     return None
+
+
+def _shape_problem(stats: dict[str, Any]) -> str | None:
+    """The summary's other fields, in the types funnel.totals reads them (a pulled run's marker is untrusted)."""
+    reasons, stages, seconds = stats.get("reasons", {}), stats.get("stages", {}), stats.get("stage_seconds", {})
+    if not isinstance(reasons, dict) or any(str(k).count(":") < 2 or not _count(v) for k, v in reasons.items()):
+        return "reasons must map 'status:stage:reason' to counts"
+    if not isinstance(stages, dict) or any(
+            not isinstance(v, dict) or not _count(v.get("in", 0)) or not _count(v.get("ok", 0)) for v in stages.values()):
+        return "stages must map a stage to {in, ok} counts"
+    if not isinstance(seconds, dict) or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in seconds.values()):
+        return "stage_seconds must map a stage to seconds"
+    return None
+
+
+def _count(value: Any) -> bool:
+    return type(value) is int and value >= 0
