@@ -69,8 +69,26 @@ def weights_folder(checkpoint: Path, model: str, use_ema: bool) -> Path:
     return ema if use_ema and ema.is_dir() else checkpoint / model
 
 
+def read_run_record(run_dir: str | Path) -> dict[str, Any]:
+    """A training run's run.json, read as from others (a pulled run folder): capped, an object of bounded
+    depth (shards/untrusted.py); FileNotFoundError when it is not a run folder, ValueError when it is bad."""
+    from humanverse.shards.untrusted import read_json_file
+
+    path = Path(run_dir) / "run.json"
+    record = read_json_file(str(path))
+    if record is None:
+        raise FileNotFoundError(f"{path} not found: is {run_dir} a training run folder?")
+    return record
+
+
 def read_state(checkpoint: str | Path) -> dict[str, Any]:
-    return json.loads((Path(checkpoint) / STATE_FILE).read_text())
+    """A checkpoint's state file, read as from others (capped, a bounded object: shards/untrusted.py)."""
+    from humanverse.shards.untrusted import read_json_file
+
+    state = read_json_file(str(Path(checkpoint) / STATE_FILE))
+    if state is None:
+        raise FileNotFoundError(f"{Path(checkpoint) / STATE_FILE} not found: not a complete checkpoint")
+    return state
 
 
 def remove_stale_temporaries(run_dir: str | Path) -> None:

@@ -9,14 +9,13 @@ throughout, the hands' appearance it blends towards.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from humanverse.step_progress import steps
-from humanverse.train.common.checkpoints import trained_checkpoint, weights_folder
+from humanverse.train.common.checkpoints import read_run_record, trained_checkpoint, weights_folder
 from humanverse.train.common.noise_schedule import SD_INPAINT_SCHEDULE_CONFIG, sampling_scheduler
 from humanverse.train.hand_body.components import (
     InpaintBase,
@@ -48,7 +47,7 @@ def load_body_model(run_dir_or_checkpoint: str | Path, use_ema: bool = True, dev
     path = Path(run_dir_or_checkpoint)
     checkpoint = trained_checkpoint(path)
     run_dir = checkpoint.parent
-    record = json.loads((run_dir / "run.json").read_text())
+    record = read_run_record(run_dir)
     if record.get("stage") != "hand-body":
         raise ValueError(f"{run_dir} is a {record.get('stage')!r} run, not a hand-body run")
     cfg = HandBodyConfig.model_validate(record["config"])

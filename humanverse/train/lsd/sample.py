@@ -12,13 +12,12 @@ image (which is a non-zero latent the model never saw as "no pose").
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from humanverse.train.common.checkpoints import read_state, trained_checkpoint, weights_folder
+from humanverse.train.common.checkpoints import read_run_record, read_state, trained_checkpoint, weights_folder
 from humanverse.train.lsd.latent_stats import LatentStats
 from humanverse.train.lsd.components import Stage1Frozen, encode_text, load_frozen
 from humanverse.train.lsd.config import LSDConfig
@@ -52,7 +51,7 @@ def load_stage1(run_dir_or_checkpoint: str | Path, use_ema: bool = True, device:
     path = Path(run_dir_or_checkpoint)
     checkpoint = trained_checkpoint(path)
     run_dir = checkpoint.parent
-    cfg = config_cls.model_validate(json.loads((run_dir / "run.json").read_text())["config"])
+    cfg = config_cls.model_validate(read_run_record(run_dir)["config"])
     folder = weights_folder(checkpoint, "unet", use_ema)
     unet = ExpertBranchUNet.from_pretrained(folder, local_files_only=True).to(device, dtype).eval()
     frozen = load_frozen(cfg, run_dir, create=False)

@@ -12,7 +12,6 @@ HyperHuman, where the refiner composes the predicted conditions) starts from pur
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import torch
 
 from humanverse.step_progress import steps
 from humanverse.train.common.vae import encode_images
-from humanverse.train.common.checkpoints import trained_checkpoint, weights_folder
+from humanverse.train.common.checkpoints import read_run_record, trained_checkpoint, weights_folder
 from humanverse.train.common.noise_schedule import SDXL_SCHEDULE_CONFIG, sampling_scheduler
 from humanverse.train.refiner.components import (
     SDXLBase,
@@ -55,7 +54,7 @@ def load_refiner(run_dir_or_checkpoint: str | Path, use_ema: bool = True, device
     path = Path(run_dir_or_checkpoint)
     checkpoint = trained_checkpoint(path)
     run_dir = checkpoint.parent
-    cfg = RefinerConfig.model_validate(json.loads((run_dir / "run.json").read_text())["config"])
+    cfg = RefinerConfig.model_validate(read_run_record(run_dir)["config"])
     folder = weights_folder(checkpoint, "controlnet", use_ema)
     controlnet = StructureControlNet.from_pretrained(folder, local_files_only=True, torch_dtype=dtype)
     controlnet.to(device).eval()

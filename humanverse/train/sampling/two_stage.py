@@ -34,7 +34,7 @@ from PIL import Image
 
 from humanverse.shards import atomic
 from humanverse.shards.encoding import encode_depth16, encode_normal
-from humanverse.train.common.checkpoints import trained_checkpoint
+from humanverse.train.common.checkpoints import read_run_record, trained_checkpoint
 from humanverse.train.sampling.condition_inputs import (
     load_depth,
     load_keypoints,
@@ -136,7 +136,7 @@ def run_two_stage(request: TwoStageRequest) -> dict:
         stage1_checkpoint = trained_checkpoint(request.lsd)
         stage1 = load_stage1(stage1_checkpoint, request.use_ema, request.device, dtype)
         # Stage 1 samples at the resolution it was trained at (its run's data.resolution).
-        stage1_size = json.loads((stage1_checkpoint.parent / "run.json").read_text())["config"]["data"]["resolution"]
+        stage1_size = read_run_record(stage1_checkpoint.parent)["config"]["data"]["resolution"]
         threshold = stage1.cfg.data.keypoint_score_threshold
         pose = keypoints.pose_map(stage1_size, threshold) if keypoints else None  # None: training's zero latent
         generated = sample_lsd(stage1, [request.prompt], pose, request.stage1_steps, request.stage1_guidance_scale,
