@@ -28,7 +28,8 @@ def test_tiny_lsd_learns_the_training_photos(tmp_path):
     shards = learning.write_shard(photos, tmp_path / "shards")
     cfg = learning.bench_config(120, 0, 120, len(photos))
     batch = learning.fixed_batch(shards, cfg, len(photos))
-    run = learning.train_run(shards, batch, tmp_path / "run", steps=120, seed=0, vae_steps=80)
+    learning.pretrain_vae(cfg, batch, tmp_path / "vae", steps=80, seed=0)
+    run = learning.train_run(shards, batch, tmp_path / "run", steps=120, seed=0, vae_dir=tmp_path / "vae")
 
     ratios = learning.loss_ratios(run["val"])
     assert all(ratio < 0.8 for ratio in ratios.values()), ratios  # full benchmark target: ≤ 0.5
