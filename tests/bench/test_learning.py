@@ -26,15 +26,19 @@ def test_tiny_lsd_learns_the_training_photos(tmp_path):
     pytest.importorskip("mediapipe")
     photos = learning.annotate_photos(PEOPLE, mirror=False)
     shards = learning.write_shard(photos, tmp_path / "shards")
-    cfg = learning.bench_config(120, 0, 120, len(photos))
+    cfg = learning.bench_config(150, 0, 150, len(photos))
     batch = learning.fixed_batch(shards, cfg, len(photos))
-    learning.pretrain_vae(cfg, batch, tmp_path / "vae", steps=80, seed=0)
-    run = learning.train_run(shards, batch, tmp_path / "run", steps=120, seed=0, vae_dir=tmp_path / "vae")
-
-    ratios = learning.loss_ratios(run["val"])
-    assert all(ratio < 0.8 for ratio in ratios.values()), ratios  # full benchmark target: ≤ 0.5
+    learning.pretrain_vae(cfg, batch, tmp_path / "vae", steps=60, seed=0)
+    run = learning.train_run(shards, batch, tmp_path / "run", steps=150, seed=0, vae_dir=tmp_path / "vae")
     mem = learning.memorisation(tmp_path / "run", batch, steps=10)
-    figures = {k: v for k, v in mem.items() if not k.startswith("_")}
-    assert mem["nearest_own"] >= 0.75, figures
-    assert mem["psnr_gain_db"] > 1.0, figures
+
+    figures = {k: round(v, 3) for k, v in mem.items() if not k.startswith("_")}
+    figures.update({f"loss_ratio_{k}": round(v, 3) for k, v in learning.loss_ratios(run["val"]).items()})
+    print(figures)
+    # Loose bounds (the full benchmark's targets are in bench/LEARNING.md): every branch's loss well under the
+    # best constant predictor's; the sampled depth follows its map better than a top-to-bottom ramp does; the
+    # sampled person sits where the given pose's person is, and not where another pose's is.
+    assert all(figures[f"loss_ratio_{m}"] < 0.8 for m in ("rgb", "depth", "normal")), figures
+    assert figures["depth_rank"] - figures["gradient_rank"] > 0.1, figures
+    assert figures["iou_gap"] > 0.1, figures
     assert torch.isfinite(mem["_samples"].rgb).all()
