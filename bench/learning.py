@@ -14,7 +14,8 @@ What is real and what is derived:
   pose maps) and saved where the trainer's load_frozen reads it; the UNet then trains from scratch through
   `train_lsd` with the tiny preset, and samples come from `sample_lsd` (DDIM, the project's sampler).
 
-Run: PYTHONPATH=$PWD .venv/bin/python bench/learning.py [--quick]  (writes bench/LEARNING.md + PNGs).
+Run: PYTHONPATH=$PWD .venv/bin/python bench/learning.py  (writes bench/LEARNING.md + PNGs; ~25 min on a shared
+2-core machine); with --quick one short run that reports into bench/.out/learning/ (a wiring check).
 """
 
 from __future__ import annotations
@@ -408,10 +409,12 @@ def main(argv=None) -> int:
         run["vae_psnr"] = vae_psnr
         print(name, json.dumps({k: v for k, v in run["mem"].items() if not k.startswith("_")}), flush=True)
 
-    save_curve(runs["seed0"]["val"], BENCH / "learning_lsd_loss.png")
-    save_grid(batch, runs["seed0"]["mem"]["_samples"], BENCH / "learning_lsd_grid.png")
+    # The quick check reports into its scratch folder; only the full benchmark rewrites bench/LEARNING.md.
+    target = out if args.quick else BENCH
+    save_curve(runs["seed0"]["val"], target / "learning_lsd_loss.png")
+    save_grid(batch, runs["seed0"]["mem"]["_samples"], target / "learning_lsd_grid.png")
     report = write_report(runs, photos, steps, vae_steps, sample_steps, args.quick, time.perf_counter() - started)
-    (BENCH / "LEARNING.md").write_text(report)
+    (target / "LEARNING.md").write_text(report)
     (out / "learning.json").write_text(json.dumps(
         {name: {"val": r["val"], "mem": {k: v for k, v in r["mem"].items() if not k.startswith("_")},
                 "vae_psnr": r["vae_psnr"], "train_s": r["train_s"]} for name, r in runs.items()}, indent=1))

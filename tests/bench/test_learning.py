@@ -39,6 +39,6 @@ def test_tiny_lsd_learns_the_training_photos(tmp_path):
     # best constant predictor's; the sampled depth follows its map better than a top-to-bottom ramp does; the
     # sampled person sits where the given pose's person is, and not where another pose's is.
     assert all(figures[f"loss_ratio_{m}"] < 0.8 for m in ("rgb", "depth", "normal")), figures
-    assert figures["depth_rank"] - figures["gradient_rank"] > 0.1, figures
+    assert figures["depth_rank"] - figures["gradient_rank"] > 0.2, figures
     assert figures["iou_gap"] > 0.1, figures
     assert torch.isfinite(mem["_samples"].rgb).all()
