@@ -25,7 +25,6 @@ import multiprocessing
 import io
 import json
 import logging
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -502,7 +501,8 @@ def write_report(runs, photos, steps, vae_steps, sample_steps, quick, wall_s) ->
         "|---|---|---|---|",
     ]
     for r in first["val"]:
-        lines.append(f"| {r['step']} | " + " | ".join(f"{r[f'loss_{m}']:.4f}" for m in ("rgb", "depth", "normal")) + " |")
+        losses = " | ".join(f"{r[f'loss_{m}']:.4f}" for m in ("rgb", "depth", "normal"))
+        lines.append(f"| {r['step']} | {losses} |")
     if len(runs) > 1:
         lines += ["", "## Ablation that must hurt: the pose condition dropped", "",
                   "Same data, steps and seed as seed 0, with `objective.pose_dropout=1.0` (an existing config key: "
@@ -517,7 +517,8 @@ def write_report(runs, photos, steps, vae_steps, sample_steps, quick, wall_s) ->
             lines.append(f"| {label} | {a:.3f} | {b:.3f} | {spread:.3f} | {c:.3f} | "
                          f"{'yes' if min(a, b) - c > spread else '**no**'} |")
     lines += ["", "## Not covered here", "",
-              "`train refiner`, `train hand` and `train hand-body` have no learning benchmark yet (issue 28 items 4-5)."]
+              "`train refiner`, `train hand` and `train hand-body` have no learning benchmark yet "
+              "(issue 28 items 4-5)."]
     return "\n".join(lines) + "\n"
 
 
