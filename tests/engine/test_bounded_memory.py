@@ -30,6 +30,7 @@ DRIVER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow  # slow (~60 s): keeps the default suite within its 5 minutes; run with scripts/test.sh -m slow
 def test_large_images_small_object_store(tmp_path):
     rng = np.random.default_rng(0)
     www = tmp_path / "www"

@@ -61,6 +61,7 @@ def parent_pid(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
+@pytest.mark.slow  # slow (~60 s): keeps the default suite within its 5 minutes; run with scripts/test.sh -m slow
 def test_worker_node_killed_mid_run(laion_input, tmp_path, monkeypatch):
     """`ray start` refuses extra nodes while RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (which keeps nodes on
     127.0.0.1), so the nodes are started with Ray's own multi-node test utility instead."""

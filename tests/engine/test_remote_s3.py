@@ -88,6 +88,7 @@ class MarkerWatcher(threading.Thread):
             time.sleep(0.05)
 
 
+@pytest.mark.slow  # slow (~30 s): keeps the default suite within its 5 minutes; run with scripts/test.sh -m slow
 def test_curate_from_s3_to_s3_publishes_marker_last_and_resumes(s3, image_server, tmp_path):
     fs, env = s3
     local = write_laion_parquet(tmp_path / "part-00000.parquet", image_server, repeat=2)
