@@ -287,7 +287,7 @@ def spans(stage: str, obj) -> tuple[list[tuple[object, str]], str]:
         half = bool(getattr(yolo.predictor.args, "half", False)) if yolo.predictor is not None else False
         return [(net, "forward")], "float16" if half and obj.device == "cuda" else "float32"
     if stage == "pose":
-        return [(obj._heatmaps.model, "_forward")], amp  # mmpose TopdownPoseEstimator: backbone + head
+        return [(obj._run.heatmaps.model, "_forward")], amp  # mmpose TopdownPoseEstimator: backbone + head
     if stage == "depth":
         return [(p.model, "forward") for p in obj._predictors.values()], amp
     if stage == "normal":

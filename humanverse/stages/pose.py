@@ -79,6 +79,7 @@ def _heatmap_runner(cfg: PoseConfig, heatmaps, input_size, extra: dict | None = 
         found = estimate_poses(images, boxes, heatmaps, input_size=input_size, padding=cfg.bbox_padding,
                                flip_test=cfg.flip_test, batch_size=cfg.crop_batch, **(extra or {}))
         return [[{"keypoints": kp} for kp in kps] for kps in found]
+    run.heatmaps = heatmaps  # the network, for bench/gpu_stages.py's timing of its forward
     return run
 
 
@@ -104,6 +105,7 @@ def _load_mediapipe(cfg: PoseConfig, files: list[Path], stage: Stage) -> PoseRun
     def run(images, boxes):
         found = estimate_poses_from_crops(images, boxes, model, input_size=mp.crop_size, padding=cfg.bbox_padding)
         return [[{"keypoints": kp} for kp in kps] for kps in found]
+    run.heatmaps = heatmaps  # the network, for bench/gpu_stages.py's timing of its forward
     return run
 
 
