@@ -105,7 +105,6 @@ def _load_mediapipe(cfg: PoseConfig, files: list[Path], stage: Stage) -> PoseRun
     def run(images, boxes):
         found = estimate_poses_from_crops(images, boxes, model, input_size=mp.crop_size, padding=cfg.bbox_padding)
         return [[{"keypoints": kp} for kp in kps] for kps in found]
-    run.heatmaps = heatmaps  # the network, for bench/gpu_stages.py's timing of its forward
     return run
 
 
