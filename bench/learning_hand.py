@@ -1,0 +1,771 @@
+"""Do `train hand` and `train hand-body` learn, and does hand-first sampling keep and blend the hands? (issue 28
+items 1, 4 and 5, for the hand-first method of "Giving a Hand", arXiv 2403.10731).
+
+Data, and what is real:
+- frames: the realdata kit's pictures with fully labelled 21-point hand ground truth (hands/ground_truth_index.json):
+  OneHand10K, one FreiHAND picture per pose (its 4 copies share one skeleton), the two Panoptic frames, the four
+  InterHand2.6M frames, and the one COCO-WholeBody hand on people/coco_000000000785.jpg. RHD is left out (rendered,
+  not photographed). They reach the trainers through the project's HaGRID route: a HaGRID-format annotation file
+  (v2-1M fields) is written from the index, read by `sources/hagrid.py`, and the hands are attached to the person by
+  the hands stage's `attach_hagrid_hands` (box, side rule, contract fields). The person is the whole frame (most
+  frames are hand crops with no detectable person, as bench/hands_accuracy.py does too) with the project's MediaPipe
+  holistic pose for the body; the hand slots of that pose are the ground-truth hands. The demo curation would drop
+  these frames (no person box from its detector), which is why the benchmark takes this route.
+- licences: every kit hand picture is research-only or non-commercial (realdata/MANIFEST.md), except the
+  COCO photo 785 (CC BY 2.0). Pixels are read at run time only; the committed PNGs show only that photo's rows,
+  and the full grids go to bench/.out/ (gitignored).
+- hand generator: `train_hand` with presets/train_hand_tiny.yaml (32² crops) from scratch; its random tiny VAE is
+  first fitted on the crops, masks and skeletons (as bench/learning.py does for LSD).
+- hand-body: a frozen inpainting base is required; the tiny random base is FIRST TRAINED HERE (VAE, then the
+  9-channel UNet through the trainer's own HandBodyObjective with a zero-output ControlNet), written in the
+  published folder layout, and then `train_hand_body` trains only the skeleton ControlNet on top, the base frozen
+  (checked: the base's weight files hash the same before and after, and the run record's trainable count is the
+  ControlNet's). Override from the preset: a 4x-downscaling VAE (3 levels; embedder strides 1,1,2,2) so a hand of
+  8-30 px at 64² covers latent pixels; at the preset's 8x a hand is at most one latent pixel and the keep region
+  of sequential mask expansion vanishes.
+- hand-first: `generate_hand_first` (the real sampler) with both trained runs, on every frame's pose.
+
+Run alone: PYTHONPATH=$PWD .venv/bin/python -m bench.learning_hand [--quick]; bench/learning.py calls
+run_hand_methods() for the methods `hand` and `hand-body`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import shutil
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import torch
+import webdataset as wds
+from PIL import Image
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+for path in (str(REPO), str(BENCH)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+from learning import constant_losses, derangement, iou, psnr  # noqa: E402
+
+from humanverse.train.common.config import load_config  # noqa: E402
+from humanverse.train.common.shard_data import make_dataloader  # noqa: E402
+from humanverse.train.hand.config import HandConfig  # noqa: E402
+from humanverse.train.hand_body.config import HandBodyConfig  # noqa: E402
+
+# (kit file, indices of its hands in the index to train the hand generator on). Every hand of a frame goes to
+# the body trainer; for the two InterHand frames whose hands touch, only the first hand becomes a hand crop
+# (the two crops would be nearly the same picture under two skeletons).
+KIT_FRAMES = (
+    ("hands/onehand10k_1402.jpg", (0,)),
+    ("hands/freihand_00000355.jpg", (0,)),
+    ("hands/freihand_00017620.jpg", (0,)),
+    ("hands/panoptic_005880453_01_l.jpg", (0, 1)),
+    ("hands/panoptic_ex2_2.flv_000040_l.jpg", (0, 1)),
+    ("hands/interhand2.6m_image69148.jpg", (0,)),
+    ("hands/interhand2.6m_image44669.jpg", (0,)),
+    ("hands/interhand2.6m_image29590.jpg", (0,)),
+    ("hands/interhand2.6m_image2017.jpg", (0,)),
+    ("people/coco_000000000785.jpg", (0,)),
+)
+SHOWABLE = {"coco_000000000785": "COCO 785, Flickr photo, CC BY 2.0"}
+"""Frames whose pixels may appear in a committed PNG (realdata/MANIFEST.md); every other one is research-only or
+non-commercial."""
+GESTURE = "no_gesture"  # HaGRID's label for hands that show no gesture; its caption is the body prompt
+LEFT_HAND, RIGHT_HAND, BODY_WRIST = slice(91, 112), slice(112, 133), {"left": 9, "right": 10}
+BODY_SIZE = 64
+
+
+@dataclass
+class Frame:
+    key: str
+    jpg: bytes
+    width: int
+    height: int
+    caption: str
+    person: dict  # box, score, keypoints (133 x 3), hands (the contract's entries)
+    crop_hands: tuple[int, ...]
+
+    @property
+    def showable(self) -> bool:
+        return self.key in SHOWABLE
+
+
+# ---------------------------------------------------------------- data: the HaGRID route
+
+
+def hagrid_input(realdata: Path, root: Path) -> Path:
+    """A HaGRID-format input (README layout, v2-1M fields) of the kit frames' fully labelled hands; returns the
+    annotation file. Images are linked, not copied."""
+    index = {entry["file"]: entry for entry in json.loads((realdata / "hands" / "ground_truth_index.json")
+                                                           .read_text())["images"]}
+    images = root / "hagrid_dataset" / GESTURE
+    images.mkdir(parents=True, exist_ok=True)
+    annotations = {}
+    for file, _ in KIT_FRAMES:
+        entry = index[file]
+        width, height = entry["width"], entry["height"]
+        hands = [h for h in entry["hands"] if h["num_labelled"] == 21 and "halpe" not in h["gt_source"]]
+        image_id = Path(file).stem.replace("interhand2.6m", "interhand").replace(".flv", "")
+        link = images / f"{image_id}.jpg"
+        if not link.exists():
+            link.symlink_to((realdata / file).resolve())
+        boxes = [[b[0] / width, b[1] / height, b[2] / width, b[3] / height] for b in
+                 (h["keypoint_bbox_xywh"] for h in hands)]
+        landmarks = [[[x / width, y / height] for x, y, _ in h["keypoints_std21"]] for h in hands]
+        annotations[image_id] = {"bboxes": boxes, "labels": [GESTURE] * len(hands), "hand_landmarks": landmarks,
+                                 "user_id": "realdata-kit"}
+    path = root / "hagrid_annotations" / "train" / f"{GESTURE}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(annotations))
+    return path
+
+
+def read_frames(annotation_file: Path) -> list[Frame]:
+    """The project's HaGRID reader, the MediaPipe holistic pose on each frame, and the hands stage's HaGRID
+    attachment onto the whole-frame person; the person's hand keypoints become the ground-truth hands."""
+    from humanverse.core.task import TaskSpec
+    from humanverse.models.pose.pose_mediapipe import MediaPipeWholeBody
+    from humanverse.sources.hagrid import HagridReader
+    from humanverse.stages.hagrid_hands import attach_hagrid_hands
+    from humanverse.stages.hand_boxes import HandBoxConfig
+
+    reader = HagridReader("realdata-kit")
+    count = reader.count(str(annotation_file))
+    samples = reader.read(TaskSpec("00000-000", str(annotation_file), "hagrid", 0, count))
+    crop_hands = dict(zip([Path(f).stem.replace("interhand2.6m", "interhand").replace(".flv", "")
+                           for f, _ in KIT_FRAMES], [c for _, c in KIT_FRAMES]))
+    pose_model = MediaPipeWholeBody(holistic=True)
+    frames = []
+    try:
+        for sample in samples:
+            if not sample.alive:
+                raise RuntimeError(f"{sample.source}: {sample.reason}")
+            image = np.asarray(Image.open(io.BytesIO(sample.image_bytes)).convert("RGB"))
+            height, width = image.shape[:2]
+            keypoints = pose_model(image[None])[0]
+            person = {"box": [0.0, 0.0, float(width), float(height)], "score": 1.0, "keypoints": keypoints.tolist()}
+            persons = [person]
+            attach_hagrid_hands(persons, sample.meta["hagrid_hands"], None, width, height, HandBoxConfig())
+            for hand in person["hands"]:  # the skeleton the body model sees shows the annotated hands
+                part = LEFT_HAND if hand["side"] == "left" else RIGHT_HAND
+                keypoints[part] = np.asarray(hand["keypoints"], dtype=np.float32)
+                keypoints[BODY_WRIST[hand["side"]]] = keypoints[part][0]
+            person["keypoints"] = np.round(keypoints, 3).tolist()
+            key = sample.source["source_id"]
+            frames.append(Frame(key, sample.image_bytes, width, height, sample.caption, person, crop_hands[key]))
+    finally:
+        pose_model.close()
+    return sorted(frames, key=lambda f: f.key)
+
+
+def write_shards(frames: list[Frame], out: Path) -> tuple[list[str], list[str]]:
+    """(hand-crop shard: one sample per training hand, listing only that hand; body shard: one per frame)."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = out / "hands-000.tar", out / "bodies-000.tar"
+    with wds.TarWriter(str(paths[0])) as hands_sink, wds.TarWriter(str(paths[1])) as body_sink:
+        for frame in frames:
+            def member(key, hands):
+                person = {**frame.person, "hands": hands}
+                meta = {"source": {"dataset": "realdata-kit", "id": frame.key}, "width": frame.width,
+                        "height": frame.height, "persons": [person]}
+                return {"__key__": key, "jpg": frame.jpg, "txt": frame.caption, "json": json.dumps(meta)}
+
+            body_sink.write(member(frame.key, frame.person["hands"]))
+            for index in frame.crop_hands:
+                if index < len(frame.person["hands"]):
+                    hands_sink.write(member(f"{frame.key}-h{index}", [frame.person["hands"][index]]))
+    return [str(paths[0])], [str(paths[1])]
+
+
+def fixed_batch(shards: list[str], data_cfg, decode, count: int) -> dict:
+    """Every sample of the shard, decoded once, in key order (the evaluation set of a memorisation run): the
+    stream repeats the shard, so `count` (more than it holds) is read and the first copy of each key kept."""
+    loader = make_dataloader(shards, data_cfg.model_copy(update={"batch_size": count, "shuffle_buffer": 0}),
+                             seed=0, decode=decode)
+    batch = next(iter(loader))
+    first = {key: i for i, key in reversed(list(enumerate(batch["key"])))}
+    order = [first[key] for key in sorted(first)]
+    return {k: (v[order] if isinstance(v, torch.Tensor) else [v[i] for i in order]) for k, v in batch.items()}
+
+
+def fit_vae(vae, images: torch.Tensor, steps: int, seed: int) -> float:
+    """Train a tiny random VAE on the benchmark's own images (a random decoder makes pixel figures meaningless);
+    returns the reconstruction PSNR (dB) on them."""
+    torch.manual_seed(seed)
+    vae.requires_grad_(True).train()
+    optimizer = torch.optim.Adam(vae.parameters(), lr=2e-3)
+    for _ in range(steps):
+        posterior = vae.encode(images).latent_dist
+        loss = torch.nn.functional.mse_loss(vae.decode(posterior.sample()).sample, images) + 1e-6 * posterior.kl().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    vae.requires_grad_(False).eval()
+    with torch.no_grad():
+        recon = vae.decode(vae.encode(images).latent_dist.mode()).sample
+    return psnr(recon.clamp(-1, 1) / 2 + 0.5, images / 2 + 0.5).mean().item()
+
+
+def checkpoints(run_dir: Path) -> list[Path]:
+    return sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+
+
+def memorisation_scores(samples: torch.Tensor, real: torch.Tensor) -> dict:
+    """PSNR of each sample to its own image, whether that is its nearest image, and the mean-image baseline."""
+    n = len(real)
+    table = torch.stack([psnr(samples[i:i + 1].expand_as(real), real) for i in range(n)])  # sample x real
+    baseline = psnr(real.mean(0, keepdim=True).expand_as(real), real)
+    return {"nearest_own": float((table.argmax(1) == torch.arange(n)).float().mean()),
+            "psnr_own": table.diagonal().mean().item(), "psnr_mean_image": baseline.mean().item(),
+            "psnr_gain_db": (table.diagonal() - baseline).mean().item(),
+            "per_sample_gain_db": (table.diagonal() - baseline).tolist()}
+
+
+# ---------------------------------------------------------------- the hand generator
+
+
+def hand_config(steps: int, seed: int, batch_size: int) -> HandConfig:
+    return load_config(HandConfig, preset="hand_tiny", overrides=[
+        f"data.batch_size={batch_size}", "data.shuffle_buffer=0", "objective.text_dropout=0",
+        "objective.pose_dropout=0", "optim.learning_rate=1e-3", "optim.weight_decay=0", f"loop.max_steps={steps}",
+        f"loop.checkpointing_steps={max(1, steps // 4)}", f"loop.seed={seed}", "loop.log_every=50",
+        "ema.enabled=false"])
+
+
+def hand_validation(run_dir: Path, cfg: HandConfig, batch: dict) -> list[dict]:
+    """Per checkpoint, the rgb and mask branches' v-loss on every training crop with fixed noise and timesteps
+    (seed 1234) through the trainer's own objective, after the zero and best-constant predictors'."""
+    from humanverse.train.hand.train import hand_images
+    from humanverse.train.lsd.sample import load_stage1
+    from humanverse.train.lsd.train import LSDObjective
+
+    rows = []
+    for checkpoint in checkpoints(run_dir):
+        model = load_stage1(checkpoint, use_ema=False, config_cls=HandConfig)
+
+        def objective_of(unet, model=model):
+            objective = LSDObjective(unet, model.frozen, model.stats, cfg, torch.device("cpu"), hand_images)
+            return objective.loss(batch, generator=torch.Generator().manual_seed(1234))
+
+        if not rows:
+            constants = constant_losses(objective_of, cfg)
+            rows += [{"step": "zero (E[v²])", **constants["zero"]}, {"step": "best constant", **constants["best"]}]
+        with torch.no_grad():
+            rows.append({"step": int(checkpoint.name.split("-")[1]), **objective_of(model.unet)[1]})
+    return rows
+
+
+def run_hand(shards: list[str], out: Path, steps: int, vae_steps: int, sample_steps: int, seed: int = 0) -> dict:
+    """Fit the VAE, `train_hand` from scratch, validation curve, and memorisation of the training crops."""
+    from diffusers import AutoencoderKL
+
+    from humanverse.train.hand.hand_samples import decode_hand_crop
+    from humanverse.train.hand.sample import load_hand_model, sample_hand
+    from humanverse.train.hand.train import hand_images, train_hand
+    from humanverse.train.lsd.components import FROZEN_DIR
+
+    torch.set_num_threads(1)
+    probe = hand_config(steps, seed, 1)
+    batch = fixed_batch(shards, probe.data, decode_hand_crop, 64)
+    n = len(batch["key"])
+    cfg = hand_config(steps, seed, n)
+    run_dir = out / "hand_run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    torch.manual_seed(seed)
+    vae = AutoencoderKL.from_config(cfg.model.vae)
+    vae_psnr = fit_vae(vae, torch.cat([*hand_images(batch).values(), batch["pose"] * 2 - 1]), vae_steps, seed)
+    vae.save_pretrained(run_dir / FROZEN_DIR / "vae")
+    started = time.perf_counter()
+    train_hand(cfg, shards, run_dir)
+    train_s = time.perf_counter() - started
+    val = hand_validation(run_dir, cfg, batch)
+
+    model = load_hand_model(run_dir, use_ema=False)
+    drawn = sample_hand(model, list(batch["caption"]), batch["pose"], num_inference_steps=sample_steps,
+                        guidance_scale=1.0, generator=torch.Generator().manual_seed(seed))
+    mem = memorisation_scores(drawn.rgb, batch["image"] / 2 + 0.5)
+    true_masks = batch["mask"][:, 0].numpy() > 0.5
+    mean_mask = true_masks.mean(0) > 0.5
+    mem["mask_iou"] = float(np.mean([iou(drawn.mask[i, 0].numpy() > 0.5, true_masks[i]) for i in range(n)]))
+    mem["mask_iou_mean_mask"] = float(np.mean([iou(mean_mask, m) for m in true_masks]))
+    return {"run_dir": str(run_dir), "n": n, "keys": list(batch["key"]), "val": val, "mem": mem,
+            "vae_psnr": vae_psnr, "train_s": train_s, "steps": steps,
+            "grid": {"skeleton": batch["pose"], "rgb": drawn.rgb, "mask": drawn.mask, "real": batch["image"] / 2 + 0.5,
+                     "real_mask": batch["mask"]}}
+
+
+# ---------------------------------------------------------------- the body outpainter (hand-body)
+
+BODY_OVERRIDES = [
+    "model.random_base.vae.block_out_channels=[8, 16, 16]",
+    "model.random_base.vae.down_block_types=[DownEncoderBlock2D, DownEncoderBlock2D, DownEncoderBlock2D]",
+    "model.random_base.vae.up_block_types=[UpDecoderBlock2D, UpDecoderBlock2D, UpDecoderBlock2D]",
+    "model.random_base.unet.sample_size=16", "condition_embedder.strides=[1, 1, 2, 2]",
+]
+
+
+def body_config(steps: int, seed: int, batch_size: int) -> HandBodyConfig:
+    return load_config(HandBodyConfig, preset="hand_body_tiny", overrides=[
+        *BODY_OVERRIDES, f"data.resolution={BODY_SIZE}", f"data.batch_size={batch_size}", "data.shuffle_buffer=0",
+        "data.crop_scale=[1, 1]", "objective.text_dropout=0", "optim.learning_rate=1e-3", "optim.weight_decay=0",
+        f"loop.max_steps={steps}", f"loop.checkpointing_steps={max(1, steps // 4)}", f"loop.seed={seed}",
+        "loop.log_every=50", "ema.enabled=false"])
+
+
+def pretrain_base(cfg: HandBodyConfig, batch: dict, folder: Path, vae_steps: int, unet_steps: int,
+                  seed: int) -> dict:
+    """The tiny inpainting base, trained here before the ControlNet (real training starts from SD-2-inpainting):
+    a random base in the published layout, its VAE fitted on the frames, then its UNet trained alone on the
+    trainer's objective (a freshly built ControlNet adds exactly zero: its output convolutions start at zero)."""
+    from humanverse.train.hand_body.components import build_controlnet, load_inpaint_base, write_random_inpaint_base
+    from humanverse.train.hand_body.train import HandBodyObjective
+
+    write_random_inpaint_base(cfg.model.random_base, folder, seed=seed)
+    base = load_inpaint_base(folder)
+    vae_psnr = fit_vae(base.vae, batch["image"], vae_steps, seed)
+    controlnet = build_controlnet(cfg, base).requires_grad_(False)
+    base.unet.requires_grad_(True).train()
+    objective = HandBodyObjective(controlnet, base, cfg, torch.device("cpu"))
+    optimizer = torch.optim.Adam(base.unet.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(unet_steps):
+        loss, _ = objective.loss(batch, generator)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    base.unet.save_pretrained(folder / "unet")
+    base.vae.save_pretrained(folder / "vae")
+    return {"vae_psnr": vae_psnr, "unet_final_train_loss": loss.item()}
+
+
+def folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def body_losses(controlnet, base, cfg: HandBodyConfig, batch: dict) -> dict:
+    """The epsilon loss on the fixed set (seed 1234), with the right skeletons and with shuffled ones."""
+    from humanverse.train.hand_body.train import HandBodyObjective
+
+    objective = HandBodyObjective(controlnet, base, cfg, torch.device("cpu"))
+    shuffled = {**batch, "pose": batch["pose"][derangement(len(batch["key"]))]}
+    with torch.no_grad():
+        return {"loss": objective.loss(batch, torch.Generator().manual_seed(1234))[0].item(),
+                "loss_shuffled_skeleton": objective.loss(shuffled, torch.Generator().manual_seed(1234))[0].item()}
+
+
+def constant_eps_losses(controlnet, base, cfg: HandBodyConfig, batch: dict) -> dict:
+    """Zero predictor (E[ε²]) and best constant per latent channel on the same draw, through the same objective
+    (its prediction function swapped for a constant; the loss is quadratic in it, so one gradient gives it)."""
+    import humanverse.train.hand_body.train as body_train
+
+    value = torch.zeros(1, base.unet.config.out_channels, 1, 1, requires_grad=True)
+
+    def constant(unet, controlnet, model_input, *args, **kwargs):
+        return value.expand(model_input.shape[0], -1, *model_input.shape[-2:])
+
+    objective = body_train.HandBodyObjective(controlnet, base, cfg, torch.device("cpu"))
+    with mock.patch.object(body_train, "refined_noise_prediction", constant):
+        zero = objective.loss(batch, torch.Generator().manual_seed(1234))[0]
+        zero.backward()
+        with torch.no_grad():
+            value.copy_(-value.grad * value.shape[1] / 2)  # d mse / d c_k = (2 / C) (c_k - E[ε_k])
+        best = objective.loss(batch, torch.Generator().manual_seed(1234))[0]
+    return {"zero": zero.item(), "best_constant": best.item()}
+
+
+def body_conditioning(model, batch: dict, sample_steps: int, seed: int) -> dict:
+    """`outpaint_body` on every frame with its own hands (the real pixels in `keep`) and its own skeleton, then with
+    another frame's skeleton. Outside the hands, is the output nearest (PSNR) to the frame whose skeleton it got?"""
+    from humanverse.train.common.mask_blending import BlendSchedule
+    from humanverse.train.hand_body.outpaint import outpaint_body
+
+    n = len(batch["key"])
+    real = batch["image"] / 2 + 0.5
+    shuffle = derangement(n)
+
+    def draw(i, pose):
+        return outpaint_body(model, batch["caption"][i], pose[None], real[i:i + 1], batch["keep"][i:i + 1],
+                             BlendSchedule(), sample_steps, guidance_scale=1.0,
+                             generator=torch.Generator().manual_seed(seed))[0]
+
+    outside = 1 - batch["keep"]
+
+    def nearest(sample, i):
+        errors = [(((sample - real[j]) ** 2) * outside[i]).sum() / outside[i].sum().clamp_min(1) / 3 for j in range(n)]
+        return int(np.argmin([e.item() for e in errors]))
+
+    right = [draw(i, batch["pose"][i]) for i in range(n)]
+    shuffled = [draw(i, batch["pose"][shuffle[i]]) for i in range(n)]
+    return {
+        "right_nearest_own": float(np.mean([nearest(right[i], i) == i for i in range(n)])),
+        "shuffled_nearest_skeleton_frame": float(np.mean([nearest(shuffled[i], i) == shuffle[i] for i in range(n)])),
+        "shuffled_nearest_hands_frame": float(np.mean([nearest(shuffled[i], i) == i for i in range(n)])),
+        "_right": torch.stack(right), "_shuffled": torch.stack(shuffled),
+    }
+
+
+def run_body(shards: list[str], out: Path, steps: int, base_steps: tuple[int, int], sample_steps: int,
+             seed: int = 0) -> dict:
+    """Train the tiny base, then `train_hand_body` (the ControlNet, base frozen); losses, frozen check, and
+    conditioning."""
+    from humanverse.train.common.checkpoints import read_run_record
+    from humanverse.train.hand.hand_samples import decode_body_with_hands
+    from humanverse.train.hand_body.components import FROZEN_BASE_DIR, build_controlnet
+    from humanverse.train.hand_body.outpaint import load_body_model
+    from humanverse.train.hand_body.train import train_hand_body
+
+    torch.set_num_threads(1)
+    probe = body_config(steps, seed, 1)
+    batch = fixed_batch(shards, probe.data, decode_body_with_hands, 64)
+    n = len(batch["key"])
+    cfg = body_config(steps, seed, n)
+    run_dir = out / "hand_body_run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    base_info = pretrain_base(cfg, batch, run_dir / FROZEN_BASE_DIR, *base_steps, seed)
+    before = folder_digest(run_dir / FROZEN_BASE_DIR)
+    started = time.perf_counter()
+    train_hand_body(cfg, shards, run_dir)
+    train_s = time.perf_counter() - started
+    after = folder_digest(run_dir / FROZEN_BASE_DIR)
+    record = read_run_record(run_dir)
+
+    rows = []
+    for checkpoint in checkpoints(run_dir):
+        model = load_body_model(checkpoint, use_ema=False)
+        if not rows:
+            torch.manual_seed(seed)
+            fresh = build_controlnet(cfg, model.base)  # zero output: the base alone
+            rows.append({"step": "constants", **constant_eps_losses(fresh, model.base, cfg, batch)})
+            rows.append({"step": "base alone (ControlNet at init)", **body_losses(fresh, model.base, cfg, batch)})
+        rows.append({"step": int(checkpoint.name.split("-")[1]),
+                     **body_losses(model.controlnet, model.base, cfg, batch)})
+    conditioning = body_conditioning(model, batch, sample_steps, seed)
+    return {"run_dir": str(run_dir), "n": n, "keys": list(batch["key"]), "val": rows, "train_s": train_s,
+            "steps": steps, "base_steps": base_steps, "base": base_info, "base_unchanged": before == after,
+            "base_digest": before[:16], "parameters": record.get("parameters"), "conditioning": conditioning,
+            "keep_fraction": batch["keep"].mean().item()}
+
+
+# ---------------------------------------------------------------- hand-first sampling
+
+
+def seam_scores(image: np.ndarray, keep: np.ndarray, ring_px: int = 3) -> dict:
+    """Mean absolute difference of 4-neighbour pixel pairs across the keep border, inside the keep region, and in
+    a ring of ring_px outside it; and the pixel spread in each region (a flat output has none)."""
+    from scipy.ndimage import binary_dilation
+
+    ring = binary_dilation(keep, iterations=ring_px) & ~keep
+    sums = {"seam": [], "keep": [], "ring": []}
+    for a, b, ka, kb, ra, rb in (
+            (image[:, :-1], image[:, 1:], keep[:, :-1], keep[:, 1:], ring[:, :-1], ring[:, 1:]),
+            (image[:-1], image[1:], keep[:-1], keep[1:], ring[:-1], ring[1:])):
+        diff = np.abs(a - b).mean(-1)
+        sums["seam"].append(diff[ka != kb])
+        sums["keep"].append(diff[ka & kb])
+        sums["ring"].append(diff[ra & rb])
+    out = {f"diff_{k}": float(np.concatenate(v).mean()) if sum(map(len, v)) else float("nan") for k, v in sums.items()}
+    out["std_keep"] = float(image[keep].std()) if keep.any() else float("nan")
+    out["std_ring"] = float(image[ring].std()) if ring.any() else float("nan")
+    return out
+
+
+def run_hand_first(hand_run: str, body_run: str, frames: list[Frame], sample_steps: int, seed: int = 0) -> dict:
+    """The real hand-first sampler on every frame's pose, with sequential mask expansion (the default schedule)
+    and without it (blend stop 0: the hands reach the body model only as its masked-image input), and a naive
+    paste of the generated hands onto the unfused output."""
+    from humanverse.train.sampling.condition_inputs import Keypoints
+    from humanverse.train.sampling.hand_first import HandFirstRequest, generate_hand_first, load_models
+
+    torch.set_num_threads(1)
+    models = load_models(hand_run, body_run, use_ema=False, device="cpu", dtype="float32")
+    per_frame = []
+    for frame in frames:
+        keypoints = Keypoints([np.asarray(frame.person["keypoints"], dtype=np.float32)], frame.width, frame.height)
+        request = HandFirstRequest(prompt=frame.caption, output="", hand=hand_run, body=body_run, keypoints="",
+                                   seed=seed, steps=sample_steps, guidance_scale=1.0, hand_steps=sample_steps,
+                                   hand_guidance_scale=1.0, hand_guidance_rescale=0.0)
+        fused = generate_hand_first(models, keypoints, request)
+        plain = generate_hand_first(models, keypoints, replace(request, blend_stop=0.0))
+        keep = fused.keep
+        pasted = np.where(keep[..., None], fused.canvas, plain.image)
+        hands_err = {name: float(np.abs(img[keep] - fused.canvas[keep]).mean()) if keep.any() else float("nan")
+                     for name, img in (("fused", fused.image), ("no_fusion", plain.image))}
+        per_frame.append({
+            "key": frame.key, "keep_px": int(keep.sum()), "keep_latent_px": fused.blend["keep_latent_pixels"][0],
+            "hands_abs_err_fused": hands_err["fused"], "hands_abs_err_no_fusion": hands_err["no_fusion"],
+            **{f"fused_{k}": v for k, v in seam_scores(fused.image, keep).items()},
+            **{f"pasted_{k}": v for k, v in seam_scores(pasted, keep).items()},
+            "_images": {"pose": fused.pose, "canvas": fused.canvas, "keep": keep, "fused": fused.image,
+                        "no_fusion": plain.image, "pasted": pasted},
+        })
+    return {"frames": per_frame, "blend": fused.blend}
+
+
+# ---------------------------------------------------------------- pictures and report
+
+
+def _tile(array: np.ndarray, scale: int) -> np.ndarray:
+    array = np.clip(array, 0, 1)
+    if array.ndim == 2:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    return np.kron((array * 255).round().astype(np.uint8), np.ones((scale, scale, 1), dtype=np.uint8))
+
+
+def save_rows(rows: list[list[np.ndarray]], path: Path, scale: int) -> None:
+    """Rows of H x W (x 3) arrays in [0, 1], each resized to the first one's size, one PNG."""
+    size = rows[0][0].shape[0]
+
+    def fit(a):
+        if a.shape[0] == size:
+            return a
+        return np.asarray(Image.fromarray((np.clip(a, 0, 1) * 255).astype(np.uint8)).resize((size, size))) / 255.0
+
+    Image.fromarray(np.concatenate([np.concatenate([_tile(fit(a), scale) for a in row], axis=1) for row in rows])
+                    ).save(path, optimize=True)
+
+
+def save_curves(hand_val: list[dict], body_val: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3.2))
+    constant = hand_val[1]
+    for name, colour in (("rgb", "C0"), ("mask", "C1")):
+        rows = hand_val[2:]
+        left.plot([r["step"] for r in rows], [r[f"loss_{name}"] for r in rows], "o-", color=colour, label=name)
+        left.axhline(constant[f"loss_{name}"], color=colour, ls="--", lw=0.8)
+    left.set_title("train hand: v-loss (dashed: best constant)", fontsize=8)
+    left.set_xlabel("step")
+    left.legend(fontsize=7)
+    rows = body_val[2:]
+    right.plot([r["step"] for r in rows], [r["loss"] for r in rows], "o-", color="C2", label="ControlNet, right skeleton")
+    right.plot([r["step"] for r in rows], [r["loss_shuffled_skeleton"] for r in rows], "x:", color="C3",
+               label="shuffled skeleton")
+    right.axhline(body_val[0]["best_constant"], color="k", ls="--", lw=0.8, label="best constant")
+    right.axhline(body_val[1]["loss"], color="C2", ls="-.", lw=0.8, label="frozen base alone")
+    right.set_title("train hand-body: ε-loss, fixed noise + timesteps", fontsize=8)
+    right.set_xlabel("step")
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def hand_grid_rows(hand: dict, only_showable: bool) -> list[list[np.ndarray]]:
+    grid = hand["grid"]
+    rows = []
+    for i, key in enumerate(hand["keys"]):
+        if only_showable and key.split("-h")[0] not in SHOWABLE:
+            continue
+        rows.append([grid[name][i].permute(1, 2, 0).numpy() if grid[name][i].shape[0] == 3 else grid[name][i, 0].numpy()
+                     for name in ("skeleton", "rgb", "mask", "real", "real_mask")])
+    return rows
+
+
+def first_rows(first: dict, only_showable: bool) -> list[list[np.ndarray]]:
+    return [[f["_images"][k] for k in ("pose", "canvas", "keep", "fused", "no_fusion", "pasted")]
+            for f in first["frames"] if not only_showable or f["key"] in SHOWABLE]
+
+
+def run_hand_methods(out_dir: Path, quick: bool = False, seed: int = 0, target: Path | None = None,
+                     realdata: Path | None = None) -> str:
+    """Both hand methods and hand-first sampling; writes PNGs and json into `target` (bench/ for the full run,
+    out_dir for --quick) and returns the markdown section."""
+    from tests.support.realdata import REALDATA
+
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    target = Path(target) if target is not None else out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    frames = read_frames(hagrid_input(Path(realdata or REALDATA), out_dir / "hagrid"))
+    hand_shards, body_shards = write_shards(frames, out_dir / "shards")
+    if quick:
+        hand_plan, body_plan, sample_steps = (60, 40), (60, (40, 60)), 8
+    else:
+        hand_plan, body_plan, sample_steps = (800, 250), (600, (250, 400)), 20
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        hand_future = pool.submit(run_hand, hand_shards, out_dir, *hand_plan, sample_steps, seed)
+        body_future = pool.submit(run_body, body_shards, out_dir, body_plan[0], body_plan[1], sample_steps, seed)
+        hand, body = hand_future.result(), body_future.result()
+    first = run_hand_first(hand["run_dir"], body["run_dir"], frames, sample_steps, seed)
+    wall = time.perf_counter() - started
+
+    save_curves(hand["val"], body["val"], target / "learning_hand_loss.png")
+    save_rows(hand_grid_rows(hand, True), target / "learning_hand_grid.png", 4)
+    save_rows(first_rows(first, True), target / "learning_hand_first_grid.png", 3)
+    save_rows(hand_grid_rows(hand, False), out_dir / "learning_hand_grid_all.png", 3)  # research-only pixels
+    save_rows(first_rows(first, False), out_dir / "learning_hand_first_grid_all.png", 3)
+    figures = {"hand": {k: v for k, v in hand.items() if k != "grid"},
+               "body": {**{k: v for k, v in body.items() if k != "conditioning"},
+                        "conditioning": {k: v for k, v in body["conditioning"].items() if not k.startswith("_")}},
+               "hand_first": {"frames": [{k: v for k, v in f.items() if k != "_images"} for f in first["frames"]],
+                              "blend": first["blend"]}}
+    (out_dir / "learning_hand.json").write_text(json.dumps(figures, indent=1))
+    return hand_section(figures, frames, quick, wall)
+
+
+def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float) -> str:
+    """The markdown section: what ran, and every figure beside its trivial baseline and its target."""
+    from common import load_avg, machine  # noqa: PLC0415 (bench-local helper)
+
+    hand, body, first = figures["hand"], figures["body"], figures["hand_first"]
+    lines = [
+        "## Hand-first: `train hand`, `train hand-body` and hand-first sampling"
+        + (" (--quick: short runs, a wiring check)" if quick else ""),
+        "",
+        f"Written by `bench/learning_hand.py` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC; "
+        f"{wall_s / 60:.1f} min wall on {machine()['cores']} CPUs, load average {load_avg()} at the end "
+        "(shared machine: times are not speeds).",
+        "",
+        "### What ran",
+        f"- Frames ({len(frames)}): the kit pictures with fully labelled hand ground truth "
+        f"({', '.join(f.key for f in frames)}). Route: a HaGRID-format input (v2-1M fields, gesture "
+        f"`{GESTURE}`) written from `hands/ground_truth_index.json`, read by the project's HaGRID reader; the hands "
+        "stage's `attach_hagrid_hands` puts the hands on the frame's one person (the whole frame: most frames are hand "
+        "crops, where the demo's person detector finds nobody) and decides their side; the body skeleton is the "
+        "project's MediaPipe holistic pose with the annotated hands in its hand slots. RHD is left out (rendered), "
+        "FreiHAND keeps one picture per pose (its copies share one skeleton).",
+        "- Licences: all these pixels are research-only or non-commercial except COCO 785 (Flickr, CC BY 2.0); they are "
+        "read at run time and never committed. The PNGs here show only COCO 785's rows; full grids are written to "
+        "bench/.out/learning_hand/ (gitignored).",
+        f"- `train hand`: presets/train_hand_tiny.yaml from scratch, {hand['steps']} steps, batch = all {hand['n']} "
+        "hand crops (one sample per hand, 32²), lr 1e-3, no text/skeleton dropout, no EMA; its random VAE first fitted "
+        f"on the crops, masks and skeletons (reconstruction {hand['vae_psnr']:.1f} dB).",
+        f"- `train hand-body`: presets/train_hand_body_tiny.yaml, {body['n']} frames at {BODY_SIZE}², with a 4x VAE "
+        "(3 levels, embedder strides 1,1,2,2) instead of the preset's 8x, so that hands of 1-30 px cover latent "
+        "pixels. The tiny inpainting base is TRAINED HERE FIRST (its VAE for "
+        f"{body['base_steps'][0]} steps, reconstruction {body['base']['vae_psnr']:.1f} dB; its 9-channel UNet for "
+        f"{body['base_steps'][1]} steps on the trainer's own `HandBodyObjective` with a zero-output ControlNet), "
+        f"written in SD-2-inpainting's folder layout; then `train_hand_body` trains the ControlNet for {body['steps']} "
+        "steps (batch = all frames, lr 1e-3, no text dropout, no EMA) on that frozen base.",
+        "",
+        "### Figures",
+        "",
+        "| check | measured | trivial baseline | target | met |",
+        "|---|---|---|---|---|",
+    ]
+
+    def row(check, measured, baseline, target, met):
+        verdict = "-" if met is None else "yes" if met else "**no**"
+        lines.append(f"| {check} | {measured} | {baseline} | {target} | {verdict} |")
+
+    zero, constant, last = hand["val"][0], hand["val"][1], hand["val"][-1]
+    for name in ("rgb", "mask"):
+        ratio = last[f"loss_{name}"] / constant[f"loss_{name}"]
+        row(f"hand: validation v-loss, {name}", f"{last[f'loss_{name}']:.4f} ({ratio:.0%})",
+            f"{constant[f'loss_{name}']:.4f} (best constant; E[v²] {zero[f'loss_{name}']:.4f})", "≤ 50% of baseline",
+            ratio <= 0.5)
+    mem = hand["mem"]
+    row("hand: each sample nearest its own training crop (PSNR)", f"{mem['nearest_own']:.0%}", "-", "100%",
+        mem["nearest_own"] == 1.0)
+    row("hand: RGB PSNR to own crop", f"{mem['psnr_own']:.2f} dB", f"{mem['psnr_mean_image']:.2f} dB (mean crop)",
+        "≥ baseline + 5 dB", mem["psnr_gain_db"] >= 5)
+    row("hand: generated mask IoU with own mask", f"{mem['mask_iou']:.3f}",
+        f"{mem['mask_iou_mean_mask']:.3f} (mean mask)", "above baseline", mem["mask_iou"] > mem["mask_iou_mean_mask"])
+    constants, alone, final = body["val"][0], body["val"][1], body["val"][-1]
+    ratio = final["loss"] / constants["best_constant"]
+    row("hand-body: validation ε-loss (ControlNet + frozen base)", f"{final['loss']:.4f} ({ratio:.0%})",
+        f"{constants['best_constant']:.4f} (best constant; E[ε²] {constants['zero']:.4f})", "≤ 50% of baseline",
+        ratio <= 0.5)
+    row("hand-body: the same, against the frozen base alone", f"{final['loss']:.4f}",
+        f"{alone['loss']:.4f} (trained base, ControlNet at init)", "below baseline", final["loss"] < alone["loss"])
+    row("hand-body: base weights unchanged by training", "identical" if body["base_unchanged"] else "CHANGED",
+        "-", "identical", body["base_unchanged"])
+    cond = body["conditioning"]
+    row("hand-body: right skeleton, output nearest its own frame (outside the hands)",
+        f"{cond['right_nearest_own']:.0%}", f"{1 / body['n']:.0%} (chance)", "(reported)", None)
+    row("hand-body: shuffled skeleton, output nearest the skeleton's frame",
+        f"{cond['shuffled_nearest_skeleton_frame']:.0%}",
+        f"{cond['shuffled_nearest_hands_frame']:.0%} (nearest the frame whose hands it was given)",
+        "≥ baseline + 20 points", cond["shuffled_nearest_skeleton_frame"] - cond["shuffled_nearest_hands_frame"] >= 0.2)
+    row("hand-body: ε-loss with shuffled skeletons", f"{final['loss_shuffled_skeleton']:.4f}",
+        f"{final['loss']:.4f} (right skeletons)", "above baseline", final["loss_shuffled_skeleton"] > final["loss"])
+
+    measured = [f for f in first["frames"] if f["keep_latent_px"] > 0]
+    mean = {k: float(np.mean([f[k] for f in measured])) for k in measured[0] if k not in ("key",)} if measured else {}
+    if mean:
+        row("hand-first: hand pixels kept (mean |output − generated hand| in keep)",
+            f"{mean['hands_abs_err_fused']:.3f}", f"{mean['hands_abs_err_no_fusion']:.3f} (no mask expansion)",
+            "below baseline", mean["hands_abs_err_fused"] < mean["hands_abs_err_no_fusion"])
+        seam_ok = mean["fused_diff_seam"] <= min(mean["fused_diff_keep"], mean["fused_diff_ring"])
+        row("hand-first: neighbour difference across the keep border", f"{mean['fused_diff_seam']:.3f}",
+            f"inside keep {mean['fused_diff_keep']:.3f}, ring outside {mean['fused_diff_ring']:.3f}; naive paste "
+            f"{mean['pasted_diff_seam']:.3f}", "≤ both insides", seam_ok)
+        row("hand-first: not flat (pixel std in keep / in ring)", f"{mean['fused_std_keep']:.3f} / "
+            f"{mean['fused_std_ring']:.3f}", f"{mean['pasted_std_keep']:.3f} / {mean['pasted_std_ring']:.3f} "
+            "(naive paste)", "≥ 0.03 each", min(mean["fused_std_keep"], mean["fused_std_ring"]) >= 0.03)
+    lines += [
+        "",
+        f"Frozen base: sha256 of its folder {body['base_digest']}… before and after `train_hand_body`; run record: "
+        f"{body['parameters']} (trainable = the ControlNet only).",
+        "",
+        "Conditioning measure (hand-body): each frame is outpainted with its own real hands in `keep` and its own "
+        "skeleton, then with another frame's skeleton (two places on). Which training frame is the output nearest "
+        "to (PSNR outside the hands)? With the right skeleton it should be its own; with a shuffled one, the "
+        "skeleton's frame rather than the frame whose hands it holds. At 64² the project's pose stage finds no "
+        "reliable pose in a sample, and the frames differ mostly in body and background, so the nearest frame is a "
+        "direct read of whether the skeleton steered the body; the validation loss with shuffled skeletons is the "
+        "same question asked of the denoiser on fixed noise.",
+        "",
+        "Hand-first: `generate_hand_first` (the project's sampler) on each frame's pose, the hand generator and the "
+        f"body outpainter above, {first['blend']['erosion_per_step']} latent px of erosion per step, blending "
+        f"stopped at {first['blend']['stop']:.0%} of the steps (the defaults), guidance 1. Baselines: the same "
+        "request with blend stop 0 (the hands reach the body model only through its masked-image input), and a naive "
+        "paste of the generated hands onto that output. Seam: mean |difference| of 4-neighbour pixel pairs that "
+        "straddle the keep border, against pairs inside the keep region and inside a 3-px ring outside it. "
+        f"Averaged over the {len(measured)} frames whose keep region covers at least one latent pixel "
+        f"(of {len(first['frames'])}).",
+        "",
+        "| frame | keep px | keep latent px | |out − hand| fused / no fusion | seam / keep / ring (fused) | "
+        "seam naive paste |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in first["frames"]:
+        lines.append(f"| {f['key']}{'' if f['key'] in SHOWABLE else ' †'} | {f['keep_px']} | {f['keep_latent_px']} | "
+                     f"{f['hands_abs_err_fused']:.3f} / {f['hands_abs_err_no_fusion']:.3f} | "
+                     f"{f['fused_diff_seam']:.3f} / {f['fused_diff_keep']:.3f} / {f['fused_diff_ring']:.3f} | "
+                     f"{f['pasted_diff_seam']:.3f} |")
+    lines += ["", "† research-only or non-commercial pixels (not shown).", "",
+              "Pictures: `learning_hand_loss.png` (both validation curves); `learning_hand_grid.png` (COCO 785's hand: "
+              "skeleton, generated hand, generated mask, real crop, real mask); `learning_hand_first_grid.png` (COCO "
+              "785: pose, hand canvas, keep, hand-first output, output without mask expansion, naive paste).", "",
+              "| hand step | loss_rgb | loss_mask |", "|---|---|---|"]
+    lines += [f"| {r['step']} | {r['loss_rgb']:.4f} | {r['loss_mask']:.4f} |" for r in hand["val"]]
+    lines += ["", "| hand-body step | ε-loss | ε-loss, shuffled skeletons |", "|---|---|---|",
+              f"| zero / best constant | {constants['zero']:.4f} / {constants['best_constant']:.4f} | - |"]
+    lines += [f"| {r['step']} | {r['loss']:.4f} | {r['loss_shuffled_skeleton']:.4f} |" for r in body["val"][1:]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (a developer check, ≤ 2 min)")
+    parser.add_argument("--out", default=str(BENCH / ".out" / "learning_hand"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    torch.set_num_threads(1)
+    out = Path(args.out)
+    section = run_hand_methods(out, quick=args.quick, target=out if args.quick else BENCH)
+    (out if args.quick else BENCH).joinpath("LEARNING_hand.md").write_text(section)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
