@@ -207,7 +207,8 @@ def fit_vae(vae, images: torch.Tensor, steps: int, seed: int) -> float:
     optimizer = torch.optim.Adam(vae.parameters(), lr=2e-3)
     for _ in range(steps):
         posterior = vae.encode(images).latent_dist
-        loss = torch.nn.functional.mse_loss(vae.decode(posterior.sample()).sample, images) + 1e-6 * posterior.kl().mean()
+        recon = vae.decode(posterior.sample()).sample
+        loss = torch.nn.functional.mse_loss(recon, images) + 1e-6 * posterior.kl().mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -219,6 +220,14 @@ def fit_vae(vae, images: torch.Tensor, steps: int, seed: int) -> float:
 
 def checkpoints(run_dir: Path) -> list[Path]:
     return sorted(run_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+
+
+def training_set(shards: list[str], config_of, decode, steps: int, seed: int, run_dir: Path):
+    """(the fixed batch of every sample, the run's config with batch = all of them); clears run_dir."""
+    torch.set_num_threads(1)
+    batch = fixed_batch(shards, config_of(steps, seed, 1).data, decode, 64)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return batch, config_of(steps, seed, len(batch["key"]))
 
 
 def memorisation_scores(samples: torch.Tensor, real: torch.Tensor) -> dict:
@@ -275,13 +284,9 @@ def run_hand(shards: list[str], out: Path, steps: int, vae_steps: int, sample_st
     from humanverse.train.hand.train import hand_images, train_hand
     from humanverse.train.lsd.components import FROZEN_DIR
 
-    torch.set_num_threads(1)
-    probe = hand_config(steps, seed, 1)
-    batch = fixed_batch(shards, probe.data, decode_hand_crop, 64)
-    n = len(batch["key"])
-    cfg = hand_config(steps, seed, n)
     run_dir = out / "hand_run"
-    shutil.rmtree(run_dir, ignore_errors=True)
+    batch, cfg = training_set(shards, hand_config, decode_hand_crop, steps, seed, run_dir)
+    n = len(batch["key"])
     torch.manual_seed(seed)
     vae = AutoencoderKL.from_config(cfg.model.vae)
     vae_psnr = fit_vae(vae, torch.cat([*hand_images(batch).values(), batch["pose"] * 2 - 1]), vae_steps, seed)
@@ -428,13 +433,9 @@ def run_body(shards: list[str], out: Path, steps: int, base_steps: tuple[int, in
     from humanverse.train.hand_body.outpaint import load_body_model
     from humanverse.train.hand_body.train import train_hand_body
 
-    torch.set_num_threads(1)
-    probe = body_config(steps, seed, 1)
-    batch = fixed_batch(shards, probe.data, decode_body_with_hands, 64)
-    n = len(batch["key"])
-    cfg = body_config(steps, seed, n)
     run_dir = out / "hand_body_run"
-    shutil.rmtree(run_dir, ignore_errors=True)
+    batch, cfg = training_set(shards, body_config, decode_body_with_hands, steps, seed, run_dir)
+    n = len(batch["key"])
     base_info = pretrain_base(cfg, batch, run_dir / FROZEN_BASE_DIR, *base_steps, seed)
     before = folder_digest(run_dir / FROZEN_BASE_DIR)
     started = time.perf_counter()
@@ -554,7 +555,8 @@ def save_curves(hand_val: list[dict], body_val: list[dict], path: Path) -> None:
     left.set_xlabel("step")
     left.legend(fontsize=7)
     rows = body_val[2:]
-    right.plot([r["step"] for r in rows], [r["loss"] for r in rows], "o-", color="C2", label="ControlNet, right skeleton")
+    right.plot([r["step"] for r in rows], [r["loss"] for r in rows], "o-", color="C2",
+               label="ControlNet, right skeleton")
     right.plot([r["step"] for r in rows], [r["loss_shuffled_skeleton"] for r in rows], "x:", color="C3",
                label="shuffled skeleton")
     right.axhline(body_val[0]["best_constant"], color="k", ls="--", lw=0.8, label="best constant")
@@ -590,6 +592,7 @@ def run_hand_methods(out_dir: Path, quick: bool = False, seed: int = 0, target: 
     from tests.support.realdata import REALDATA
 
     started = time.perf_counter()
+    torch.set_num_threads(1)  # a shared 2-core machine: more threads spin against each other
     out_dir = Path(out_dir)
     target = Path(target) if target is not None else out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -641,12 +644,12 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
         "crops, where the demo's person detector finds nobody) and decides their side; the body skeleton is the "
         "project's MediaPipe holistic pose with the annotated hands in its hand slots. RHD is left out (rendered), "
         "FreiHAND keeps one picture per pose (its copies share one skeleton).",
-        "- Licences: all these pixels are research-only or non-commercial except COCO 785 (Flickr, CC BY 2.0); they are "
-        "read at run time and never committed. The PNGs here show only COCO 785's rows; full grids are written to "
+        "- Licences: all these pixels are research-only or non-commercial except COCO 785 (Flickr, CC BY 2.0); they "
+        "are read at run time and never committed. The PNGs here show only COCO 785's rows; full grids are written to "
         "bench/.out/learning_hand/ (gitignored).",
         f"- `train hand`: presets/train_hand_tiny.yaml from scratch, {hand['steps']} steps, batch = all {hand['n']} "
-        "hand crops (one sample per hand, 32²), lr 1e-3, no text/skeleton dropout, no EMA; its random VAE first fitted "
-        f"on the crops, masks and skeletons (reconstruction {hand['vae_psnr']:.1f} dB).",
+        "hand crops (one sample per hand, 32²), lr 1e-3, no text/skeleton dropout, no EMA; its random VAE first "
+        f"fitted on the crops, masks and skeletons (reconstruction {hand['vae_psnr']:.1f} dB).",
         f"- `train hand-body`: presets/train_hand_body_tiny.yaml, {body['n']} frames at {BODY_SIZE}², with a 4x VAE "
         "(3 levels, embedder strides 1,1,2,2) instead of the preset's 8x, so that hands of 1-30 px cover latent "
         "pixels. The tiny inpainting base is TRAINED HERE FIRST (its VAE for "
@@ -693,7 +696,8 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
     row("hand-body: shuffled skeleton, output nearest the skeleton's frame",
         f"{cond['shuffled_nearest_skeleton_frame']:.0%}",
         f"{cond['shuffled_nearest_hands_frame']:.0%} (nearest the frame whose hands it was given)",
-        "≥ baseline + 20 points", cond["shuffled_nearest_skeleton_frame"] - cond["shuffled_nearest_hands_frame"] >= 0.2)
+        "≥ baseline + 20 points",
+        cond["shuffled_nearest_skeleton_frame"] - cond["shuffled_nearest_hands_frame"] >= 0.2)
     row("hand-body: ε-loss with shuffled skeletons", f"{final['loss_shuffled_skeleton']:.4f}",
         f"{final['loss']:.4f} (right skeletons)", "above baseline", final["loss_shuffled_skeleton"] > final["loss"])
 
@@ -754,12 +758,12 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
 
 
 def main(argv=None) -> int:
+    """Alone: the section goes to bench/LEARNING_hand.md (with --quick, next to the scratch outputs)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (a developer check, ≤ 2 min)")
     parser.add_argument("--out", default=str(BENCH / ".out" / "learning_hand"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    torch.set_num_threads(1)
     out = Path(args.out)
     section = run_hand_methods(out, quick=args.quick, target=out if args.quick else BENCH)
     (out if args.quick else BENCH).joinpath("LEARNING_hand.md").write_text(section)
