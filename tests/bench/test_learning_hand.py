@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(not (HANDS / "ground_truth_index.json").is_file(
                                 reason="the real-data kit's hands/ is absent")
 
 
+@pytest.mark.slow  # ~11 s on the shared machine (MediaPipe holistic on 10 frames); the default suite is full
 def test_the_hagrid_route_keeps_every_kit_hand_crop(tmp_path):
     pytest.importorskip("mediapipe")
     from humanverse.train.hand.hand_samples import decode_body_with_hands, decode_hand_crop
