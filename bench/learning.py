@@ -174,6 +174,17 @@ def pretrain_vae(cfg: LSDConfig, batch: dict, vae_dir: Path, steps: int, seed: i
     torch.manual_seed(seed)
     vae = AutoencoderKL.from_config(cfg.model.vae)
     images = torch.cat([*modality_images(batch).values(), batch["pose"] * 2 - 1])
+    reconstruction_psnr = fit_vae(vae, images, steps)
+    vae.save_pretrained(vae_dir)
+    return reconstruction_psnr
+
+
+def fit_vae(vae, images: torch.Tensor, steps: int, seed: int | None = None) -> float:
+    """Train a tiny random VAE on the benchmark's own images (a random decoder makes pixel figures meaningless),
+    reseeding torch first when `seed` is given; returns the reconstruction PSNR (dB) on them."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    vae.requires_grad_(True).train()
     optimizer = torch.optim.Adam(vae.parameters(), lr=2e-3)
     for _ in range(steps):
         posterior = vae.encode(images).latent_dist
@@ -182,9 +193,9 @@ def pretrain_vae(cfg: LSDConfig, batch: dict, vae_dir: Path, steps: int, seed: i
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+    vae.requires_grad_(False).eval()  # GroupNorm only: eval changes nothing in the forward pass
     with torch.no_grad():
         recon = vae.decode(vae.encode(images).latent_dist.mode()).sample
-    vae.save_pretrained(vae_dir)
     return psnr(recon.clamp(-1, 1) / 2 + 0.5, images / 2 + 0.5).mean().item()
 
 

@@ -56,7 +56,7 @@ for path in (str(REPO), str(BENCH)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from learning import constant_losses, derangement, iou, psnr  # noqa: E402
+from learning import constant_losses, derangement, fit_vae, iou, psnr  # noqa: E402
 
 from humanverse.train.common.config import load_config  # noqa: E402
 from humanverse.train.common.shard_data import make_dataloader  # noqa: E402
@@ -197,25 +197,6 @@ def fixed_batch(shards: list[str], data_cfg, decode, count: int) -> dict:
     first = {key: i for i, key in reversed(list(enumerate(batch["key"])))}
     order = [first[key] for key in sorted(first)]
     return {k: (v[order] if isinstance(v, torch.Tensor) else [v[i] for i in order]) for k, v in batch.items()}
-
-
-def fit_vae(vae, images: torch.Tensor, steps: int, seed: int) -> float:
-    """Train a tiny random VAE on the benchmark's own images (a random decoder makes pixel figures meaningless);
-    returns the reconstruction PSNR (dB) on them."""
-    torch.manual_seed(seed)
-    vae.requires_grad_(True).train()
-    optimizer = torch.optim.Adam(vae.parameters(), lr=2e-3)
-    for _ in range(steps):
-        posterior = vae.encode(images).latent_dist
-        recon = vae.decode(posterior.sample()).sample
-        loss = torch.nn.functional.mse_loss(recon, images) + 1e-6 * posterior.kl().mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    vae.requires_grad_(False).eval()
-    with torch.no_grad():
-        recon = vae.decode(vae.encode(images).latent_dist.mode()).sample
-    return psnr(recon.clamp(-1, 1) / 2 + 0.5, images / 2 + 0.5).mean().item()
 
 
 def checkpoints(run_dir: Path) -> list[Path]:
@@ -662,7 +643,8 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
         f"- `train hand-body`: presets/train_hand_body_tiny.yaml, {body['n']} frames at {BODY_SIZE}², with a 4x VAE "
         "(3 levels, embedder strides 1,1,2,2) instead of the preset's 8x, so that hands of 1-30 px cover latent "
         "pixels. The tiny inpainting base is TRAINED HERE FIRST (its VAE for "
-        f"{body['base_steps'][0]} steps on the frames and their hands-only versions, reconstruction {body['base']['vae_psnr']:.1f} dB; its 9-channel UNet for "
+        f"{body['base_steps'][0]} steps on the frames and their hands-only versions, reconstruction "
+        f"{body['base']['vae_psnr']:.1f} dB; its 9-channel UNet for "
         f"{body['base_steps'][1]} steps on the trainer's own `HandBodyObjective` with a zero-output ControlNet), "
         f"written in SD-2-inpainting's folder layout; then `train_hand_body` trains the ControlNet for {body['steps']} "
         "steps (batch = all frames, lr 1e-3, no text dropout, no EMA) on that frozen base.",
