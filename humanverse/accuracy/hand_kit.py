@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from humanverse.accuracy.metrics import box_iou, match_boxes
+from humanverse.models.pose.hand_landmarks import points_box
 
 CROP_DATASETS = ("onehand10k", "freihand", "rhd", "interhand2.6m")
 FRAME_DATASETS = ("panoptic",)
@@ -90,11 +91,6 @@ def load() -> list[HandPhoto]:
     return photos
 
 
-def _points_box(hand: dict) -> list[float]:
-    kp = np.asarray(hand["keypoints"], dtype=np.float64)[:, :2]
-    return [*kp.min(0), *kp.max(0)]
-
-
 class Tally:
     def __init__(self):
         self.hands = self.found = self.sided = self.side_right = self.hits = self.labelled = 0.0
@@ -114,7 +110,7 @@ class Tally:
         self.hits += w * float((d[labelled] <= 0.2 * gt.size).sum())
         if gt.side and pred["side"] == gt.side:
             self.side_right += w
-        self.ious.append(float(box_iou(np.array([_points_box(pred)]), np.array([gt.box]))[0, 0]))
+        self.ious.append(float(box_iou(np.array([points_box(pred["keypoints"])]), np.array([gt.box]))[0, 0]))
 
     def row(self) -> dict:
         return {"hands": self.hands, "found": self.found / self.hands if self.hands else None,
@@ -129,7 +125,7 @@ def score(photos: list[HandPhoto], predictions: dict[str, list[dict]]) -> dict:
     per_photo = []
     for p in photos:
         preds = predictions.get(p.name, [])
-        pairs = match_boxes([h.box for h in p.hands], [_points_box(h) for h in preds], MIN_IOU) if preds else []
+        pairs = match_boxes([h.box for h in p.hands], [points_box(h["keypoints"]) for h in preds], MIN_IOU) if preds else []
         matched = dict(pairs)
         t = Tally()
         for g, gt in enumerate(p.hands):

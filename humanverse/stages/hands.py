@@ -133,18 +133,18 @@ class HandsStage(Stage):
             self._mask(sample)
 
     def _refined(self, sample: Sample, person: dict) -> list[dict]:
-        from humanverse.models.pose.mediapipe_hands import merge_hands, regions_for_person
+        from humanverse.models.pose.mediapipe_hands import distinct_hands, merge_hands, regions_for_person
 
         width, height = sample.width, sample.height
         if self._hands_model is None:
             self.ensure_setup()
-        found = []
-        for region in regions_for_person(person, width, height):
-            for h in self._hands_model(sample.image, region):
-                entry = hand_entry(h["side"], h["keypoints"], width, height, self.cfg.box, "mediapipe_hands")
-                if entry is not None:
-                    found.append(entry)
-        return merge_hands(person["hands"], found)
+        found = [h for region in regions_for_person(person, width, height)
+                 for h in self._hands_model(sample.image, region)]
+        if not found and not person["hands"]:
+            found = self._hands_model.search(sample.image, [float(v) for v in person["box"]])
+        entries = [hand_entry(h["side"], h["keypoints"], width, height, self.cfg.box, "mediapipe_hands")
+                   for h in distinct_hands(found)]
+        return merge_hands(person["hands"], [e for e in entries if e is not None])
 
     def _mask(self, sample: Sample) -> None:
         method = self.cfg.mask

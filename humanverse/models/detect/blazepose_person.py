@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from humanverse.models.files import locate
+from humanverse.models.rotated_square import to_image, warp_square
 
 POSE_DETECTOR = "modules/pose_detection/pose_detection.tflite"
 POSE_LANDMARKS = "modules/pose_landmark/pose_landmark_full.tflite"
@@ -134,14 +135,6 @@ class _SsdModel:
         return weighted_nms(out, 0.3)
 
 
-def _roi_transform(center, side: float, rotation: float, out: int) -> np.ndarray:
-    """2 x 3 affine matrix taking crop pixels (out x out) to image pixels for a rotated square region."""
-    c, s = math.cos(rotation), math.sin(rotation)
-    k = side / out
-    return np.array([[c * k, -s * k, center[0] - (c - s) * side / 2],
-                     [s * k, c * k, center[1] - (s + c) * side / 2]], dtype=np.float64)
-
-
 class BlazePosePersonDetector:
     """uint8 RGB images -> per image a list of (xyxy box, score) for every person found."""
 
@@ -201,9 +194,7 @@ class BlazePosePersonDetector:
             return None
         rotation = math.pi / 2 - math.atan2(-(full[1] - hip[1]), full[0] - hip[0])
         side = 2.5 * dist
-        m = _roi_transform(hip, side, rotation, 256)
-        crop = cv2.warpAffine(rgb, m, (256, 256), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT)
+        crop, m = warp_square(rgb, hip, side, rotation, 256)
         net = self.landmarks
         net.set_tensor(net.get_input_details()[0]["index"], (crop.astype(np.float32) / 255.0)[None])
         net.invoke()
@@ -216,7 +207,7 @@ class BlazePosePersonDetector:
             pts = np.stack([xs, ys], 1).astype(np.float64) + 0.5
         else:
             pts = lm[:, :2].astype(np.float64)
-        img = pts @ m[:, :2].T + m[:, 2]
+        img = to_image(pts, m)
         h, w = rgb.shape[:2]
         x0, y0 = np.clip(img.min(0), 0, [w, h])
         x1, y1 = np.clip(img.max(0), 0, [w, h])

@@ -27,12 +27,16 @@ def wheel_files():
 class MediaPipeHands:
     """(uint8 RGB image, xyxy region) -> hands found there: dicts with side, score, keypoints (21 x 3 image px)."""
 
-    def __init__(self, upscale_to: int = 512, max_hands: int = 2, min_detection_confidence: float = 0.5):
+    def __init__(self, upscale_to: int = 512, max_hands: int = 2, min_detection_confidence: float = 0.5,
+                 refine_passes: int = 1, files: list | None = None):
         import mediapipe as mp
+
+        from humanverse.models.pose.hand_landmarks import HandLandmarks
 
         self._model = mp.solutions.hands.Hands(static_image_mode=True, max_num_hands=max_hands, model_complexity=1,
                                                min_detection_confidence=min_detection_confidence)
-        self.upscale_to = upscale_to
+        self.landmarks = HandLandmarks((files or wheel_files())[1])
+        self.upscale_to, self.refine_passes, self.max_hands = upscale_to, refine_passes, max_hands
 
     def __call__(self, rgb: np.ndarray, region: list[float]) -> list[dict]:
         h, w = rgb.shape[:2]
@@ -50,12 +54,26 @@ class MediaPipeHands:
         for lms, hand in zip(res.multi_hand_landmarks or [], res.multi_handedness or []):
             label = hand.classification[0]
             pts = np.array([[p.x * crop.shape[1] / scale + x0, p.y * crop.shape[0] / scale + y0] for p in lms.landmark])
-            out.append({"side": SWAPPED_SIDE[label.label], "score": float(label.score),
-                        "keypoints": np.concatenate([pts, np.full((21, 1), float(label.score))], axis=1)})
+            hand = {"points": pts, "side": SWAPPED_SIDE[label.label], "presence": float(label.score)}
+            if self.refine_passes:
+                hand = self.landmarks.refine(rgb, pts, self.refine_passes) or hand
+            out.append(_hand(hand))
         return out
+
+    def search(self, rgb: np.ndarray, region: list[float]) -> list[dict]:
+        """Hands in `region` found by the landmark model alone (hand_landmarks.HandLandmarks.search): where
+        the palm detector found nothing."""
+        return [_hand(h) for h in self.landmarks.search(rgb, region, max_hands=self.max_hands)]
 
     def close(self) -> None:
         self._model.close()
+
+
+def _hand(found: dict) -> dict:
+    """The stage's form: side, score (the hand's presence), keypoints 21 x [x, y, score]."""
+    score = float(found["presence"])
+    return {"side": found["side"], "score": score,
+            "keypoints": np.concatenate([found["points"], np.full((21, 1), score)], axis=1)}
 
 
 def regions_for_person(person: dict, width: int, height: int, margin: float = 2.0) -> list[list[float]]:
@@ -74,6 +92,18 @@ def regions_for_person(person: dict, width: int, height: int, margin: float = 2.
         if side not in sides and kp[wrist, 2] > 0:
             out.append([kp[wrist, 0] - half, kp[wrist, 1] - half, kp[wrist, 0] + half, kp[wrist, 1] + half])
     return [[max(0.0, r[0]), max(0.0, r[1]), min(float(width), r[2]), min(float(height), r[3])] for r in out]
+
+
+def distinct_hands(found: list[dict]) -> list[dict]:
+    """One hand per place: of hands whose keypoint boxes overlap at IoU > 0.5 (one hand seen from two
+    regions), the higher-scored."""
+    from humanverse.models.pose.hand_landmarks import overlaps
+
+    kept: list[dict] = []
+    for h in sorted(found, key=lambda h: -h["score"]):
+        if not overlaps(h["keypoints"], [k["keypoints"] for k in kept]):
+            kept.append(h)
+    return kept
 
 
 def merge_hands(current: list[dict], found: list[dict]) -> list[dict]:
