@@ -5,14 +5,16 @@ real code paths, always with a hand model run on the pixels (bench/hands_accurac
   the landmarks: the pose stage runs on that box and the hands stage's rule turns its 133 points into hands.
 - Panoptic frames: the whole curation pipeline over loopback (detection -> pose -> hands), relaxed person rule.
 - With hands.refine on, the hands stage adds MediaPipe Hands on an upscaled region (around each hand the pose
-  model found, each wrist without one, the person box when it found none), replacing the pose model's hand
-  where its score is higher.
+  model found, each wrist without one, the person box when it found none), each hand re-read by the landmark
+  model on its own tracking region, and a landmark-model search of the person box where nothing found a
+  hand; a hand replaces the pose model's of the same side where its score is higher.
 
 Each distinct picture/pose counts once: the Panoptic _l/_r files are byte-identical (one is scored), and the
 FreiHAND copies of one pose (identical GT, new backgrounds) each weigh 1/copies.
 Scores per GT hand: found (a predicted hand whose keypoint box overlaps the GT keypoint box at IoU >= 0.1,
 matched one-to-one), PCK@0.2 of the GT keypoint box's long side (missed hands count 0), side right (over hands
-with a GT side; a missed hand is not right), and the keypoint-box IoU of found hands.
+with a GT side; a missed hand is not right), and the keypoint-box IoU of found hands. Per dataset, `extra`
+counts predicted hands matched to no GT hand (false hands, or real hands the dataset does not label).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def load() -> list[HandPhoto]:
 
 class Tally:
     def __init__(self):
-        self.hands = self.found = self.sided = self.side_right = self.hits = self.labelled = 0.0
+        self.hands = self.found = self.sided = self.side_right = self.hits = self.labelled = self.extra = 0.0
         self.ious: list[float] = []
 
     def add(self, gt: GTHand, pred: dict | None) -> None:
@@ -116,7 +118,7 @@ class Tally:
         return {"hands": self.hands, "found": self.found / self.hands if self.hands else None,
                 "pck": self.hits / self.labelled if self.labelled else None,
                 "side": self.side_right / self.sided if self.sided else None, "sided": self.sided,
-                "iou": float(np.mean(self.ious)) if self.ious else None}
+                "iou": float(np.mean(self.ious)) if self.ious else None, "extra": self.extra}
 
 
 def score(photos: list[HandPhoto], predictions: dict[str, list[dict]]) -> dict:
@@ -134,6 +136,9 @@ def score(photos: list[HandPhoto], predictions: dict[str, list[dict]]) -> dict:
             for k in keys:
                 tallies[k].add(gt, pred)
             t.add(gt, pred)
+        extra = (len(preds) - len(pairs)) * (p.hands[0].weight if p.hands else 1.0)
+        for k in (p.dataset, "all"):
+            tallies[k].extra += extra
         per_photo.append((p, t.row(), [h["side"] for h in preds]))
     return {"rows": {k: v.row() for k, v in tallies.items()}, "per_photo": per_photo}
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from humanverse.models.box_overlap import iou_one_to_many
 from humanverse.models.files import locate
 from humanverse.models.rotated_square import to_image, warp_square
 
@@ -70,21 +71,13 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -80, 80)))
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lt = np.maximum(a[:2], b[:, :2])
-    rb = np.minimum(a[2:], b[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    area = lambda x: np.prod(np.clip(x[..., 2:] - x[..., :2], 0, None), axis=-1)  # noqa: E731
-    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
-
-
 def weighted_nms(dets: list[Detection], iou: float) -> list[Detection]:
     """MediaPipe's WEIGHTED non-max suppression: each cluster becomes its score-weighted mean, top score kept."""
     dets = sorted(dets, key=lambda d: -d.score)
     out = []
     while dets:
         boxes = np.stack([d.box for d in dets])
-        overlap = _iou(dets[0].box, boxes) > iou
+        overlap = iou_one_to_many(dets[0].box, boxes) > iou
         cluster = [d for d, o in zip(dets, overlap) if o]
         w = np.array([d.score for d in cluster])[:, None]
         box = (np.stack([d.box for d in cluster]) * w).sum(0) / w.sum()
@@ -226,6 +219,6 @@ class BlazePosePersonDetector:
         found.sort(key=lambda p: -p[1])
         kept: list[tuple[list[float], float]] = []
         for box, score in found:
-            if not kept or _iou(np.array(box), np.array([k[0] for k in kept])).max() < self.nms_iou:
+            if not kept or iou_one_to_many(np.array(box), np.array([k[0] for k in kept])).max() < self.nms_iou:
                 kept.append((box, score))
         return kept

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from humanverse.models.box_overlap import iou_one_to_many
 from humanverse.models.rotated_square import to_image, warp_square
 
 INPUT = 224
@@ -119,9 +120,7 @@ def points_box(pts) -> list[float]:
 
 def overlaps(pts, others: list, max_iou: float = 0.5) -> bool:
     """Whether the box of `pts` overlaps the box of any of `others` at IoU > max_iou: the same hand."""
-    from humanverse.accuracy.metrics import box_iou
-
-    return bool(others) and box_iou(np.array([points_box(pts)]), np.array([points_box(o) for o in others])).max() > max_iou
+    return bool(others) and iou_one_to_many(points_box(pts), [points_box(o) for o in others]).max() > max_iou
 
 
 def _inside(point, pts: np.ndarray) -> bool:

@@ -3,6 +3,9 @@ upscaled region: a second look at hands that the whole-body model sees too small
 
 Holistic finds hands from the body's wrists at the person crop's scale, so a hand of 40-60 px in the photo is
 a few dozen pixels in its input; the hand model here gets the region around the hand resized to `upscale_to`.
+Each hand the palm detector leads to is then read again by the landmark model on MediaPipe's tracking region
+cut around its own points (hand_landmarks.py; `refine_passes`), and `search` looks for hands with the landmark
+model alone where the palm detector found none.
 MediaPipe's handedness label assumes a mirrored (selfie) image: on ordinary photos its "Left" is the person's
 right hand, so the label is swapped here (checked on the kit's hands with a known side, tests/models).
 """
@@ -25,7 +28,8 @@ def wheel_files():
 
 
 class MediaPipeHands:
-    """(uint8 RGB image, xyxy region) -> hands found there: dicts with side, score, keypoints (21 x 3 image px)."""
+    """(uint8 RGB image, xyxy region) -> hands found there: dicts with side, score (the landmark model's hand
+    presence, or the handedness score when refine_passes is 0), keypoints (21 x 3 image px)."""
 
     def __init__(self, upscale_to: int = 512, max_hands: int = 2, min_detection_confidence: float = 0.5,
                  refine_passes: int = 1, files: list | None = None):
@@ -59,6 +63,15 @@ class MediaPipeHands:
                 hand = self.landmarks.refine(rgb, pts, self.refine_passes) or hand
             out.append(_hand(hand))
         return out
+
+    def reread(self, rgb: np.ndarray, hand: dict, min_presence: float = 0.5) -> dict | None:
+        """Another model's hand (side, keypoints 21 x 3) read again by the landmark model on its tracking
+        region, keeping its side (the pose model's comes from the body's wrist); None when the landmark model
+        sees no hand there (presence < min_presence, MediaPipe's tracking threshold)."""
+        found = self.landmarks.refine(rgb, np.asarray(hand["keypoints"], dtype=np.float64)[:, :2], self.refine_passes)
+        if found is None or found["presence"] < min_presence:
+            return None
+        return _hand({**found, "side": hand["side"]})
 
     def search(self, rgb: np.ndarray, region: list[float]) -> list[dict]:
         """Hands in `region` found by the landmark model alone (hand_landmarks.HandLandmarks.search): where
