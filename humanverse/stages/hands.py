@@ -47,9 +47,13 @@ class HandsConfig(Section):
     refine: bool = False
     """MediaPipe Hands (palm detector + landmarks, in the mediapipe wheel) on an upscaled region around each
     hand the pose model found, each wrist without one, or the whole person box when it found no hand; each
-    hand re-read by the landmark model on its own tracking region; where nothing found a hand, the landmark
-    model alone searches the person box (mediapipe_hands.py, hand_landmarks.py). Its hand replaces the pose
-    model's of the same side where its score is higher (bench/HANDS.md measures it)."""
+    hand re-read by the landmark model on its own tracking region (mediapipe_hands.py, hand_landmarks.py).
+    Its hand replaces the pose model's of the same side where its score is higher (bench/HANDS.md)."""
+    refine_search: bool = True
+    """With refine: where neither the pose model nor the palm detector found a hand in a person box that covers
+    half the picture or more, is >= 128 px and shows no face (a hand or hand/torso close-up), the landmark model
+    alone searches it (squares at four rotations). It finds what the palm detector misses (InterHand2.6M on the kit) but costs 35-100 landmark
+    calls, ~0.4-1.1 s of CPU, per such person (docs/hands.md); false = skip it."""
 
 
 def _hands_files(cfg: HandsConfig, models_dir: str | None):
@@ -136,15 +140,16 @@ class HandsStage(Stage):
 
     def _refined(self, sample: Sample, person: dict) -> list[dict]:
         """The pose model's hands re-read by the hand landmark model, MediaPipe Hands' hands around the person,
-        the landmark-model search where neither found one; per side, the surer hand."""
-        from humanverse.models.pose.mediapipe_hands import distinct_hands, merge_hands, regions_for_person
+        the landmark-model search where neither found one and the person shows no face; per side, the surer."""
+        from humanverse.models.pose.mediapipe_hands import (distinct_hands, merge_hands, regions_for_person,
+                                                            search_wanted)
 
         if self._hands_model is None:
             self.ensure_setup()
         model, rgb = self._hands_model, sample.image
         current = [self._entry(sample, model.reread(rgb, h)) or h for h in person["hands"]]
         found = [h for region in regions_for_person(person, sample.width, sample.height) for h in model(rgb, region)]
-        if not found and not person["hands"]:
+        if not found and self.cfg.refine_search and search_wanted(person, sample.width, sample.height):
             found = model.search(rgb, [float(v) for v in person["box"]])
         entries = [self._entry(sample, h) for h in distinct_hands(found)]
         return merge_hands(current, [e for e in entries if e is not None])

@@ -107,6 +107,31 @@ def regions_for_person(person: dict, width: int, height: int, margin: float = 2.
     return [[max(0.0, r[0]), max(0.0, r[1]), min(float(width), r[2]), min(float(height), r[3])] for r in out]
 
 
+MIN_SEARCH_BOX_PX = 128.0
+"""The search reads squares of 0.4-0.6 x the box's long side, in which a hand fills about half: in a smaller
+box every hand it could find is under ~40 px, below the hand-quality rule's 64 px square."""
+MIN_SEARCH_AREA_FRAC = 0.5
+"""Only a person box covering at least half the picture (a close-up) is searched: there a hand is large
+enough for the search's squares; in wider shots the palm detector's look at the box and each wrist stands."""
+
+
+def search_wanted(person: dict, width: int, height: int, min_score: float = 0.5) -> bool:
+    """Whether the landmark-model search should look in this person's box: a close-up (MIN_SEARCH_AREA_FRAC,
+    MIN_SEARCH_BOX_PX) with no hand and no face point in its keypoints (COCO-WholeBody 23-90, which MediaPipe's
+    face mesh gives only where it found a face). A box with a face is body-scale: its hands are about a face's
+    size, under the squares the search reads. What is left is mostly hand or hand/torso crops, where the
+    search pays (bench/HANDS.md; docs/hands.md gives its cost)."""
+    from humanverse.models.pose.mediapipe_wholebody_map import FACE
+
+    x0, y0, x1, y1 = person["box"]
+    if person.get("hands") or max(x1 - x0, y1 - y0) < MIN_SEARCH_BOX_PX:
+        return False
+    if (x1 - x0) * (y1 - y0) < MIN_SEARCH_AREA_FRAC * width * height:
+        return False
+    kp = np.asarray(person.get("keypoints") or np.zeros((133, 3)), dtype=np.float64).reshape(-1, 3)
+    return not bool((kp[FACE, 2] >= min_score).any())
+
+
 def distinct_hands(found: list[dict]) -> list[dict]:
     """One hand per place: of hands whose keypoint boxes overlap at IoU > 0.5 (one hand seen from two
     regions), the higher-scored."""
