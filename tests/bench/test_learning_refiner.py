@@ -68,5 +68,5 @@ def test_quick_refiner_check_learns_the_training_photos(tmp_path):
     assert figures["run"]["base_unchanged"]
     assert val[-1]["loss"] < val[2]["loss"] < val[1]["loss"], val
     assert mem["nearest_own"] > mem["base_alone"]["nearest_own"], mem
-    assert learning_refiner.conditioning_gap(mem["conditioning"]["all maps"]) > 0.1, mem
+    assert learning_refiner.conditioning_gap(mem["conditioning"]["all maps"]) > 0.05, mem
     assert (tmp_path / "learning_refiner_grid.png").stat().st_size < 200_000
