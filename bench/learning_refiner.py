@@ -302,7 +302,7 @@ def save_curve(val: list[dict], path: Path) -> None:
     ax.axhline(constant["loss"] / 2, color="C3", ls=":", lw=0.8, label="target: half of it")
     ax.set_xlabel("ControlNet step")
     ax.set_ylabel("ε-loss, fixed noise + timesteps")
-    ax.set_ylim(bottom=0)
+    ax.set_yscale("log")  # the base alone is already far below the constant; the ControlNet's fall is below it
     ax.set_title("refiner validation loss", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
