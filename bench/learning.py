@@ -396,8 +396,6 @@ SECTION_START, SECTION_END = "<!-- learning: {} -->", "<!-- /learning: {} -->"
 
 
 def main(argv=None) -> int:
-    import importlib
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs of each method (a developer check, ≤ 5 min)")
     parser.add_argument("--methods", default=",".join(METHODS),
@@ -414,20 +412,29 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     # The quick check reports into its scratch folder; only the full benchmark rewrites bench/LEARNING.md.
     target = out if args.quick else BENCH
-    sections = {}
-    for method in methods:
-        module_name, function = METHODS[method]
-        try:
-            module = sys.modules[__name__] if module_name == "learning" else importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            print(f"{method}: skipped, bench/{module_name}.py is not there", flush=True)
-            continue
-        sections[method] = getattr(module, function)(out, target, args.quick)
-        print(sections[method], flush=True)
-    write_sections(target / "LEARNING.md", sections)
+    # One process per method, side by side: on 2 cores a single-threaded method leaves the other core free.
+    with ProcessPoolExecutor(len(methods), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {method: pool.submit(run_method, method, out, target, args.quick) for method in methods}
+        sections = {method: future.result() for method, future in futures.items()}
+    for method, section in sections.items():
+        print(section or f"{method}: skipped, bench/{METHODS[method][0]}.py is not there", flush=True)
+    write_sections(target / "LEARNING.md", {method: section for method, section in sections.items() if section})
     return 0
+
+
+def run_method(method: str, out: Path, target: Path, quick: bool) -> str | None:
+    """One method's check, in a process of its own; None when its module is not there (yet)."""
+    import importlib
+
+    torch.set_num_threads(1)
+    module_name, function = METHODS[method]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        return None
+    return getattr(module, function)(out, target, quick)
 
 
 def write_sections(path: Path, sections: dict[str, str]) -> None:

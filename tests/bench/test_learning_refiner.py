@@ -1,6 +1,7 @@
-"""bench/learning_refiner.py: the refiner trains its ControlNet with the base frozen (fast), and the quick
-refiner check learns the training photos with loose bounds (slow); bench/learning.py's report keeps each
-method's section when another method is regenerated."""
+"""bench/learning_refiner.py: the benchmark's frozen-base check sees the trainer's own base unchanged and the
+ControlNet moved (slow), and the quick refiner check learns the training photos with loose bounds (slow); its
+digest sees a one-weight change, and bench/learning.py's report keeps each method's section when another
+method is regenerated (fast)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ needs_photos = pytest.mark.skipif(not all((PEOPLE / name).is_file() for name in 
                                   reason="the real-data kit's people photos are absent")
 
 
+@pytest.mark.slow  # 16-35 s on the shared machine; tests/train/refiner/test_model.py covers the gradients fast
 @needs_photos
 def test_refiner_trains_the_controlnet_and_leaves_the_base_as_loaded(tmp_path):
     pytest.importorskip("mediapipe")
