@@ -194,12 +194,17 @@ class _SocketWatchdog:
             return None
         token = next(self._ids)
         with self._cond:
+            while self._heap and self._heap[0][1] not in self._live:  # released ones, oldest first
+                heapq.heappop(self._heap)
             heapq.heappush(self._heap, (deadline, token, sock))
             self._live.add(token)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="humanverse-fetch-watchdog", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._heap[0][1] == token:
+                # the thread sleeps until the earliest deadline it saw: woken only when this one comes sooner
+                # (two wake-ups per fetch otherwise, each a thread switch and a turn of the GIL)
+                self._cond.notify()
         return token
 
     def release(self, token: int | None) -> None:
