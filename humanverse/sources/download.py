@@ -565,7 +565,7 @@ class Downloader:
                 raise _WallClockExceeded
             try:
                 addresses = self.guard.check_url(hop_url, timeout=_clock.remaining())
-                request = self._session.prepare_request(requests.Request("GET", hop_url))
+                request = self._prepare(hop_url)
             except (URLRefused, requests.RequestException, ValueError, UnicodeError) as error:
                 if hop and (not isinstance(error, URLRefused) or error.reason == BAD_URL):
                     return FetchResult(url, reason=BAD_REDIRECT, final_url=None)
@@ -583,6 +583,15 @@ class Downloader:
                     return self._take(url, response)
             # leaving `with` closes the redirect response unread: its body is never wanted
         return FetchResult(url, reason=TOO_MANY_REDIRECTS, http_status=response.status_code, final_url=hop_url)
+
+    def _prepare(self, url: str) -> requests.PreparedRequest:
+        """What Session.prepare_request makes of a GET with no cookies, auth or params of its own, without
+        merging the session's empty cookie jar, auth and params into it first (~15% of a fetch's Python
+        time on loopback): the session's headers, the URL normalised and any user:password in it applied
+        as Basic auth, exactly as there (tests/sources/test_download_prepare.py compares the two)."""
+        request = requests.PreparedRequest()
+        request.prepare(method="GET", url=url, headers=self._session.headers)
+        return request
 
     def _take(self, first_url: str, response: requests.Response) -> FetchResult:
         """Turn the final response into a FetchResult, reading the body only if it is wanted and allowed."""
