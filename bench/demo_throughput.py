@@ -8,8 +8,8 @@ The group labels name the configured backends.
   that passes the rule reach pose. (The preset's rule keeps few of the shared photos: HOG's boxes are small.)
 - The bound: every pool shares the same cores, so bound = cores / sum over the stage groups of their
   CPU-seconds per input row, each group measured alone at its configured micro-batch on the same photos in
-  the same proportions (fetch + decode + filters from the same loopback server; detect = HOG + person rule
-  + pHash on what fetch kept; pose = MediaPipe Holistic on the boxes of what detect kept; write = one shard
+  the same proportions (fetch + decode + filters from the same loopback server; detect = the detector + person rule
+  + pHash on what fetch kept; pose = MediaPipe pose (+ hands) on the boxes of what detect kept; write = one shard
   of all the rows). Same process-CPU measure as bench/stages.py.
 - e2e: `humanverse curate --preset demo` with those overrides on an embedded 2-CPU Ray (bench/curate_run.py):
   steady img/s = rows of tasks 2..K over the time from the first to the last shard marker.
@@ -56,9 +56,8 @@ def per_stage(cfg, parquet: Path, runs: int) -> list[dict]:
     fetched = bench_stages.advance(fetch, rows, cfg.fetch.resources.batch_size)
     detect_label = f"detect ({cfg.detect.backend}) + person rule + pHash"
     pose_label = f"pose group ({' + '.join(s.name for s in pose)}; {cfg.pose.backend})"
-    out.append(bench_stages.measure(detect_label, detect, fetched,
-                                    cfg.detect.resources.batch_size, runs, f"the preset's {cfg.detect.backend} detector, "
-                                    "trained", keeps_all=False))
+    out.append(bench_stages.measure(detect_label, detect, fetched, cfg.detect.resources.batch_size, runs,
+                                    f"the preset's {cfg.detect.backend} detector, trained", keeps_all=False))
     people = bench_stages.advance(detect, fetched, cfg.detect.resources.batch_size)
     out.append(bench_stages.measure(pose_label, pose, people, cfg.pose.resources.batch_size, runs,
                                     "per kept person box: body, face, hands; trained", keeps_all=False))

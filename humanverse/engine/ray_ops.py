@@ -35,7 +35,7 @@ class Heartbeat:
     """Tells the driver's board (a Ray actor) which task and stage this worker is in, so a stall can be named.
 
     Changes wait here and one thread sends them every FLUSH_S in one call: a remote call per stage of
-    every task kept the board's process at ~1% of a core at 200 rows/s (bench/RESULTS.md section 7). A stall
+    every task cost the board's process 0.17 ms of CPU per fetched row, now 0.11 (bench/RESULTS.md 4, round 4). A stall
     is named only after run.stall_timeout_s (minutes), and `since` is taken when a stage starts, not when
     it is sent, so the delay changes nothing the driver reports; the thread also sends a model load that
     hangs in setup."""
