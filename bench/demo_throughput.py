@@ -1,14 +1,15 @@
 """Real-model CPU throughput (issue 18, item 2): the demo preset end to end with its trained models only
-(OpenCV HOG people detector + MediaPipe Holistic pose) and the shard writer, every other stage off, against
-its bound, as in RESULTS.md section 2.
+(the preset's person detector, MediaPipe BlazePose since issue 30's round; MediaPipe whole-body pose with the
+hands refinement) and the shard writer, every other stage off, against its bound, as in RESULTS.md section 2.
+The group labels name the configured backends.
 
 - Input: every shared photo, ROWS rows cycling over them, tasks of ROWS_PER_TASK rows (the demo preset's
   16). As on real data, the detector and the person rule drop most of them: only the photos with a person
   that passes the rule reach pose. (The preset's rule keeps few of the shared photos: HOG's boxes are small.)
 - The bound: every pool shares the same cores, so bound = cores / sum over the stage groups of their
   CPU-seconds per input row, each group measured alone at its configured micro-batch on the same photos in
-  the same proportions (fetch + decode + filters from the same loopback server; detect = HOG + person rule
-  + pHash on what fetch kept; pose = MediaPipe Holistic on the boxes of what detect kept; write = one shard
+  the same proportions (fetch + decode + filters from the same loopback server; detect = the detector + person rule
+  + pHash on what fetch kept; pose = MediaPipe pose (+ hands) on the boxes of what detect kept; write = one shard
   of all the rows). Same process-CPU measure as bench/stages.py.
 - e2e: `humanverse curate --preset demo` with those overrides on an embedded 2-CPU Ray (bench/curate_run.py):
   steady img/s = rows of tasks 2..K over the time from the first to the last shard marker.
@@ -53,14 +54,15 @@ def per_stage(cfg, parquet: Path, runs: int) -> list[dict]:
     out.append(bench_stages.measure("fetch + decode + filters", fetch, rows, cfg.fetch.resources.batch_size, runs,
                                     "HTTP GET (loopback), safe decode, resolution", keeps_all=False))
     fetched = bench_stages.advance(fetch, rows, cfg.fetch.resources.batch_size)
-    out.append(bench_stages.measure("detect (HOG) + person rule + pHash", detect, fetched,
-                                    cfg.detect.resources.batch_size, runs, "OpenCV HOG people detector, trained",
-                                    keeps_all=False))
+    detect_label = f"detect ({cfg.detect.backend}) + person rule + pHash"
+    pose_label = f"pose group ({' + '.join(s.name for s in pose)}; {cfg.pose.backend})"
+    out.append(bench_stages.measure(detect_label, detect, fetched, cfg.detect.resources.batch_size, runs,
+                                    f"the preset's {cfg.detect.backend} detector, trained", keeps_all=False))
     people = bench_stages.advance(detect, fetched, cfg.detect.resources.batch_size)
-    out.append(bench_stages.measure("pose (MediaPipe Holistic)", pose, people, cfg.pose.resources.batch_size, runs,
+    out.append(bench_stages.measure(pose_label, pose, people, cfg.pose.resources.batch_size, runs,
                                     "per kept person box: body, face, hands; trained", keeps_all=False))
     posed = bench_stages.advance(pose, people, cfg.pose.resources.batch_size)
-    for stage, alive in (("fetch + decode + filters", fetched), ("detect (HOG) + person rule + pHash", people)):
+    for stage, alive in (("fetch + decode + filters", fetched), (detect_label, people)):
         next(r for r in out if r["stage"] == stage)["kept"] = sum(s.alive for s in alive)
     scratch = Path(tempfile.mkdtemp(prefix="hv-demo-write-"))
     try:

@@ -46,23 +46,33 @@ def kit_section(preset: str, extra: list[str], work: Path) -> list[str]:
              "pipeline (loopback fetch, decode, detection, pose, hands; person rule relaxed). Refinement "
              "(`hands.refine`): MediaPipe Hands (palm detector + landmarks) on a region upscaled to 512 px: around "
              "each hand the pose model found (2x its box), each wrist without one (0.4 x the person box), and the "
-             "whole person box when it found no hand; its hand replaces the pose model's of the same side where "
-             "its score is higher; its handedness label is mirrored and swapped back. Each distinct "
+             "whole person box when it found no hand; each hand it finds is read again by the hand landmark model "
+             "on MediaPipe's tracking region cut around its own points (upright, 2x the palm), whose handedness "
+             "(mirrored, swapped back) gives the side (the pose model's hands, re-read the same way, keep their "
+             "wrist's side); where neither the pose model nor the palm detector found a hand and the person box is "
+             "a close-up without a face (>= half the picture, >= 128 px, no face-mesh point: "
+             "`hands.refine_search`), the landmark model alone searches the box (half-overlapping squares of 0.6 "
+             "and 0.4 x its long side, at 0/90/180/270 degrees; presence >= 0.5, MediaPipe's own tracking "
+             "threshold). Hands "
+             "overlapping at IoU > 0.5 are one; per side, the surer of the pose model's and the refinement's is "
+             "kept. The refinement's settings were chosen on this same kit (no held-out set). Each distinct "
              "picture counts once (Panoptic _l/_r are byte-identical; FreiHAND's 4 copies of a pose weigh 1/4 each, "
              "so hand counts can be fractional). found: over all GT hands; PCK@0.2 of the GT keypoint box's long "
              "side (missed hands count 0); side: right side over GT hands with a side (missed = wrong); IoU: "
-             "keypoint boxes of found hands. '>= 60 px': GT keypoint box long side >= 60 px (the hands stage's "
+             "keypoint boxes of found hands; extra: predicted hands matched to no GT hand (false hands, or hands "
+             "the dataset does not label; not split by size). '>= 60 px': GT keypoint box long side >= 60 px (the hands stage's "
              "`hands.quality.min_box_px` 64 is on a square of 1.5 x the keypoints' extent, about 43 px here). "
              "RHD is rendered, not photographed. † research-only or non-commercial (realdata/MANIFEST.md).", "",
-             "| method | dataset | GT hands | found | PCK@0.2 | side right (hands with a side) | box IoU |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "| method | dataset | GT hands | found | PCK@0.2 | side right (hands with a side) | box IoU | extra |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     order = list(hand_kit.CROP_DATASETS + hand_kit.FRAME_DATASETS) + ["all", "all, >= 60 px"]
     for label, result in methods.items():
         for key in order:
             r = result["rows"].get(key)
             if r:
                 lines.append(f"| {label} | {key} | {r['hands']:.2f} | {_f(r['found'])} | {_f(r['pck'])} | "
-                             f"{_f(r['side'])} ({r['sided']:.0f}) | {_f(r['iou'])} |")
+                             f"{_f(r['side'])} ({r['sided']:.0f}) | {_f(r['iou'])} | "
+                             f"{'–' if key.endswith('px') else _f(r['extra'])} |")
     lines += ["", "Per photo (found / PCK@0.2 / side right, without -> with refinement):", "",
               "| photo | dataset | GT hands (px) | without | with refinement | sides found (with) |",
               "| --- | --- | --- | --- | --- | --- |"]

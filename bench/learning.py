@@ -14,8 +14,10 @@ What is real and what is derived:
   pose maps) and saved where the trainer's load_frozen reads it; the UNet then trains from scratch through
   `train_lsd` with the tiny preset, and samples come from `sample_lsd` (DDIM, the project's sampler).
 
-Run: PYTHONPATH=$PWD .venv/bin/python bench/learning.py  (writes bench/LEARNING.md + PNGs; ~25 min on a shared
-2-core machine); with --quick one short run that reports into bench/.out/learning/ (a wiring check).
+Run: PYTHONPATH=$PWD .venv/bin/python bench/learning.py  (writes bench/LEARNING.md + PNGs; ~25 min for LSD on a
+shared 2-core machine); with --quick short runs that report into bench/.out/learning/ (a wiring check). Every
+method (lsd, refiner, hand, hand-body; METHODS) writes its own section of LEARNING.md: `--methods refiner`
+regenerates that section and its PNGs and keeps the others as they are.
 """
 
 from __future__ import annotations
@@ -173,18 +175,14 @@ def pretrain_vae(cfg: LSDConfig, batch: dict, vae_dir: Path, steps: int, seed: i
 
     torch.manual_seed(seed)
     vae = AutoencoderKL.from_config(cfg.model.vae)
-    images = torch.cat([*modality_images(batch).values(), batch["pose"] * 2 - 1])
-    reconstruction_psnr = fit_vae(vae, images, steps)
+    reconstruction_psnr = fit_vae(vae, torch.cat([*modality_images(batch).values(), batch["pose"] * 2 - 1]), steps)
     vae.save_pretrained(vae_dir)
     return reconstruction_psnr
 
 
-def fit_vae(vae, images: torch.Tensor, steps: int, seed: int | None = None) -> float:
-    """Train a tiny random VAE on the benchmark's own images (a random decoder makes pixel figures meaningless),
-    reseeding torch first when `seed` is given; returns the reconstruction PSNR (dB) on them."""
-    if seed is not None:
-        torch.manual_seed(seed)
-    vae.requires_grad_(True).train()
+def fit_vae(vae, images: torch.Tensor, steps: int) -> float:
+    """Full-batch training of a VAE on images in [-1, 1] (reconstruction + a tiny KL); returns the final
+    reconstruction PSNR (dB) of the posterior modes."""
     optimizer = torch.optim.Adam(vae.parameters(), lr=2e-3)
     for _ in range(steps):
         posterior = vae.encode(images).latent_dist
@@ -193,7 +191,6 @@ def fit_vae(vae, images: torch.Tensor, steps: int, seed: int | None = None) -> f
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    vae.requires_grad_(False).eval()  # GroupNorm only: eval changes nothing in the forward pass
     with torch.no_grad():
         recon = vae.decode(vae.encode(images).latent_dist.mode()).sample
     return psnr(recon.clamp(-1, 1) / 2 + 0.5, images / 2 + 0.5).mean().item()
@@ -387,28 +384,92 @@ def save_grid(batch: dict, samples, path: Path, scale: int = 3) -> None:
     Image.fromarray(np.concatenate(rows, axis=0)).save(path)
 
 
+# Each method's check: (bench-local module, function(out, target, quick) -> its markdown section). A method's
+# module is imported only when it runs, so one whose file is not there yet is skipped with a note.
+METHODS = {
+    "lsd": ("learning", "run_lsd"),
+    "refiner": ("learning_refiner", "run_refiner"),
+    "hand": ("learning_hand", "run_hand"),  # TODO(lead): the hand helper's module and function names
+    "hand-body": ("learning_hand", "run_hand_body"),
+}
+SECTION_START, SECTION_END = "<!-- learning: {} -->", "<!-- /learning: {} -->"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one LSD run, short (a developer check, ≤ 5 min)")
+    parser.add_argument("--quick", action="store_true", help="short runs of each method (a developer check, ≤ 5 min)")
+    parser.add_argument("--methods", default=",".join(METHODS),
+                        help="comma-separated methods to run; the others' sections in LEARNING.md are kept as they are")
     parser.add_argument("--out", default=str(BENCH / ".out" / "learning"))
     args = parser.parse_args(argv)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        parser.error(f"unknown methods {unknown}; choose from {list(METHODS)}")
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(1)  # a shared 2-core machine: more threads spin against each other
-    from tests.support.realdata import PEOPLE
-
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    # The quick check reports into its scratch folder; only the full benchmark rewrites bench/LEARNING.md.
+    target = out if args.quick else BENCH
+    # One process per method, side by side: on 2 cores a single-threaded method leaves the other core free.
+    with ProcessPoolExecutor(len(methods), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {method: pool.submit(run_method, method, out, target, args.quick) for method in methods}
+        sections = {method: future.result() for method, future in futures.items()}
+    for method, section in sections.items():
+        print(section or f"{method}: skipped, bench/{METHODS[method][0]}.py is not there", flush=True)
+    write_sections(target / "LEARNING.md", {method: section for method, section in sections.items() if section})
+    return 0
+
+
+def run_method(method: str, out: Path, target: Path, quick: bool) -> str | None:
+    """One method's check, in a process of its own; None when its module is not there (yet)."""
+    import importlib
+
+    torch.set_num_threads(1)
+    module_name, function = METHODS[method]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        return None
+    return getattr(module, function)(out, target, quick)
+
+
+def write_sections(path: Path, sections: dict[str, str]) -> None:
+    """Replace the given methods' sections of the report (or add them), keep the others, list the missing."""
+    text = path.read_text() if path.is_file() else ""
+    kept = {}
+    for method in METHODS:
+        start, end = SECTION_START.format(method), SECTION_END.format(method)
+        if method in sections:
+            kept[method] = sections[method].strip()
+        elif start in text and end in text:
+            kept[method] = text.split(start, 1)[1].split(end, 1)[0].strip()
+    parts = [f"{SECTION_START.format(m)}\n{body}\n{SECTION_END.format(m)}" for m, body in kept.items()]
+    missing = [m for m in METHODS if m not in kept]
+    if missing:
+        parts.append("## Not covered here\n\n" + ", ".join(f"`train {m}`" for m in missing)
+                     + " have no learning benchmark section yet (issue 28).")
+    path.write_text("\n\n".join(parts) + "\n")
+
+
+def run_lsd(out: Path, target: Path, quick: bool) -> str:
+    """The LSD check: the VAE, then three runs (two seeds and the pose-dropped ablation; one in quick mode)."""
+    from tests.support.realdata import PEOPLE
+
     started = time.perf_counter()
     photos = annotate_photos(PEOPLE)
     shards = write_shard(photos, out / "shards")
-    steps, vae_steps, sample_steps = (300, 150, 20) if args.quick else (800, 300, 25)
+    steps, vae_steps, sample_steps = (300, 150, 20) if quick else (800, 300, 25)
     cfg = bench_config(steps, 0, steps, len(photos))
     batch = fixed_batch(shards, cfg, len(photos))
 
     vae_dir = out / "vae"
     vae_psnr = pretrain_vae(cfg, batch, vae_dir, vae_steps, seed=0)
     plan = {"seed0": (0, []), "seed1": (1, []), "no_pose": (0, ["objective.pose_dropout=1.0"])}
-    if args.quick:
+    if quick:
         plan = {"seed0": plan["seed0"]}
     # One process per run: the runs are independent, and on a shared machine each gets its own CPU share.
     with ProcessPoolExecutor(len(plan), mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -419,21 +480,17 @@ def main(argv=None) -> int:
         run["vae_psnr"] = vae_psnr
         print(name, json.dumps({k: v for k, v in run["mem"].items() if not k.startswith("_")}), flush=True)
 
-    # The quick check reports into its scratch folder; only the full benchmark rewrites bench/LEARNING.md.
-    target = out if args.quick else BENCH
     save_curve(runs["seed0"]["val"], target / "learning_lsd_loss.png")
     save_grid(batch, runs["seed0"]["mem"]["_samples"], target / "learning_lsd_grid.png")
-    report = write_report(runs, photos, steps, vae_steps, sample_steps, args.quick, time.perf_counter() - started)
-    (target / "LEARNING.md").write_text(report)
     (out / "learning.json").write_text(json.dumps(
         {name: {"val": r["val"], "mem": {k: v for k, v in r["mem"].items() if not k.startswith("_")},
                 "vae_psnr": r["vae_psnr"], "train_s": r["train_s"]} for name, r in runs.items()}, indent=1))
-    print(report)
-    return 0
+    return write_report(runs, photos, steps, vae_steps, sample_steps, quick, time.perf_counter() - started)
 
 
 def write_report(runs, photos, steps, vae_steps, sample_steps, quick, wall_s) -> str:
-    """bench/LEARNING.md: what ran, on what, and every figure beside its trivial baseline and its target."""
+    """LSD's section of bench/LEARNING.md: what ran, on what, and every figure beside its trivial baseline and
+    its target."""
     from common import load_avg, machine  # noqa: PLC0415 (bench-local helper)
 
     first = runs["seed0"]
@@ -527,9 +584,6 @@ def write_report(runs, photos, steps, vae_steps, sample_steps, quick, wall_s) ->
             spread = abs(a - b)
             lines.append(f"| {label} | {a:.3f} | {b:.3f} | {spread:.3f} | {c:.3f} | "
                          f"{'yes' if min(a, b) - c > spread else '**no**'} |")
-    lines += ["", "## Not covered here", "",
-              "`train refiner`, `train hand` and `train hand-body` have no learning benchmark yet "
-              "(issue 28 items 4-5)."]
     return "\n".join(lines) + "\n"
 
 

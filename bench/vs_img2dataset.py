@@ -70,12 +70,15 @@ def fetch_overrides(actors: int = FETCH_ACTORS, tasks_per_actor: int | None = FE
 
 BEFORE_REF = "5597676"  # main when issue 18 started
 ROUND2_REF = "f59ce96"  # main at the end of issue 18's second session
+ROUND3_REF = "b50f941"  # main when issue 30's per-row work started
 # What each change bought: the same input through earlier states of the code and other pool shapes.
 # "before" is main before issue 18 (a `git archive` of the ref in BEFORE_REF, imported through PYTHONPATH).
 VARIANTS = {
     "before": dict(actors=4, tasks_per_actor=None, code=BEFORE_REF),
     # main before round 3 (the writer fused into the last CPU group, cheaper EXIF rotation and JPEG walk)
     "round2": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=ROUND2_REF),
+    # main before issue 30's per-row work (Pillow-turned rotated photos, ...)
+    "round3": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=ROUND3_REF),
     "4x1": dict(actors=4, tasks_per_actor=1),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),

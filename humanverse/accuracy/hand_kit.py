@@ -5,14 +5,16 @@ real code paths, always with a hand model run on the pixels (bench/hands_accurac
   the landmarks: the pose stage runs on that box and the hands stage's rule turns its 133 points into hands.
 - Panoptic frames: the whole curation pipeline over loopback (detection -> pose -> hands), relaxed person rule.
 - With hands.refine on, the hands stage adds MediaPipe Hands on an upscaled region (around each hand the pose
-  model found, each wrist without one, the person box when it found none), replacing the pose model's hand
-  where its score is higher.
+  model found, each wrist without one, the person box when it found none), each hand re-read by the landmark
+  model on its own tracking region, and a landmark-model search of the person box where nothing found a
+  hand; a hand replaces the pose model's of the same side where its score is higher.
 
 Each distinct picture/pose counts once: the Panoptic _l/_r files are byte-identical (one is scored), and the
 FreiHAND copies of one pose (identical GT, new backgrounds) each weigh 1/copies.
 Scores per GT hand: found (a predicted hand whose keypoint box overlaps the GT keypoint box at IoU >= 0.1,
 matched one-to-one), PCK@0.2 of the GT keypoint box's long side (missed hands count 0), side right (over hands
-with a GT side; a missed hand is not right), and the keypoint-box IoU of found hands.
+with a GT side; a missed hand is not right), and the keypoint-box IoU of found hands. Per dataset, `extra`
+counts predicted hands matched to no GT hand (false hands, or real hands the dataset does not label).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from humanverse.accuracy.metrics import box_iou, match_boxes
+from humanverse.models.pose.hand_landmarks import points_box
 
 CROP_DATASETS = ("onehand10k", "freihand", "rhd", "interhand2.6m")
 FRAME_DATASETS = ("panoptic",)
@@ -90,14 +93,9 @@ def load() -> list[HandPhoto]:
     return photos
 
 
-def _points_box(hand: dict) -> list[float]:
-    kp = np.asarray(hand["keypoints"], dtype=np.float64)[:, :2]
-    return [*kp.min(0), *kp.max(0)]
-
-
 class Tally:
     def __init__(self):
-        self.hands = self.found = self.sided = self.side_right = self.hits = self.labelled = 0.0
+        self.hands = self.found = self.sided = self.side_right = self.hits = self.labelled = self.extra = 0.0
         self.ious: list[float] = []
 
     def add(self, gt: GTHand, pred: dict | None) -> None:
@@ -114,13 +112,13 @@ class Tally:
         self.hits += w * float((d[labelled] <= 0.2 * gt.size).sum())
         if gt.side and pred["side"] == gt.side:
             self.side_right += w
-        self.ious.append(float(box_iou(np.array([_points_box(pred)]), np.array([gt.box]))[0, 0]))
+        self.ious.append(float(box_iou(np.array([points_box(pred["keypoints"])]), np.array([gt.box]))[0, 0]))
 
     def row(self) -> dict:
         return {"hands": self.hands, "found": self.found / self.hands if self.hands else None,
                 "pck": self.hits / self.labelled if self.labelled else None,
                 "side": self.side_right / self.sided if self.sided else None, "sided": self.sided,
-                "iou": float(np.mean(self.ious)) if self.ious else None}
+                "iou": float(np.mean(self.ious)) if self.ious else None, "extra": self.extra}
 
 
 def score(photos: list[HandPhoto], predictions: dict[str, list[dict]]) -> dict:
@@ -129,7 +127,7 @@ def score(photos: list[HandPhoto], predictions: dict[str, list[dict]]) -> dict:
     per_photo = []
     for p in photos:
         preds = predictions.get(p.name, [])
-        pairs = match_boxes([h.box for h in p.hands], [_points_box(h) for h in preds], MIN_IOU) if preds else []
+        pairs = match_boxes([h.box for h in p.hands], [points_box(h["keypoints"]) for h in preds], MIN_IOU) if preds else []
         matched = dict(pairs)
         t = Tally()
         for g, gt in enumerate(p.hands):
@@ -138,6 +136,9 @@ def score(photos: list[HandPhoto], predictions: dict[str, list[dict]]) -> dict:
             for k in keys:
                 tallies[k].add(gt, pred)
             t.add(gt, pred)
+        extra = (len(preds) - len(pairs)) * (p.hands[0].weight if p.hands else 1.0)
+        for k in (p.dataset, "all"):
+            tallies[k].extra += extra
         per_photo.append((p, t.row(), [h["side"] for h in preds]))
     return {"rows": {k: v.row() for k, v in tallies.items()}, "per_photo": per_photo}
 

@@ -28,6 +28,14 @@ class ProgressBoardActor:
     def leave(self, worker: str) -> None:
         self.active.pop(worker, None)
 
+    def report(self, changes: dict[str, tuple[str, str, float] | None]) -> None:
+        """Several enters and leaves at once (None: left), as a Ray worker's heartbeat sends them."""
+        for worker, entry in changes.items():
+            if entry is None:
+                self.leave(worker)
+            else:
+                self.active[worker] = entry
+
     def snapshot(self) -> dict[str, tuple[str, str, float]]:
         return dict(self.active)
 

@@ -9,10 +9,14 @@ log = logging.getLogger(__name__)
 
 
 def local_ray_env() -> None:
-    """A local Ray otherwise registers under the machine's network address and turns token auth on."""
+    """A local Ray otherwise registers under the machine's network address and turns token auth on.
+    MALLOC_ARENA_MAX: glibc gives each thread that allocates an arena of its own (up to 8 per core), and a
+    fetch worker's 16 download threads each keep freed bodies in theirs; 2 arenas for the processes Ray
+    starts cost no CPU and ~0.1 GiB of the fetch run's PSS (bench/RESULTS.md section 4, `arenas2`)."""
     os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
 
 
 def init(address: str | None, num_cpus: int | None = None, object_store_mb: int | None = None,

@@ -36,10 +36,12 @@ class StrippedJpeg:
     """The ICC profile as found (chunks joined), kept or not."""
 
 
-def strip_jpeg_metadata(data: bytes, max_icc_bytes: int) -> StrippedJpeg | None:
+def strip_jpeg_metadata(data: bytes, max_icc_bytes: int, segments: list[tuple[int, bytes]] | None = None
+                        ) -> StrippedJpeg | None:
     """The JPEG with its metadata segments and trailing bytes removed; None when its structure cannot be
-    walked cleanly (the caller then re-encodes from pixels instead)."""
-    segments = _segments(data)
+    walked cleanly (the caller then re-encodes from pixels instead). segments: jpeg_segments(data) where
+    the caller has walked it already."""
+    segments = segments if segments is not None else _segments(data)
     if segments is None:
         return None
     icc_chunks = [body for marker, body in segments if marker == _APP2 and body[4:].startswith(_ICC_TAG)]
@@ -107,6 +109,11 @@ def _jfif_without_thumbnail(body: bytes) -> bytes | None:
     return b"\xff\xe0" + (len(new_payload) + 2).to_bytes(2, "big") + new_payload
 
 
+def jpeg_segments(data: bytes) -> list[tuple[int, bytes]] | None:
+    """The file's marker segments (see _segments), walked once for the scan count and the metadata strip."""
+    return _segments(data)
+
+
 def _segments(data: bytes) -> list[tuple[int, bytes]] | None:
     """[(marker, the segment's bytes from its 0xFF)] from after SOI through EOI; a scan's segment
     includes its entropy-coded data. None when the structure breaks before EOI."""
@@ -162,11 +169,15 @@ _NEXT_MARKER = re.compile(rb"\xff+([^\x00\xff])")
 """libjpeg's next_marker(): bytes up to an 0xFF are skipped, a run of 0xFF is fill, 0xFF00 is no marker."""
 
 
-def count_jpeg_scans(data: bytes, limit: int) -> int:
+def count_jpeg_scans(data: bytes, limit: int, segments: list[tuple[int, bytes]] | None = None) -> int:
     """The scans (SOS segments) libjpeg would decode in the first image, counted up to limit + 1. Found the
     way libjpeg finds them: lengths are followed, and where they lead to no marker, the bytes up to the
     next one are skipped (libjpeg's "extraneous bytes" resync), so junk between scans does not hide any.
-    Segments such as EXIF are skipped by their length (a thumbnail's scans are not counted). Stops at EOI."""
+    Segments such as EXIF are skipped by their length (a thumbnail's scans are not counted). Stops at EOI.
+    segments: the file's clean walk (jpeg_segments), where it has one: the walk below follows the same
+    lengths and scan ends to the same first EOI, so its SOS segments are the scans (tested on both)."""
+    if segments is not None:
+        return min(limit + 1, sum(1 for marker, _ in segments if marker == _SOS))
     if not data.startswith(b"\xff\xd8"):
         return 0
     position, scans, end = 2, 0, len(data)

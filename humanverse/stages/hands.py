@@ -46,8 +46,14 @@ class HandsConfig(Section):
     the hand boxes; parts / person_mask force one (rows lacking it get no member); off = none."""
     refine: bool = False
     """MediaPipe Hands (palm detector + landmarks, in the mediapipe wheel) on an upscaled region around each
-    hand the pose model found, each wrist without one, or the whole person box when it found no hand; its
-    hand replaces the pose model's of the same side where its score is higher (bench/HANDS.md measures it)."""
+    hand the pose model found, each wrist without one, or the whole person box when it found no hand; each
+    hand re-read by the landmark model on its own tracking region (mediapipe_hands.py, hand_landmarks.py).
+    Its hand replaces the pose model's of the same side where its score is higher (bench/HANDS.md)."""
+    refine_search: bool = True
+    """With refine: where neither the pose model nor the palm detector found a hand in a person box that covers
+    half the picture or more, is >= 128 px and shows no face (a hand or hand/torso close-up), the landmark model
+    alone searches it (squares at four rotations). It finds what the palm detector misses (InterHand2.6M on the kit) but costs 35-100 landmark
+    calls, ~0.4-1.1 s of CPU, per such person (docs/hands.md); false = skip it."""
 
 
 def _hands_files(cfg: HandsConfig, models_dir: str | None):
@@ -133,18 +139,25 @@ class HandsStage(Stage):
             self._mask(sample)
 
     def _refined(self, sample: Sample, person: dict) -> list[dict]:
-        from humanverse.models.pose.mediapipe_hands import merge_hands, regions_for_person
+        """The pose model's hands re-read by the hand landmark model, MediaPipe Hands' hands around the person,
+        the landmark-model search where neither found one and the person shows no face; per side, the surer."""
+        from humanverse.models.pose.mediapipe_hands import (distinct_hands, merge_hands, regions_for_person,
+                                                            search_wanted)
 
-        width, height = sample.width, sample.height
         if self._hands_model is None:
             self.ensure_setup()
-        found = []
-        for region in regions_for_person(person, width, height):
-            for h in self._hands_model(sample.image, region):
-                entry = hand_entry(h["side"], h["keypoints"], width, height, self.cfg.box, "mediapipe_hands")
-                if entry is not None:
-                    found.append(entry)
-        return merge_hands(person["hands"], found)
+        model, rgb = self._hands_model, sample.image
+        current = [self._entry(sample, model.reread(rgb, h)) or h for h in person["hands"]]
+        found = [h for region in regions_for_person(person, sample.width, sample.height) for h in model(rgb, region)]
+        if not found and self.cfg.refine_search and search_wanted(person, sample.width, sample.height):
+            found = model.search(rgb, [float(v) for v in person["box"]])
+        entries = [self._entry(sample, h) for h in distinct_hands(found)]
+        return merge_hands(current, [e for e in entries if e is not None])
+
+    def _entry(self, sample: Sample, hand: dict | None) -> dict | None:
+        if hand is None:
+            return None
+        return hand_entry(hand["side"], hand["keypoints"], sample.width, sample.height, self.cfg.box, "mediapipe_hands")
 
     def _mask(self, sample: Sample) -> None:
         method = self.cfg.mask

@@ -73,3 +73,25 @@ def test_an_rle_bmp_is_refused():
     assert Image.open(io.BytesIO(data)).info["compression"] == 1  # a BMP Pillow reads (slowly, in Python)
     assert decode_image(data, CFG) == (None, "unsupported_compression")  # old code: decoded
     assert "unsupported_compression" in REJECT_REASONS
+
+
+def test_counting_scans_from_the_walked_segments_matches_the_byte_walk():
+    """decode walks a JPEG's segments once and counts its scans from them (no second pass over the bytes):
+    wherever that walk is clean, the count is the byte walk's, limit included."""
+    from tests.support.realdata import BAD, PEOPLE
+
+    from humanverse.imaging.jpeg_metadata import jpeg_segments
+
+    files = [p.read_bytes() for folder in (PEOPLE, BAD) if folder.is_dir() for p in sorted(folder.iterdir())
+             if p.is_file()]
+    files += [progressive_jpeg(), repeated_scan(MAX_JPEG_SCANS - 10), repeated_scan(MAX_JPEG_SCANS + 5),
+              repeated_scan(3, junk=b"\x12\x34junk"), progressive_jpeg()[:-40]]
+    walked = 0
+    for data in files:
+        segments = jpeg_segments(data)
+        if segments is None:
+            continue
+        walked += 1
+        for limit in (0, 5, MAX_JPEG_SCANS, 10_000):
+            assert count_jpeg_scans(data, limit, segments) == count_jpeg_scans(data, limit)
+    assert walked >= 4

@@ -63,3 +63,23 @@ def test_rotated_and_reencoded_images_hash_their_upright_pixels_on_the_fetch_pat
     Image.fromarray(array).save(png, "PNG")
     lean, _ = decode_image(png.getvalue(), DecodeConfig(), keep_pixels=False)
     assert lean.rgb is not None and lean.pixel_sha256() == pixel_sha256(array)  # lossless: the source's pixels
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_rotated_photos_turned_by_pillow_give_the_array_paths_bytes_and_digest(orientation):
+    """The fetch path turns a rotated RGB photo with Pillow (no array); its JPEG, digest and size are the
+    array path's, and nothing of the source (its comment, EXIF) reaches the re-encoded JPEG."""
+    from PIL import ExifTags
+
+    array = np.random.default_rng(orientation).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Make] = "a camera"
+    data = jpeg(array, exif=exif.tobytes(), comment=b"who took it")
+    full, _ = decode_image(data, DecodeConfig())
+    lean, _ = decode_image(data, DecodeConfig(), keep_pixels=False)
+    assert lean.pixel_sha256() == pixel_sha256(full.rgb)
+    assert (lean.jpeg, lean.width, lean.height, lean.metadata_removed, lean.exif_transposed) == (
+        full.jpeg, full.width, full.height, full.metadata_removed, full.exif_transposed)
+    assert b"who took it" not in lean.jpeg and b"a camera" not in lean.jpeg
+    assert lean.jpeg_is_original == (orientation == 1)

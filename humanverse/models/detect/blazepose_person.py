@@ -25,7 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from humanverse.models.box_overlap import iou_one_to_many
 from humanverse.models.files import locate
+from humanverse.models.rotated_square import to_image, warp_square
 
 POSE_DETECTOR = "modules/pose_detection/pose_detection.tflite"
 POSE_LANDMARKS = "modules/pose_landmark/pose_landmark_full.tflite"
@@ -69,21 +71,13 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-np.clip(x, -80, 80)))
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lt = np.maximum(a[:2], b[:, :2])
-    rb = np.minimum(a[2:], b[:, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
-    area = lambda x: np.prod(np.clip(x[..., 2:] - x[..., :2], 0, None), axis=-1)  # noqa: E731
-    return inter / np.maximum(area(a) + area(b) - inter, 1e-9)
-
-
 def weighted_nms(dets: list[Detection], iou: float) -> list[Detection]:
     """MediaPipe's WEIGHTED non-max suppression: each cluster becomes its score-weighted mean, top score kept."""
     dets = sorted(dets, key=lambda d: -d.score)
     out = []
     while dets:
         boxes = np.stack([d.box for d in dets])
-        overlap = _iou(dets[0].box, boxes) > iou
+        overlap = iou_one_to_many(dets[0].box, boxes) > iou
         cluster = [d for d, o in zip(dets, overlap) if o]
         w = np.array([d.score for d in cluster])[:, None]
         box = (np.stack([d.box for d in cluster]) * w).sum(0) / w.sum()
@@ -132,14 +126,6 @@ class _SsdModel:
                                   to_px(np.array([cx + bw / 2, cy + bh / 2]))])
             out.append(Detection(float(scores[i]), box, to_px(kps)))
         return weighted_nms(out, 0.3)
-
-
-def _roi_transform(center, side: float, rotation: float, out: int) -> np.ndarray:
-    """2 x 3 affine matrix taking crop pixels (out x out) to image pixels for a rotated square region."""
-    c, s = math.cos(rotation), math.sin(rotation)
-    k = side / out
-    return np.array([[c * k, -s * k, center[0] - (c - s) * side / 2],
-                     [s * k, c * k, center[1] - (s + c) * side / 2]], dtype=np.float64)
 
 
 class BlazePosePersonDetector:
@@ -201,9 +187,7 @@ class BlazePosePersonDetector:
             return None
         rotation = math.pi / 2 - math.atan2(-(full[1] - hip[1]), full[0] - hip[0])
         side = 2.5 * dist
-        m = _roi_transform(hip, side, rotation, 256)
-        crop = cv2.warpAffine(rgb, m, (256, 256), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT)
+        crop, m = warp_square(rgb, hip, side, rotation, 256)
         net = self.landmarks
         net.set_tensor(net.get_input_details()[0]["index"], (crop.astype(np.float32) / 255.0)[None])
         net.invoke()
@@ -216,7 +200,7 @@ class BlazePosePersonDetector:
             pts = np.stack([xs, ys], 1).astype(np.float64) + 0.5
         else:
             pts = lm[:, :2].astype(np.float64)
-        img = pts @ m[:, :2].T + m[:, 2]
+        img = to_image(pts, m)
         h, w = rgb.shape[:2]
         x0, y0 = np.clip(img.min(0), 0, [w, h])
         x1, y1 = np.clip(img.max(0), 0, [w, h])
@@ -235,6 +219,6 @@ class BlazePosePersonDetector:
         found.sort(key=lambda p: -p[1])
         kept: list[tuple[list[float], float]] = []
         for box, score in found:
-            if not kept or _iou(np.array(box), np.array([k[0] for k in kept])).max() < self.nms_iou:
+            if not kept or iou_one_to_many(np.array(box), np.array([k[0] for k in kept])).max() < self.nms_iou:
                 kept.append((box, score))
         return kept
