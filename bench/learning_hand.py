@@ -26,7 +26,8 @@ Data, and what is real:
 - hand-first: `generate_hand_first` (the real sampler) with both trained runs, on every frame's pose.
 
 Run alone: PYTHONPATH=$PWD .venv/bin/python -m bench.learning_hand [--quick]; bench/learning.py calls
-run_hand_methods() for the methods `hand` and `hand-body`.
+run_hand (which runs everything, via run_hand_methods) for `hand` and run_hand_body (a pointer to that section)
+for `hand-body`.
 """
 
 from __future__ import annotations
@@ -256,7 +257,8 @@ def hand_validation(run_dir: Path, cfg: HandConfig, batch: dict) -> list[dict]:
     return rows
 
 
-def run_hand(shards: list[str], out: Path, steps: int, vae_steps: int, sample_steps: int, seed: int = 0) -> dict:
+def train_and_score_hand(shards: list[str], out: Path, steps: int, vae_steps: int, sample_steps: int,
+                         seed: int = 0) -> dict:
     """Fit the VAE, `train_hand` from scratch, validation curve, and memorisation of the training crops."""
     from diffusers import AutoencoderKL
 
@@ -270,7 +272,8 @@ def run_hand(shards: list[str], out: Path, steps: int, vae_steps: int, sample_st
     n = len(batch["key"])
     torch.manual_seed(seed)
     vae = AutoencoderKL.from_config(cfg.model.vae)
-    vae_psnr = fit_vae(vae, torch.cat([*hand_images(batch).values(), batch["pose"] * 2 - 1]), vae_steps, seed)
+    torch.manual_seed(seed)
+    vae_psnr = fit_vae(vae, torch.cat([*hand_images(batch).values(), batch["pose"] * 2 - 1]), vae_steps)
     vae.save_pretrained(run_dir / FROZEN_DIR / "vae")
     started = time.perf_counter()
     train_hand(cfg, shards, run_dir)
@@ -321,7 +324,10 @@ def pretrain_base(cfg: HandBodyConfig, batch: dict, folder: Path, vae_steps: int
     write_random_inpaint_base(cfg.model.random_base, folder, seed=seed)
     base = load_inpaint_base(folder)
     # What the base's VAE encodes: the frames, and the frames with only the hands left (grey elsewhere).
-    vae_psnr = fit_vae(base.vae, torch.cat([batch["image"], batch["image"] * batch["keep"]]), vae_steps, seed)
+    base.vae.requires_grad_(True).train()
+    torch.manual_seed(seed)
+    vae_psnr = fit_vae(base.vae, torch.cat([batch["image"], batch["image"] * batch["keep"]]), vae_steps)
+    base.vae.requires_grad_(False).eval()
     controlnet = build_controlnet(cfg, base).requires_grad_(False)
     base.unet.requires_grad_(True).train()
     objective = HandBodyObjective(controlnet, base, cfg, torch.device("cpu"))
@@ -406,8 +412,8 @@ def body_conditioning(model, batch: dict, sample_steps: int, seed: int) -> dict:
     }
 
 
-def run_body(shards: list[str], out: Path, steps: int, base_steps: tuple[int, int], sample_steps: int,
-             seed: int = 0) -> dict:
+def train_and_score_body(shards: list[str], out: Path, steps: int, base_steps: tuple[int, int], sample_steps: int,
+                         seed: int = 0) -> dict:
     """Train the tiny base, then `train_hand_body` (the ControlNet, base frozen); losses, frozen check, and
     conditioning."""
     from humanverse.train.common.checkpoints import read_run_record
@@ -593,8 +599,9 @@ def run_hand_methods(out_dir: Path, quick: bool = False, seed: int = 0, target: 
     else:
         hand_plan, body_plan, sample_steps = (800, 250), (600, (250, 400)), 20
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        hand_future = pool.submit(run_hand, hand_shards, out_dir, *hand_plan, sample_steps, seed)
-        body_future = pool.submit(run_body, body_shards, out_dir, body_plan[0], body_plan[1], sample_steps, seed)
+        hand_future = pool.submit(train_and_score_hand, hand_shards, out_dir, *hand_plan, sample_steps, seed)
+        body_future = pool.submit(train_and_score_body, body_shards, out_dir, body_plan[0], body_plan[1],
+                                  sample_steps, seed)
         hand, body = hand_future.result(), body_future.result()
     first = run_hand_first(hand["run_dir"], body["run_dir"], frames, sample_steps, seed)
     wall = time.perf_counter() - started
@@ -751,6 +758,18 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
               f"| zero / best constant | {constants['zero']:.4f} / {constants['best_constant']:.4f} | - |"]
     lines += [f"| {r['step']} | {r['loss']:.4f} | {r['loss_shuffled_skeleton']:.4f} |" for r in body["val"][1:]]
     return "\n".join(lines) + "\n"
+
+
+def run_hand(out: Path, target: Path, quick: bool) -> str:
+    """bench/learning.py's entry for `hand`: both hand methods and hand-first sampling (the sampler needs both
+    runs, so they train together); the section covers `hand-body` too."""
+    return run_hand_methods(Path(out) / "hand", quick=quick, target=target)
+
+
+def run_hand_body(out: Path, target: Path, quick: bool) -> str:
+    """bench/learning.py's entry for `hand-body`: trained and measured with `hand` (run_hand)."""
+    return ("## `train hand-body`\n\nTrained and measured together with `train hand` (hand-first sampling needs "
+            "both runs): see the section \"Hand-first: `train hand`, `train hand-body` and hand-first sampling\".")
 
 
 def main(argv=None) -> int:
