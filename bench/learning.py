@@ -389,7 +389,7 @@ def save_grid(batch: dict, samples, path: Path, scale: int = 3) -> None:
 METHODS = {
     "lsd": ("learning", "run_lsd"),
     "refiner": ("learning_refiner", "run_refiner"),
-    "hand": ("learning_hand", "run_hand"),  # TODO(lead): the hand helper's module and function names
+    "hand": ("learning_hand", "run_hand"),
     "hand-body": ("learning_hand", "run_hand_body"),
 }
 SECTION_START, SECTION_END = "<!-- learning: {} -->", "<!-- /learning: {} -->"

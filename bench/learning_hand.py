@@ -57,7 +57,7 @@ for path in (str(REPO), str(BENCH)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from learning import constant_losses, derangement, fit_vae, iou, psnr  # noqa: E402
+from learning import constant_losses, derangement, fit_vae, iou, psnr, write_sections  # noqa: E402
 
 from humanverse.train.common.config import load_config  # noqa: E402
 from humanverse.train.common.shard_data import make_dataloader  # noqa: E402
@@ -773,15 +773,16 @@ def run_hand_body(out: Path, target: Path, quick: bool) -> str:
 
 
 def main(argv=None) -> int:
-    """Alone: the section goes to bench/LEARNING_hand.md (with --quick, next to the scratch outputs)."""
+    """Alone: the hand and hand-body sections of bench/LEARNING.md (with --quick, of the scratch folder's)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (a developer check, ≤ 2 min)")
     parser.add_argument("--out", default=str(BENCH / ".out" / "learning_hand"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     out = Path(args.out)
-    section = run_hand_methods(out, quick=args.quick, target=out if args.quick else BENCH)
-    (out if args.quick else BENCH).joinpath("LEARNING_hand.md").write_text(section)
+    target = out if args.quick else BENCH
+    section = run_hand_methods(out, quick=args.quick, target=target)
+    write_sections(target / "LEARNING.md", {"hand": section, "hand-body": run_hand_body(out, target, args.quick)})
     print(section)
     return 0
 

@@ -1,6 +1,6 @@
 """bench/learning_hand.py: the route that feeds the kit's hand crops to `train hand` and `train hand-body` keeps
 them (the demo curation drops them), the seam measure reads a seam, and (slow) the quick run of both methods
-and hand-first sampling learns enough to pass loose bounds (bench/LEARNING_hand.md has the full figures)."""
+and hand-first sampling learns enough to pass loose bounds (bench/LEARNING.md's hand section has the full figures)."""
 
 from __future__ import annotations
 
