@@ -54,6 +54,7 @@ def test_two_stage_eval_writes_metrics_grid_and_cache(eval_models, eval_shards, 
                    str(out), "--steps", "3", "--config", str(tmp_path / "c.yaml")])
 
 
+@pytest.mark.slow  # ~28 s in the default suite; run with -m slow
 def test_killed_eval_resumes_from_its_cached_images(eval_models, eval_shards, trained_runs, tmp_path):
     out = tmp_path / "ev"
     args = [sys.executable, "-m", "humanverse.eval.cli", "--lsd", str(trained_runs / "lsd"), "--data", *eval_shards,

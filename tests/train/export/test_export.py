@@ -117,6 +117,7 @@ result = {"down": list(down), "mid": mid}
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.slow  # 18 s in the default suite, where the samples-like-humanverse test loads the LSD export with diffusers too
 def test_lsd_export_loads_with_diffusers_only(trained_runs, tmp_path):
     from humanverse.train.lsd.sample import load_stage1
 
