@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from humanverse.accuracy.metrics import box_iou, match_boxes
+from humanverse.accuracy.metrics import match_boxes
+from humanverse.models.box_overlap import box_iou
 from humanverse.models.pose.hand_landmarks import points_box
 
 CROP_DATASETS = ("onehand10k", "freihand", "rhd", "interhand2.6m")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from humanverse.accuracy import ground_truth, pipeline_run
-from humanverse.accuracy.metrics import box_iou
+from humanverse.models.box_overlap import box_iou
 from humanverse.stages.hand_boxes import LEFT_HAND, RIGHT_HAND, hands_from_wholebody, square_box
 from humanverse.stages.hand_mask import boxes_mask
 

@@ -14,18 +14,7 @@ import numpy as np
 
 from humanverse.accuracy.ground_truth import GTPerson
 from humanverse.accuracy.keypoint_defs import COCO_SIGMAS, PARTS
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU matrix of xyxy boxes a (N x 4) and b (M x 4)."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=-1)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=-1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=-1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+from humanverse.models.box_overlap import box_iou
 
 
 def match_boxes(gt_boxes, pred_boxes, min_iou: float = 0.5) -> list[tuple[int, int]]:
