@@ -123,7 +123,7 @@ def run_dedup(output: str, cfg: DedupConfig, executor: Executor, force: bool = F
                  {"run_digest": run_digest})
     result = DedupResult(output, n, combined.n_marked, {m: per_method[m].n_marked for m in methods}, reused,
                          skipped, sum(s.backfilled for s in shards), seconds)
-    _write_manifest(output, run, cfg, run_digest, shards, method_info, result, started)
+    _write_manifest(output, run, pixel_digest, cfg, run_digest, shards, method_info, result, started)
     return result
 
 
@@ -178,15 +178,15 @@ def _run_record(output: str) -> dict | None:
         return None
 
 
-def _write_manifest(output: str, run: dict | None, cfg: DedupConfig, run_digest: str, shards, method_info: dict,
-                    result: DedupResult, started: float) -> None:
+def _write_manifest(output: str, run: dict | None, pixel_digest: str, cfg: DedupConfig, run_digest: str, shards,
+                    method_info: dict, result: DedupResult, started: float) -> None:
     run = run or {}
     manifest = {
         "humanverse_version": humanverse.__version__,
         "started_at": started,
         "finished_at": time.time(),
         "run": {"config_digest": run.get("config_digest"), "input_digest": run.get("input_digest"),
-                "sidecars_digest": run_digest},
+                "sidecars_digest": run_digest, "pixel_digest": pixel_digest},
         "keep_rule": RULE,
         "samples": result.samples,
         "marked": result.marked,

@@ -80,6 +80,7 @@ def test_an_old_run_resumes_with_sha256_and_dedup_matches_across_old_and_new_sha
     assert marks[copy["key"]]["matched"] == original["key"]
     assert marks[copy["key"]]["detail"] == "same pixel sha256"
     assert result.per_method["exact"] == 2 and result.backfilled == 0
+    assert json.loads(Path(out, "dedup", "manifest.json").read_text())["run"]["pixel_digest"] == "sha256"
 
 
 def test_a_new_run_records_xxh3_and_dedup_finds_its_duplicates(dup_run, tmp_path):
