@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 
 from humanverse.dedup import backfill
 from humanverse.dedup.fingerprint import PHASH_FIELDS
-from humanverse.imaging.pixel_digest import COLUMNS
 from humanverse.dedup.urls import normalize_url
+from humanverse.imaging.pixel_digest import COLUMNS
 from humanverse.shards import atomic
 from humanverse.shards.dedup_marks import dedup_dir
 from humanverse.shards.untrusted import BadSample, read_sidecar
