@@ -58,13 +58,13 @@ def copies_input(root, server) -> str:
     return str(parquet)
 
 
-def curate_copies(parquet: str, out: str, overrides: list[str]) -> str:
-    """curate the copies (demo preset, HOG detector, 2 rows per task, local executor) into out."""
+def curate_copies(parquet: str, out: str, overrides: list[str], engine: str = "local") -> str:
+    """curate the copies (demo preset, HOG detector, 2 rows per task, local executor by default) into out."""
     from humanverse import config
     from humanverse.engine.curate import curate
 
     cfg = config.resolve("demo", None, ["input.rows_per_task=2", *HOG_DETECT, *overrides])
-    result = curate(cfg, [parquet], out, allow_private_urls=True, engine="local")
+    result = curate(cfg, [parquet], out, allow_private_urls=True, engine=engine)
     assert result.ok, result.summary
     return out
 

@@ -83,6 +83,17 @@ def test_an_old_run_resumes_with_sha256_and_dedup_matches_across_old_and_new_sha
     assert json.loads(Path(out, "dedup", "manifest.json").read_text())["run"]["pixel_digest"] == "sha256"
 
 
+@pytest.mark.slow
+def test_the_ray_engine_resumes_an_old_run_with_sha256_too(old_run, ray_local, tmp_path):
+    """The definition reaches the Ray engine's decode actors (the stage objects travel to them). ~20 s with Ray started."""
+    parquet, old, before = old_run
+    out = str(tmp_path / "out")
+    shutil.copytree(old, out)
+    curate_copies(parquet, out, LEAN, engine="ray")
+    assert {r["key"]: (r["pixel_sha256"], r["pixel_xxh3_128"]) for r in _rows(out, NEW_TASK)} == {
+        key: (value, None) for key, value in before.items()}
+
+
 def test_a_new_run_records_xxh3_and_dedup_finds_its_duplicates(dup_run, tmp_path):
     record = json.loads(Path(dup_run, "run.json").read_text())
     assert record["pixel_digest"] == pixel_digest.CURRENT == "xxh3_128"
