@@ -5,10 +5,14 @@ hash it (0.7 ms of ~9 per photo: the crop, copy and allocation of a full-size ar
 
 Two definitions, the same header and bytes hashed by another function (docs/deduplication.md):
 - ``xxh3_128``, what new runs record (column ``pixel_xxh3_128``): ~0.1 ms per photo against sha256's ~1.5 ms.
-  Exact dedup only compares the digests of one run's photos with each other; it never trusts a digest against
-  an adversary (whoever could forge a collision could as well send the same image twice, and the pair would
-  only be marked as duplicates of each other), so a 128-bit non-cryptographic hash is enough: the odds of
-  any collision among n photos are about n^2 / 2^129 (1e-20 for a billion).
+  The digest's one use is exact dedup, which compares one run's digests with each other: equal digests mark
+  one sample as a duplicate of the better-ranked one (dedup/exact.py; a mark in OUT/dedup/, never a change to
+  the shards). By accident, two photos collide with odds of about n^2 / 2^129 among n (1e-20 for a billion).
+  On purpose, xxh3 is not collision resistant: someone who serves an image in the input and knows another
+  photo's exact decoded pixels could craft a different image with the same digest and, if theirs ranks
+  higher (aesthetic, then size), get that photo marked as its duplicate. Sending a plain copy could not do
+  that (the copy would keep the photo's content); it is a targeted removal of known photos, one crafted image
+  each, named in duplicates.parquet, and it adds nothing else: no stage trusts the digest for anything more.
 - ``sha256``, what runs recorded before (column ``pixel_sha256``); a run with no record of its definition
   (run.json's ``pixel_digest``) is a sha256 run, and keeps writing sha256 when resumed.
 """
