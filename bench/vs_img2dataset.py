@@ -71,6 +71,7 @@ def fetch_overrides(actors: int = FETCH_ACTORS, tasks_per_actor: int | None = FE
 BEFORE_REF = "5597676"  # main when issue 18 started
 ROUND2_REF = "f59ce96"  # main at the end of issue 18's second session
 ROUND3_REF = "b50f941"  # main when issue 30's per-row work started
+SHA256_REF = "b1f48f1"  # main before the pixel digest became xxh3_128 (issue 30, item 1)
 # What each change bought: the same input through earlier states of the code and other pool shapes.
 # "before" is main before issue 18 (a `git archive` of the ref in BEFORE_REF, imported through PYTHONPATH).
 VARIANTS = {
@@ -79,6 +80,8 @@ VARIANTS = {
     "round2": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=ROUND2_REF),
     # main before issue 30's per-row work (Pillow-turned rotated photos, ...)
     "round3": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=ROUND3_REF),
+    # main with the sha256 pixel digest (new runs now record xxh3_128: imaging/pixel_digest.py)
+    "sha256digest": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=SHA256_REF),
     "4x1": dict(actors=4, tasks_per_actor=1),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),

@@ -28,6 +28,7 @@ from humanverse.config import CurateConfig
 from humanverse.core.group import StageGroup, pool_resources
 from humanverse.core.model_check import MissingModelFiles
 from humanverse.core.stage import Resources, Stage
+from humanverse.imaging.pixel_digest import check_definition
 from humanverse.stages.clip_scores import CLIPScoreStage
 from humanverse.stages.decode import DecodeStage
 from humanverse.stages.depth import DepthStage
@@ -125,3 +126,12 @@ def build_stage_groups(cfg: CurateConfig, allow_private_urls: bool = False) -> l
         if g.name == "fetch":
             g.tasks_per_worker = cfg.fetch.tasks_per_actor
     return groups
+
+
+def use_pixel_digest(groups: list[StageGroup], definition: str) -> None:
+    """Make the decode stage record the run's pixel digest definition (imaging/pixel_digest.py): a resumed run
+    keeps the one its run.json records, so that one run's shards never mix definitions."""
+    for group in groups:
+        for stage in group.stages:
+            if isinstance(stage, DecodeStage):
+                stage.digest_definition = check_definition(definition)

@@ -1,4 +1,4 @@
-"""Deduplication of a finished run: exact (normalised URL, sha256 of the upright pixels), perceptual (pHash
+"""Deduplication of a finished run: exact (normalised URL, pixel digest of the upright pixels), perceptual (pHash
 Hamming distance through multi-index hashing) and semantic (SemDeDup on CLIP embeddings).
 
 Everything here is Ray-free and testable on its own; the Ray wiring of the `humanverse dedup` pass is

@@ -12,13 +12,15 @@ from humanverse.dedup.fingerprint import fingerprints
 from humanverse.shards.untrusted import BadSample, decode_array, tar_members
 
 
-def fingerprints_from_tar(tar_url: str, keys: set[str], tally: Counter | None = None) -> dict[str, dict[str, str]]:
+def fingerprints_from_tar(tar_url: str, keys: set[str], definition: str,
+                          tally: Counter | None = None) -> dict[str, dict[str, str]]:
+    """key -> fingerprints (dedup/fingerprint.py), the pixel digest of the run's definition."""
     out: dict[str, dict[str, str]] = {}
     for key, files in tar_members(tar_url, keys, tally=tally, suffixes={"jpg"}):
         if "jpg" not in files:
             continue
         try:
-            out[key] = fingerprints(decode_array(files["jpg"], "RGB"))
+            out[key] = fingerprints(decode_array(files["jpg"], "RGB"), definition)
         except BadSample:
             continue
     return out

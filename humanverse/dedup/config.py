@@ -24,7 +24,7 @@ Method = Literal["exact", "perceptual", "semantic"]
 
 
 class ExactConfig(Section):
-    """Identity: the same normalised URL, or pixel-identical images (sha256 of the upright RGB pixels)."""
+    """Identity: the same normalised URL, or pixel-identical images (the pixel digest of the upright RGB pixels)."""
 
     url: bool = True
     pixels: bool = True

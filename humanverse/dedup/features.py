@@ -22,8 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from humanverse.dedup import backfill
-from humanverse.dedup.fingerprint import FIELDS
+from humanverse.dedup.fingerprint import PHASH_FIELDS
 from humanverse.dedup.urls import normalize_url
+from humanverse.imaging.pixel_digest import COLUMNS
 from humanverse.shards import atomic
 from humanverse.shards.dedup_marks import dedup_dir
 from humanverse.shards.untrusted import BadSample, read_sidecar
@@ -31,7 +32,7 @@ from humanverse.sources.keys import check_task_id, is_safe_key
 
 FEATURE_SCHEMA = pa.schema([
     ("key", pa.string()), ("task_id", pa.string()), ("url", pa.string()), ("url_key", pa.string()),
-    ("pixel_sha256", pa.string()), ("phash", pa.string()), ("phash_mirror", pa.string()),
+    *((name, pa.string()) for name in COLUMNS), ("phash", pa.string()), ("phash_mirror", pa.string()),
     ("fingerprint_source", pa.string()), ("aesthetic", pa.float64()), ("width", pa.int32()),
     ("height", pa.int32()),
 ])
@@ -52,9 +53,11 @@ def features_path(output: str, task_id: str) -> str:
     return atomic.join(dedup_dir(output), "features", f"{check_task_id(task_id)}.parquet")
 
 
-def read_shard(output: str, task_id: str, need_fingerprints: bool, need_embeddings: bool
+def read_shard(output: str, task_id: str, need_fingerprints: bool, need_embeddings: bool, pixel_digest: str
                ) -> tuple[ShardFeatures, np.ndarray | None]:
-    """(features, embeddings of the same rows as float16 n x d, or None when not needed or absent)."""
+    """(features, embeddings of the same rows as float16 n x d, or None when not needed or absent).
+    pixel_digest: the run's definition, what a backfill computes (the sidecar's own digests are read as
+    they are, under their definition's column)."""
     data = _read_bytes(atomic.join(output, "shards", f"{check_task_id(task_id)}.parquet"))
     digest = hashlib.sha256(data).hexdigest()
     try:
@@ -67,31 +70,33 @@ def read_shard(output: str, task_id: str, need_fingerprints: bool, need_embeddin
     has_embeddings = EMBEDDING_COLUMN in ok.column_names and ok.num_rows > 0 and ok.column(EMBEDDING_COLUMN).null_count < ok.num_rows
     embeddings = _embeddings(ok) if need_embeddings and has_embeddings else None
 
-    cached = _cached(output, task_id, digest, need_fingerprints)
+    cached = _cached(output, task_id, digest, need_fingerprints, pixel_digest)
     if cached is not None:
         return ShardFeatures(task_id, digest, cached, 0, has_embeddings), embeddings
-    table, backfilled = _features(output, task_id, ok, need_fingerprints)
+    table, backfilled = _features(output, task_id, ok, need_fingerprints, pixel_digest)
     buf = io.BytesIO()
-    meta = {"sidecar_sha256": digest, "fingerprints_checked": str(int(need_fingerprints))}
+    meta = {"sidecar_sha256": digest, "fingerprints_checked": str(int(need_fingerprints)), "pixel_digest": pixel_digest}
     pq.write_table(table.replace_schema_metadata(meta), buf)
     atomic.write_bytes(features_path(output, task_id), buf.getvalue())
     return ShardFeatures(task_id, digest, table, backfilled, has_embeddings), embeddings
 
 
-def _features(output: str, task_id: str, ok: pa.Table, need_fingerprints: bool) -> tuple[pa.Table, int]:
+def _features(output: str, task_id: str, ok: pa.Table, need_fingerprints: bool, pixel_digest: str
+              ) -> tuple[pa.Table, int]:
     n = ok.num_rows
     col = lambda name: ok.column(name).to_pylist() if name in ok.column_names else [None] * n  # noqa: E731
     keys, urls = col("key"), col("url")
-    prints = {name: col(name) for name in FIELDS}
-    source = ["curate" if prints["phash"][i] and prints["pixel_sha256"][i] else None for i in range(n)]
+    prints = {name: col(name) for name in (*COLUMNS, *PHASH_FIELDS)}
+    source = ["curate" if prints["phash"][i] and any(prints[c][i] for c in COLUMNS) else None for i in range(n)]
     missing = {keys[i] for i in range(n) if source[i] is None}
     backfilled = 0
     if need_fingerprints and missing:
-        computed = backfill.fingerprints_from_tar(atomic.join(output, "shards", f"{task_id}.tar"), missing)
+        computed = backfill.fingerprints_from_tar(atomic.join(output, "shards", f"{task_id}.tar"), missing,
+                                                  pixel_digest)
         for i, key in enumerate(keys):
             if key in computed:
-                for name in FIELDS:
-                    prints[name][i] = computed[key][name]
+                for name in (*COLUMNS, *PHASH_FIELDS):  # the row's digest is the run's definition only
+                    prints[name][i] = computed[key].get(name)
                 source[i] = "dedup"
                 backfilled += 1
     table = pa.Table.from_pydict({
@@ -102,15 +107,15 @@ def _features(output: str, task_id: str, ok: pa.Table, need_fingerprints: bool) 
     return table, backfilled
 
 
-def _cached(output: str, task_id: str, digest: str, need_fingerprints: bool) -> pa.Table | None:
+def _cached(output: str, task_id: str, digest: str, need_fingerprints: bool, pixel_digest: str) -> pa.Table | None:
     fs, path = fsspec.core.url_to_fs(features_path(output, task_id))
     if not fs.exists(path):
         return None
     with fs.open(path, "rb") as f:
         table = pq.read_table(f)
     meta = table.schema.metadata or {}
-    if meta.get(b"sidecar_sha256", b"").decode() != digest:
-        return None
+    if meta.get(b"sidecar_sha256", b"").decode() != digest or meta.get(b"pixel_digest", b"").decode() != pixel_digest:
+        return None  # (entries written before definitions were recorded have none: read again, once)
     if need_fingerprints and meta.get(b"fingerprints_checked") != b"1":
         return None
     return table.replace_schema_metadata(None).cast(FEATURE_SCHEMA)

@@ -1,5 +1,6 @@
-"""Per-image fingerprints recorded during curation, into the sidecar and the sample's json: the sha256 of the
-upright RGB pixels (at decode, stages/decode.py) and a 64-bit pHash of the image and of its mirror (after
+"""Per-image fingerprints recorded during curation, into the sidecar and the sample's json: the pixel digest of
+the upright RGB pixels (at decode, stages/decode.py; its definition, xxh3_128 or sha256, is the run's and the
+column's name says it: imaging/pixel_digest.py) and a 64-bit pHash of the image and of its mirror (after
 the person rule, stages/perceptual_hash.py, so that only kept photos pay for it).
 
 The pixels hashed are the decoder's upright RGB pixels of the downloaded bytes. For a JPEG source (kept
@@ -20,9 +21,11 @@ import imagehash
 import numpy as np
 from PIL import Image
 
-from humanverse.imaging.pixel_digest import pixel_sha256  # the digest is defined beside the decoder
+from humanverse.imaging.pixel_digest import CURRENT, column_name, pixel_digest  # defined beside the decoder
 
-FIELDS = ("pixel_sha256", "phash", "phash_mirror")
+PHASH_FIELDS = ("phash", "phash_mirror")
+FIELDS = (column_name(CURRENT), *PHASH_FIELDS)
+"""What a new run records."""
 PHASH_BITS = 64
 _PHASH_SIDE = 32  # imagehash.phash(hash_size=8, highfreq_factor=4) works on a 32x32 grayscale
 
@@ -37,8 +40,9 @@ def perceptual_hashes(rgb: np.ndarray) -> dict[str, str]:
     }
 
 
-def fingerprints(rgb: np.ndarray) -> dict[str, str]:
-    return {"pixel_sha256": pixel_sha256(rgb), **perceptual_hashes(rgb)}
+def fingerprints(rgb: np.ndarray, definition: str) -> dict[str, str]:
+    """The pixel digest of this definition (under its column's name) and the pHashes."""
+    return {column_name(definition): pixel_digest(rgb, definition), **perceptual_hashes(rgb)}
 
 
 def hex_to_u64(values) -> np.ndarray:

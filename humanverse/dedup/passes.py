@@ -28,6 +28,7 @@ from humanverse.dedup.marking import Matches, combine, resolve
 from humanverse.dedup.perceptual import perceptual_matches
 from humanverse.dedup.ranking import RULE, keep_rank
 from humanverse.dedup.semantic import semantic_matches
+from humanverse.imaging.pixel_digest import UNRECORDED
 from humanverse.shards import atomic, funnel, run_manifest
 from humanverse.shards.dedup_marks import MANIFEST_FILE, MARKS_FILE, dedup_dir
 
@@ -63,9 +64,11 @@ def run_dedup(output: str, cfg: DedupConfig, executor: Executor, force: bool = F
         raise FileNotFoundError(f"{output} has no complete shards (no shards/*.stats.json)")
     methods = [m for m in METHODS if m in cfg.methods]
     need_fp = "perceptual" in methods or ("exact" in methods and cfg.exact.pixels)
+    run = _run_record(output)
+    pixel_digest = run_manifest.pixel_digest_of(run) if run is not None else UNRECORDED  # what a backfill computes
 
     t = time.perf_counter()
-    handles = [executor.submit(read_shard, output, tid, need_fp, "semantic" in methods, num_returns=2)
+    handles = [executor.submit(read_shard, output, tid, need_fp, "semantic" in methods, pixel_digest, num_returns=2)
                for tid in task_ids]
     shards = executor.get([h[0] for h in handles])
     emb_handles = [h[1] for h in handles]
@@ -120,7 +123,7 @@ def run_dedup(output: str, cfg: DedupConfig, executor: Executor, force: bool = F
                  {"run_digest": run_digest})
     result = DedupResult(output, n, combined.n_marked, {m: per_method[m].n_marked for m in methods}, reused,
                          skipped, sum(s.backfilled for s in shards), seconds)
-    _write_manifest(output, cfg, run_digest, shards, method_info, result, started)
+    _write_manifest(output, run, pixel_digest, cfg, run_digest, shards, method_info, result, started)
     return result
 
 
@@ -168,18 +171,22 @@ def _load_method(output: str, method: str, run_digest: str, params_digest: str, 
     return out
 
 
-def _write_manifest(output: str, cfg: DedupConfig, run_digest: str, shards, method_info: dict, result: DedupResult,
-                    started: float) -> None:
+def _run_record(output: str) -> dict | None:
     try:
-        run = run_manifest.read_run_json(output) or {}
+        return run_manifest.read_run_json(output)
     except ValueError:  # a run.json that is not a bounded json object (the run may come from others)
-        run = {}
+        return None
+
+
+def _write_manifest(output: str, run: dict | None, pixel_digest: str, cfg: DedupConfig, run_digest: str, shards,
+                    method_info: dict, result: DedupResult, started: float) -> None:
+    run = run or {}
     manifest = {
         "humanverse_version": humanverse.__version__,
         "started_at": started,
         "finished_at": time.time(),
         "run": {"config_digest": run.get("config_digest"), "input_digest": run.get("input_digest"),
-                "sidecars_digest": run_digest},
+                "sidecars_digest": run_digest, "pixel_digest": pixel_digest},
         "keep_rule": RULE,
         "samples": result.samples,
         "marked": result.marked,

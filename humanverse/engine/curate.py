@@ -26,7 +26,7 @@ from humanverse.engine.ray_executor import ray_rows
 from humanverse.engine.task_runner import failed_report_path
 from humanverse.model_provenance import ensure_demo_models, provenance_line
 from humanverse.shards import atomic, funnel, run_manifest
-from humanverse.plan import build_stage_groups
+from humanverse.plan import build_stage_groups, use_pixel_digest
 
 
 ENGINES = ("ray", "local")
@@ -86,6 +86,8 @@ def _resume_and_run(cfg: CurateConfig, plan, groups, output: str, force: bool, c
                              input_identity.identities([i.path for i in plan.inputs]), force,
                              cfg.resumes)
     previous = decision.previous
+    pixel_digest = run_manifest.pixel_digest_of(previous)  # a resumed run keeps its definition
+    use_pixel_digest(groups, pixel_digest)
     atomic.remove_stale_temporaries(atomic.join(output, "shards"))
     done = DoneTasks.listed(output, plan, decision.keep)
     _say_what_resumes(output, done, decision, console)
@@ -100,7 +102,7 @@ def _resume_and_run(cfg: CurateConfig, plan, groups, output: str, force: bool, c
     models = {k: v for g in groups for s in g.stages for k, v in s.model_ids().items()}
     record = run_manifest.new_record(
         cfg.model_dump(mode="json"), cfg.digest(), plan.digest(),
-        resume.input_records(plan, decision.identities), models,
+        resume.input_records(plan, decision.identities), models, pixel_digest,
     )
     if previous:
         record["started_at"] = previous.get("started_at", record["started_at"])

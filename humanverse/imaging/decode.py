@@ -60,7 +60,7 @@ from pydantic import Field, field_validator
 
 from humanverse.config_base import Section
 from humanverse.imaging.jpeg_metadata import StrippedJpeg, count_jpeg_scans, jpeg_segments, strip_jpeg_metadata
-from humanverse.imaging.pixel_digest import image_pixel_sha256, pixel_sha256
+from humanverse.imaging.pixel_digest import UNRECORDED, check_definition, image_pixel_digest, pixel_digest
 
 REASONS = (
     "not_an_image",
@@ -182,11 +182,21 @@ class DecodedImage:
     metadata_removed: dict[str, int] | None = None
     """Metadata of the source that the stored JPEG does not carry, kind -> bytes."""
     pixels_digest: str | None = None
-    """pixel_sha256 of the upright pixels, computed where rgb was not kept."""
+    """The pixel digest of the upright pixels (definition: digest_definition), computed where rgb was not kept."""
+    digest_definition: str = UNRECORDED
+
+    def pixel_digest(self, definition: str) -> str:
+        """The exact-dedup fingerprint of the upright pixels (imaging/pixel_digest.py): the one computed at
+        decode when it has this definition, else from rgb (a ValueError where rgb was not kept)."""
+        if self.pixels_digest is not None and definition == self.digest_definition:
+            return self.pixels_digest
+        if self.rgb is None:
+            raise ValueError(f"the {definition} digest was not computed at decode (it made "
+                             f"{self.digest_definition}) and the pixels were not kept")
+        return pixel_digest(self.rgb, definition)
 
     def pixel_sha256(self) -> str:
-        """The exact-dedup fingerprint of the upright pixels (imaging/pixel_digest.py)."""
-        return self.pixels_digest or pixel_sha256(self.rgb)
+        return self.pixel_digest("sha256")
 
 
 def read_header(data: bytes, cfg: DecodeConfig) -> tuple[HeaderInfo | None, str | None]:
@@ -197,10 +207,13 @@ def read_header(data: bytes, cfg: DecodeConfig) -> tuple[HeaderInfo | None, str 
     return header, reason
 
 
-def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True) -> tuple[DecodedImage | None, str | None]:
+def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True,
+                 digest_definition: str = UNRECORDED) -> tuple[DecodedImage | None, str | None]:
     """Decode untrusted bytes to an upright RGB image; returns (None, reason) for anything unusable.
-    keep_pixels=False: a caller that needs only the checks, the `{key}.jpg` and the pixel digest; where the
-    original JPEG is kept, no RGB array is built (rgb is None) and the digest comes from Pillow's image."""
+    keep_pixels=False: a caller that needs only the checks, the `{key}.jpg` and the pixel digest (of
+    digest_definition, imaging/pixel_digest.py); where the original JPEG is kept, no RGB array is built (rgb
+    is None) and the digest comes from Pillow's image."""
+    check_definition(digest_definition)
     image, header, reason, segments = _open_checked(data, cfg)
     if image is None:
         return None, reason
@@ -228,7 +241,7 @@ def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True) -> tu
         rgb, digest, upright_image = None, None, None
         try:
             if reuse_original and not keep_pixels:
-                digest = image_pixel_sha256(image)  # stored upright as RGB: these are the output's pixels
+                digest = image_pixel_digest(image, digest_definition)  # stored upright as RGB: the output's pixels
             elif not keep_pixels and orientation in _ORIENT and _plain_rgb(image):
                 upright_image = _upright_image(image, orientation)
             else:
@@ -250,7 +263,7 @@ def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True) -> tu
         if exif_transposed and rgb is not None:
             rgb = _upright(rgb, orientation)
         if upright_image is not None:
-            digest = _digest_or_none(upright_image)
+            digest = _digest_or_none(upright_image, digest_definition)
     except MemoryError:
         return None, "out_of_memory"
     if upright_image is not None and digest is None:
@@ -299,6 +312,7 @@ def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True) -> tu
             exif_error=exif_error,
             metadata_removed=removed,
             pixels_digest=digest,
+            digest_definition=digest_definition,
         ),
         None,
     )
@@ -331,10 +345,10 @@ def _upright_image(image: Image.Image, orientation: int) -> Image.Image:
     return upright
 
 
-def _digest_or_none(image: Image.Image) -> str | None:
-    """image_pixel_sha256, None where Pillow's packer fails (as on the original's path: unsupported_mode)."""
+def _digest_or_none(image: Image.Image, definition: str) -> str | None:
+    """image_pixel_digest, None where Pillow's packer fails (as on the original's path: unsupported_mode)."""
     try:
-        return image_pixel_sha256(image)
+        return image_pixel_digest(image, definition)
     except MemoryError:
         raise
     except Exception:

@@ -46,7 +46,10 @@ SIDECAR_SCHEMA = pa.schema(
         ("hand_quality_ok", pa.bool_()),
         ("members", pa.list_(pa.string())),
         # Recorded at decode for `humanverse dedup` (humanverse/dedup/fingerprint.py); null in older runs.
+        # The pixel digest's column names its definition (imaging/pixel_digest.py): a run fills the one its
+        # run.json records (pixel_sha256 in runs that record none) and leaves the other null.
         ("pixel_sha256", pa.string()),
+        ("pixel_xxh3_128", pa.string()),
         ("phash", pa.string()),
         ("phash_mirror", pa.string()),
     ]

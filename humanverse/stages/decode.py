@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from humanverse.imaging.decode import DecodeConfig, decode_image
+from humanverse.imaging.pixel_digest import CURRENT, column_name
 from humanverse.core.sample import Sample
 from humanverse.core.stage import Resources, Stage
 
@@ -14,10 +15,13 @@ class DecodeStage(Stage):
     def __init__(self, cfg: DecodeConfig, resources: Resources):
         super().__init__(resources)
         self.cfg = cfg
+        self.digest_definition = CURRENT
+        """The run's pixel digest definition; the engine sets the one its run.json records (plan.use_pixel_digest)."""
 
     def process(self, batch: list[Sample]) -> None:
         for sample in batch:
-            decoded, reason = decode_image(sample.image_bytes or b"", self.cfg, keep_pixels=False)
+            decoded, reason = decode_image(sample.image_bytes or b"", self.cfg, keep_pixels=False,
+                                           digest_definition=self.digest_definition)
             sample.image_bytes = None
             if decoded is None:
                 if reason in REJECT_REASONS:
@@ -33,7 +37,7 @@ class DecodeStage(Stage):
             sample.width, sample.height = decoded.width, decoded.height
             # For `humanverse dedup` (humanverse/dedup/fingerprint.py): the source's upright pixels, so a
             # lossless copy matches its original (the pHash waits for the person rule: stages/perceptual_hash.py).
-            sample.scores["pixel_sha256"] = decoded.pixel_sha256()
+            sample.scores[column_name(self.digest_definition)] = decoded.pixel_digest(self.digest_definition)
             sample.info["decode"] = {
                 "source_format": decoded.source_format,
                 "source_mode": decoded.source_mode,

@@ -3,7 +3,7 @@
 It sits after the person rule so that only photos the run keeps pay for it: at ~4.5 ms an image it costs
 more than decoding a web-sized JPEG, and most rows of a LAION-scale run are rejected before this point.
 The pixels are the sample's own (those of `{key}.jpg`), so a dedup pass over an older run recomputes the
-same values from the tars. The cheap pixel sha256 stays in the decode stage, on the source pixels.
+same values from the tars. The cheap pixel digest stays in the decode stage, on the source pixels.
 """
 
 from __future__ import annotations

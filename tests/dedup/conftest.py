@@ -41,22 +41,32 @@ def dup_server(tmp_path_factory):
 def dup_run(tmp_path_factory, dup_server, ray_local):
     """OUT of a complete curate run with 3 shards (2 rows each; local executor); treat as read-only (copy it
     to change it). `ray_local` is for the dedup pass itself, which the tests run on Ray through the CLI."""
-    from humanverse import config
-    from humanverse.engine.curate import curate
-
     root = tmp_path_factory.mktemp("duprun")
+    return curate_copies(copies_input(root, dup_server), str(root / "out"), ["clip.keep_embeddings=true"])
+
+
+def copies_input(root, server) -> str:
+    """A LAION parquet of COPIES' rows, one per caption (rows_per_task=2: three tasks)."""
     rows = []
     for i, (caption, name) in enumerate(COPIES.items()):
-        url = dup_server.url(f"img/{name}")
+        url = server.url(f"img/{name}")
         if caption == "same url with tracking noise":
             url += "?utm_source=mail&fbclid=x"
         rows.append({"SAMPLE_ID": i, "URL": url, "TEXT": caption, "WIDTH": None, "HEIGHT": None})
     parquet = root / "part-00000.parquet"
     pq.write_table(pa.Table.from_pylist(rows, schema=LAION_SCHEMA), parquet)
-    cfg = config.resolve("demo", None, ["input.rows_per_task=2", "clip.keep_embeddings=true", *HOG_DETECT])
-    result = curate(cfg, [str(parquet)], str(root / "out"), allow_private_urls=True, engine="local")
+    return str(parquet)
+
+
+def curate_copies(parquet: str, out: str, overrides: list[str], engine: str = "local") -> str:
+    """curate the copies (demo preset, HOG detector, 2 rows per task, local executor by default) into out."""
+    from humanverse import config
+    from humanverse.engine.curate import curate
+
+    cfg = config.resolve("demo", None, ["input.rows_per_task=2", *HOG_DETECT, *overrides])
+    result = curate(cfg, [parquet], out, allow_private_urls=True, engine=engine)
     assert result.ok, result.summary
-    return str(root / "out")
+    return out
 
 
 def ok_rows(out: str) -> dict[str, dict]:

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from humanverse.dedup.fingerprint import fingerprints
 from humanverse.imaging.decode import DecodeConfig, decode_image
+from humanverse.imaging.pixel_digest import COLUMNS, CURRENT
 from tests.support.realdata import PEOPLE
 
 KIT = PEOPLE
@@ -90,7 +91,7 @@ def stored_fingerprints(data: bytes) -> tuple[dict[str, str], int, int] | None:
     decoded, _ = decode_image(data, DecodeConfig())
     if decoded is None:
         return None
-    return fingerprints(decoded.rgb), decoded.width, decoded.height
+    return fingerprints(decoded.rgb, CURRENT), decoded.width, decoded.height
 
 
 def kit_photos() -> list[Path]:
@@ -129,7 +130,7 @@ def features_table(items: list[KitItem]):
     return pa.Table.from_pydict({
         "key": [f"{i:09d}" for i in range(len(items))], "task_id": ["kit"] * len(items),
         "url": [it.url for it in items], "url_key": [normalize_url(it.url) for it in items],
-        "pixel_sha256": [it.prints["pixel_sha256"] for it in items], "phash": [it.prints["phash"] for it in items],
+        **{name: [it.prints.get(name) for it in items] for name in COLUMNS}, "phash": [it.prints["phash"] for it in items],
         "phash_mirror": [it.prints["phash_mirror"] for it in items], "fingerprint_source": ["curate"] * len(items),
         "aesthetic": [None] * len(items), "width": [it.width for it in items], "height": [it.height for it in items],
     }, schema=FEATURE_SCHEMA)
