@@ -3,7 +3,13 @@
 A run's shards carry one pixel digest definition (imaging/pixel_digest.py: the run's, recorded in run.json),
 so the digests compared are all of one definition. An output assembled from runs of different definitions
 would compare digests that can never be equal, silently missing every duplicate across them: it is refused
-(MixedPixelDigests) instead, naming which shards carry which."""
+(MixedPixelDigests) instead, naming which shards carry which.
+
+A pixel match also needs equal pHashes (always true of pixel-identical images, which hash alike). The digest of
+new runs, xxh3_128, is not collision resistant: someone who knew a photo's pixels could craft another image
+with its digest and, ranking higher, get the photo marked. With the pHash in the key such an image must also
+look like the photo at pHash's scale, and perceptual dedup already marks a look-alike: a forged collision
+gains nothing."""
 
 from __future__ import annotations
 
@@ -25,10 +31,13 @@ def exact_matches(table: pa.Table, rank: np.ndarray, cfg: DedupConfig) -> Matche
     found = []
     if cfg.exact.pixels:
         column = pixel_digest_column(table)
-        found.append(groups_to_matches("exact", _group_ids(table.column(column)), rank,
-                                       f"same pixel {column.removeprefix('pixel_')}"))
+        digests = table.column(column).to_pylist()
+        phashes = table.column("phash").to_pylist() if "phash" in table.column_names else [None] * len(digests)
+        keys = [None if d is None else (d, p) for d, p in zip(digests, phashes)]
+        found.append(groups_to_matches("exact", _group_ids(keys), rank, f"same pixel {column.removeprefix('pixel_')}"))
     if cfg.exact.url:
-        found.append(groups_to_matches("exact", _group_ids(table.column("url_key")), rank, "same normalised url"))
+        found.append(groups_to_matches("exact", _group_ids(table.column("url_key").to_pylist()), rank,
+                                       "same normalised url"))
     if not found:
         return Matches.none("exact", len(rank))
     merged, _ = combine(found)
@@ -55,7 +64,7 @@ def _tasks(table: pa.Table, column: str, shown: int = 3) -> str:
     return f"{len(tasks)} shard(s): " + ", ".join(tasks[:shown]) + more
 
 
-def _group_ids(column: pa.ChunkedArray) -> np.ndarray:
-    values = column.to_pylist()
-    ids: dict[str, int] = {}
+def _group_ids(values: list) -> np.ndarray:
+    """One id per distinct value, -1 for None (a row in no group)."""
+    ids: dict = {}
     return np.array([-1 if v is None else ids.setdefault(v, len(ids)) for v in values], dtype=np.int64)

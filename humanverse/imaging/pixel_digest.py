@@ -8,11 +8,9 @@ Two definitions, the same header and bytes hashed by another function (docs/dedu
   The digest's one use is exact dedup, which compares one run's digests with each other: equal digests mark
   one sample as a duplicate of the better-ranked one (dedup/exact.py; a mark in OUT/dedup/, never a change to
   the shards). By accident, two photos collide with odds of about n^2 / 2^129 among n (1e-20 for a billion).
-  On purpose, xxh3 is not collision resistant: someone who serves an image in the input and knows another
-  photo's exact decoded pixels could craft a different image with the same digest and, if theirs ranks
-  higher (aesthetic, then size), get that photo marked as its duplicate. Sending a plain copy could not do
-  that (the copy would keep the photo's content); it is a targeted removal of known photos, one crafted image
-  each, named in duplicates.parquet, and it adds nothing else: no stage trusts the digest for anything more.
+  On purpose, xxh3 is not collision resistant: someone who knew a photo's exact decoded pixels could craft a
+  different image with its digest. Exact dedup therefore also requires equal pHashes (dedup/exact.py), so the
+  crafted image must look like the photo, which perceptual dedup marks anyway: a forged collision gains nothing.
 - ``sha256``, what runs recorded before (column ``pixel_sha256``); a run with no record of its definition
   (run.json's ``pixel_digest``) is a sha256 run, and keeps writing sha256 when resumed.
 """
