@@ -3,7 +3,7 @@ RGB pixels. Two ways to the same digest: from an H x W x 3 array, or straight fr
 image, whose rows are hashed as Pillow packs them, so that the fetch path never builds the array only to
 hash it (0.7 ms of ~9 per photo: the crop, copy and allocation of a full-size array).
 
-Two definitions, the same header and bytes hashed by another function (docs/deduplication.md):
+Two definitions, the same header and bytes hashed by another function (README, "Deduplication"):
 - ``xxh3_128``, what new runs record (column ``pixel_xxh3_128``): ~0.1 ms per photo against sha256's ~1.5 ms.
   The digest's one use is exact dedup, which compares one run's digests with each other: equal digests mark
   one sample as a duplicate of the better-ranked one (dedup/exact.py; a mark in OUT/dedup/, never a change to
