@@ -41,6 +41,7 @@ import multiprocessing
 import shutil
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -561,7 +562,10 @@ def run_hand_first(hand_run: str, body_run: str, frames: list[Frame], seeds: tup
             per_seed[seed].append({"key": frame.key, **scores})
             draws.append((scores, {"pose": fused.pose, "canvas": fused.canvas, "keep": keep, "fused": fused.image,
                                    "no_fusion": plain.image, "pasted": pasted}))
-        mean = {k: float(np.mean([d[0][k] for d in draws])) for k in draws[0][0]}
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a region empty for every seed stays nan
+            # over the seeds where the region exists: the hand masks, and so the regions, differ between seeds
+            mean = {k: float(np.nanmean([d[0][k] for d in draws])) for k in draws[0][0]}
         per_frame.append({"key": frame.key, **mean, "_images": draws[0][1]})
     return {"frames": per_frame, "per_seed": per_seed, "blend": fused.blend, "seeds": list(seeds), "steps": steps,
             "hand_steps": hand_steps}
