@@ -23,7 +23,10 @@ Data, and what is real:
   ControlNet's). Override from the preset: a 4x-downscaling VAE (3 levels; embedder strides 1,1,2,2) so a hand of
   8-30 px at 64² covers latent pixels; at the preset's 8x a hand is at most one latent pixel and the keep region
   of sequential mask expansion vanishes.
-- hand-first: `generate_hand_first` (the real sampler) with both trained runs, on every frame's pose.
+- hand-body conditioning: right vs shuffled skeleton, scored by the nearest training frame and by the person-mask
+  IoU of the issue (the refiner check's MediaPipe `segment`, imported).
+- hand-first: `generate_hand_first` (the real sampler) with both trained runs, on every frame's pose, at its
+  documented schedule (50 body steps), three seeds per frame.
 
 Run alone: PYTHONPATH=$PWD .venv/bin/python -m bench.learning_hand [--quick]; bench/learning.py calls
 run_hand (which runs everything, via run_hand_methods) for `hand` and run_hand_body (a pointer to that section)
@@ -419,8 +422,8 @@ def person_mask_conditioning(right: torch.Tensor, shuffled: torch.Tensor, real: 
     """The issue's primary measure, as the refiner's check scores it (its `segment`: the project's MediaPipe person
     segmenter at its own input size): IoU of each sample's person mask with the condition frame's person mask.
     The kit frames have no reference mask, so the condition's mask is the same segmenter on the real 64² frame.
-    `headroom` is the IoU gap the measure could show at most: 1 minus the overlap of a frame's mask with its
-    shuffled partner's (frames whose person masks already agree cannot be told apart by it)."""
+    `iou_own_vs_partner` bounds the gap the measure can show (1 minus it): frames whose person masks already agree
+    with their shuffled partner's cannot be told apart by it."""
     from learning_refiner import segment  # noqa: PLC0415 (bench-local; imported here: spawned workers)
 
     masks, right_masks, shuffled_masks = segment(real), segment(right), segment(shuffled)
