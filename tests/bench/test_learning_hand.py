@@ -1,5 +1,6 @@
 """bench/learning_hand.py: the route that feeds the kit's hand crops to `train hand` and `train hand-body` keeps
-them (the demo curation drops them), the seam measure reads a seam, and (slow) the quick run of both methods
+them (the demo curation drops them), the seam measure reads a seam, the "kept at the blend stop" region is the
+eroded keep, and (slow) the quick run of both methods
 and hand-first sampling learns enough to pass loose bounds (bench/LEARNING.md's hand section has the full figures)."""
 
 from __future__ import annotations
@@ -67,3 +68,12 @@ def test_quick_hand_methods_learn(tmp_path):
     assert body["base_unchanged"]
     assert body["val"][-1]["loss"] < body["val"][1]["loss"] < 0.5 * body["val"][0]["best_constant"]
     assert np.mean([f["hands_abs_err_fused"] for f in first]) < np.mean([f["hands_abs_err_no_fusion"] for f in first])
+
+
+def test_inner_keep_is_the_keep_region_left_at_the_blend_stop():
+    keep = np.zeros((64, 64), dtype=bool)
+    keep[16:32, 16:32] = True  # 4 x 4 latent pixels at a 4x VAE
+    blend = {"stop_step": 3, "radius": [0, 0, 1, 1]}  # radius 1 at the last fused step
+    inner = learning_hand.inner_keep(keep, blend, 4)
+    assert inner.sum() == 8 * 8 and inner[20:28, 20:28].all()  # one latent pixel (4 px) eroded on each side
+    assert not learning_hand.inner_keep(keep, {"stop_step": 3, "radius": [0, 1, 2]}, 4).any()  # eroded away
