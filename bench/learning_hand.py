@@ -308,6 +308,13 @@ BODY_OVERRIDES = [
 ]
 
 
+# The ControlNet trains with each frame's hands dropped at this rate (`objective.keep_dropout`; SD inpainting masks
+# everything in 25% of its samples): with the hands always given, they tell the frame as well as the skeleton and
+# the samples ignored a shuffled skeleton (a 50% trial then followed it). The base's pretraining and every
+# validation loss run without it.
+KEEP_DROPOUT = 0.5
+
+
 def body_config(steps: int, seed: int, batch_size: int) -> HandBodyConfig:
     return load_config(HandBodyConfig, preset="hand_body_tiny", overrides=[
         *BODY_OVERRIDES, f"data.resolution={BODY_SIZE}", f"data.batch_size={batch_size}", "data.shuffle_buffer=0",
@@ -456,7 +463,8 @@ def train_and_score_body(shards: list[str], out: Path, steps: int, base_steps: t
     base_info = pretrain_base(cfg, batch, run_dir / FROZEN_BASE_DIR, *base_steps, seed)
     before = folder_digest(run_dir / FROZEN_BASE_DIR)
     started = time.perf_counter()
-    train_hand_body(cfg, shards, run_dir)
+    objective = cfg.objective.model_copy(update={"keep_dropout": KEEP_DROPOUT})
+    train_hand_body(cfg.model_copy(update={"objective": objective}), shards, run_dir)
     train_s = time.perf_counter() - started
     after = folder_digest(run_dir / FROZEN_BASE_DIR)
     record = read_run_record(run_dir)
@@ -723,7 +731,9 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
         f"{body['base']['vae_psnr']:.1f} dB; its 9-channel UNet for "
         f"{body['base_steps'][1]} steps on the trainer's own `HandBodyObjective` with a zero-output ControlNet), "
         f"written in SD-2-inpainting's folder layout; then `train_hand_body` trains the ControlNet for {body['steps']} "
-        "steps (batch = all frames, lr 1e-3, no text dropout, no EMA) on that frozen base.",
+        f"steps (batch = all frames, lr 1e-3, no text dropout, each frame's hands dropped at {KEEP_DROPOUT:g} "
+        "(`objective.keep_dropout`, default 0: with the hands always given the samples ignored a shuffled "
+        "skeleton), no EMA) on that frozen base.",
         "",
         "### Figures",
         "",
@@ -882,9 +892,9 @@ def why_the_misses(body: dict, radius: int, emptied: int, frames: int, mean: dic
         "agree, so the ControlNet learns little that the hands do not already say (ε-loss with shuffled skeletons "
         f"{final['loss_shuffled_skeleton']:.4f} vs {final['loss']:.4f}); the samples stay with the hands' frame "
         f"(person-mask IoU {cond['iou_right']:.3f} right vs {cond['iou_shuffled_vs_own']:.3f} shuffled, of a "
-        f"possible gap {1 - cond['iou_own_vs_partner']:.2f}). The trainer has no dropout of the masked image or the "
-        "hands that would make the skeleton carry the body; frames that share hands but not bodies, or far more "
-        "data, would break the redundancy. Hands kept: by the blend stop the documented schedule has eroded the keep "
+        f"possible gap {1 - cond['iou_own_vs_partner']:.2f}). Dropping the hands in training "
+        f"(`objective.keep_dropout` {KEEP_DROPOUT:g}) makes the skeleton carry the body where no hands are given; "
+        "frames that share hands but not bodies, or far more data, would break the redundancy further. Hands kept: by the blend stop the documented schedule has eroded the keep "
         f"region by {radius} latent px ({radius * 4} px at the 4x VAE), which empties it in {emptied} of "
         f"{frames} frames (keep regions of {mean['keep_min']:.0f}-{mean['keep_max']:.0f} latent px; the schedule "
         "was designed for a hand ~8 latent px across at 512²), and "

@@ -44,6 +44,11 @@ class HandBodyObjectiveConfig(Section):
     """Probability that a caption is replaced by "" (classifier-free guidance on the text)."""
     pose_dropout: float = Field(0.0, ge=0, le=1)
     """Probability that the skeleton map is zeroed; 0 by default, the body stage always has a skeleton."""
+    keep_dropout: float = Field(0.0, ge=0, le=1)
+    """Probability that a sample's kept region (its hands) is dropped: everything is painted, from the skeleton
+    and the caption alone (SD inpainting's own recipe masks everything in 25% of its samples). With the hands
+    always there, they tell the frame as well as the skeleton does and the ControlNet learns little from the
+    skeleton (bench/LEARNING.md, hand-body conditioning). 0 by default: the stage as it was."""
 
 
 class HandBodyConfig(Section):

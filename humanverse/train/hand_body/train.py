@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 
 
 class HandBodyObjective:
-    """Epsilon-prediction loss of (frozen inpainting UNet + skeleton ControlNet), with text dropout."""
+    """Epsilon-prediction loss of (frozen inpainting UNet + skeleton ControlNet), with text, skeleton and kept
+    region dropout."""
 
     def __init__(self, controlnet: StructureControlNet, base: InpaintBase, cfg: HandBodyConfig, device):
         self.controlnet = controlnet
@@ -61,7 +62,8 @@ class HandBodyObjective:
                                   self.cfg.objective.pose_dropout, generator)
         with torch.no_grad():
             latents = encode_images(self.base.vae, batch["image"], generator).float()
-            fill, masked = inpaint_inputs(self.base.vae, batch["image"], batch["keep"], True, generator)
+            keep = drop_keep(batch["keep"], self.cfg.objective.keep_dropout, generator)
+            fill, masked = inpaint_inputs(self.base.vae, batch["image"], keep, True, generator)
             context = encode_prompt(self.base, dropped.captions, self.device)
         noised = noise_all_at_one_timestep(self.scheduler, {"rgb": latents}, generator)
         dtype = next(self.controlnet.parameters()).dtype
@@ -71,6 +73,15 @@ class HandBodyObjective:
         loss = F.mse_loss(predicted.float(), noised.noise["rgb"].float())
         return loss, {"text_dropped": dropped.text_mask.float().mean().item(),
                       "fill_fraction": fill.float().mean().item()}
+
+
+def drop_keep(keep: torch.Tensor, rate: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """keep (B,1,H,W) with each sample's kept region emptied at `rate` (nothing kept: all painted). No draw
+    at rate 0, so runs without it are unchanged draw for draw."""
+    if rate == 0:
+        return keep
+    dropped = (torch.rand(len(keep), generator=generator) < rate).to(keep.device).view(-1, 1, 1, 1)
+    return torch.where(dropped, torch.zeros_like(keep), keep)
 
 
 def train_hand_body(cfg: HandBodyConfig, shards: str | list[str], run_dir: str | Path,
