@@ -31,9 +31,8 @@ def exact_matches(table: pa.Table, rank: np.ndarray, cfg: DedupConfig) -> Matche
     found = []
     if cfg.exact.pixels:
         column = pixel_digest_column(table)
-        digests = table.column(column).to_pylist()
-        phashes = table.column("phash").to_pylist() if "phash" in table.column_names else [None] * len(digests)
-        keys = [None if d is None else (d, p) for d, p in zip(digests, phashes)]
+        pairs = zip(table.column(column).to_pylist(), table.column("phash").to_pylist())
+        keys = [None if digest is None else (digest, phash) for digest, phash in pairs]
         found.append(groups_to_matches("exact", _group_ids(keys), rank, f"same pixel {column.removeprefix('pixel_')}"))
     if cfg.exact.url:
         found.append(groups_to_matches("exact", _group_ids(table.column("url_key").to_pylist()), rank,
