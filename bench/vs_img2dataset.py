@@ -72,6 +72,7 @@ BEFORE_REF = "5597676"  # main when issue 18 started
 ROUND2_REF = "f59ce96"  # main at the end of issue 18's second session
 ROUND3_REF = "b50f941"  # main when issue 30's per-row work started
 SHA256_REF = "b1f48f1"  # main before the pixel digest became xxh3_128 (issue 30, item 1)
+DIGEST_AT_DECODE_REF = "6b7ed6e"  # main before a kept original JPEG was only checked at decode (1/8 scale)
 # What each change bought: the same input through earlier states of the code and other pool shapes.
 # "before" is main before issue 18 (a `git archive` of the ref in BEFORE_REF, imported through PYTHONPATH).
 VARIANTS = {
@@ -82,6 +83,9 @@ VARIANTS = {
     "round3": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=ROUND3_REF),
     # main with the sha256 pixel digest (new runs now record xxh3_128: imaging/pixel_digest.py)
     "sha256digest": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=SHA256_REF),
+    # main with every row decoded in full for its pixel digest at decode (now a kept original JPEG is checked at
+    # 1/8 scale and its digest taken by the phash stage, after the person rule: not in this fetch-only run)
+    "digestatdecode": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=DIGEST_AT_DECODE_REF),
     "4x1": dict(actors=4, tasks_per_actor=1),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),

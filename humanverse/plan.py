@@ -129,9 +129,10 @@ def build_stage_groups(cfg: CurateConfig, allow_private_urls: bool = False) -> l
 
 
 def use_pixel_digest(groups: list[StageGroup], definition: str) -> None:
-    """Make the decode stage record the run's pixel digest definition (imaging/pixel_digest.py): a resumed run
-    keeps the one its run.json records, so that one run's shards never mix definitions."""
+    """Make the stages that take the pixel digest (decode, and phash for kept original JPEGs) record the run's
+    definition (imaging/pixel_digest.py): a resumed run keeps the one its run.json records, so that one run's
+    shards never mix definitions."""
     for group in groups:
         for stage in group.stages:
-            if isinstance(stage, DecodeStage):
+            if isinstance(stage, (DecodeStage, PerceptualHashStage)):
                 stage.digest_definition = check_definition(definition)

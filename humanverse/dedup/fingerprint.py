@@ -1,7 +1,8 @@
 """Per-image fingerprints recorded during curation, into the sidecar and the sample's json: the pixel digest of
-the upright RGB pixels (at decode, stages/decode.py; its definition, xxh3_128 or sha256, is the run's and the
-column's name says it: imaging/pixel_digest.py) and a 64-bit pHash of the image and of its mirror (after
-the person rule, stages/perceptual_hash.py, so that only kept photos pay for it).
+the source's upright RGB pixels (its definition, xxh3_128 or sha256, is the run's and the column's name says
+it: imaging/pixel_digest.py; taken at decode, stages/decode.py, where `{key}.jpg` is a re-encode, else with
+the pHash) and a 64-bit pHash of the image and of its mirror (after the person rule,
+stages/perceptual_hash.py, so that only kept photos pay for it).
 
 The pixels hashed are the decoder's upright RGB pixels of the downloaded bytes. For a JPEG source (kept
 byte for byte as `{key}.jpg`) they are exactly what a reader decodes from the shard, so a dedup pass over a

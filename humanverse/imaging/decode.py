@@ -182,7 +182,8 @@ class DecodedImage:
     metadata_removed: dict[str, int] | None = None
     """Metadata of the source that the stored JPEG does not carry, kind -> bytes."""
     pixels_digest: str | None = None
-    """The pixel digest of the upright pixels (definition: digest_definition), computed where rgb was not kept."""
+    """The pixel digest of the upright pixels (definition: digest_definition), computed where rgb was not kept;
+    None where the original JPEG was only checked (decode_image's digest_original=False)."""
     digest_definition: str = UNRECORDED
 
     def pixel_digest(self, definition: str) -> str:
@@ -208,26 +209,30 @@ def read_header(data: bytes, cfg: DecodeConfig) -> tuple[HeaderInfo | None, str 
 
 
 def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True,
-                 digest_definition: str = UNRECORDED) -> tuple[DecodedImage | None, str | None]:
+                 digest_definition: str = UNRECORDED, digest_original: bool = True
+                 ) -> tuple[DecodedImage | None, str | None]:
     """Decode untrusted bytes to an upright RGB image; returns (None, reason) for anything unusable.
     keep_pixels=False: a caller that needs only the checks, the `{key}.jpg` and the pixel digest (of
     digest_definition, imaging/pixel_digest.py); where the original JPEG is kept, no RGB array is built (rgb
-    is None) and the digest comes from Pillow's image."""
+    is None) and the digest comes from Pillow's image.
+    digest_original=False (with keep_pixels=False): where the original JPEG is kept, its pixels are only
+    checked, decoded at 1/8 scale, and not digested (pixels_digest is None). The scaled decode still reads
+    every coded bit, so a truncated or corrupt JPEG fails as in a full decode, at ~2/3 of its CPU; whoever
+    decodes the kept JPEG later gets exactly the source's pixels and can take the digest there
+    (stages/perceptual_hash.py)."""
     check_definition(digest_definition)
     image, header, reason, segments = _open_checked(data, cfg)
     if image is None:
         return None, reason
     with image:
-        try:
-            image.load()
-        except Exception as error:  # Pillow decoders raise many types on bad data
-            return None, _load_failure_reason(error)
-
-        orientation, exif_error = _exif_orientation(image)
+        # Only a JPEG can be kept as it is, and its EXIF (hence its orientation) is read with its header;
+        # other formats may load their pixels to find their EXIF (PNG's eXIf chunk), so they are asked after.
+        is_jpeg = header.format == "JPEG"
+        orientation, exif_error = _exif_orientation(image) if is_jpeg else (None, None)
         stripped = None
         if (
             cfg.keep_original_jpeg
-            and header.format == "JPEG"
+            and is_jpeg
             and header.mode == "RGB"
             and orientation == 1
             and exif_error is None
@@ -238,9 +243,21 @@ def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True,
             elif segments is not None:
                 stripped = strip_jpeg_metadata(data, cfg.max_icc_bytes, segments)
         reuse_original = stripped is not None
+        check_only = reuse_original and not keep_pixels and not digest_original
+        if check_only:
+            image.draft("RGB", (max(1, header.width // 8), max(1, header.height // 8)))
+        try:
+            image.load()
+        except Exception as error:  # Pillow decoders raise many types on bad data
+            return None, _load_failure_reason(error)
+        if not is_jpeg:
+            orientation, exif_error = _exif_orientation(image)
+
         rgb, digest, upright_image = None, None, None
         try:
-            if reuse_original and not keep_pixels:
+            if check_only:
+                pass  # checked by the scaled decode; the digest is the later reader's
+            elif reuse_original and not keep_pixels:
                 digest = image_pixel_digest(image, digest_definition)  # stored upright as RGB: the output's pixels
             elif not keep_pixels and orientation in _ORIENT and _plain_rgb(image):
                 upright_image = _upright_image(image, orientation)
@@ -250,7 +267,7 @@ def decode_image(data: bytes, cfg: DecodeConfig, keep_pixels: bool = True,
             return None, "out_of_memory"
         except Exception:
             return None, "unsupported_mode"
-        if rgb is None and digest is None and upright_image is None:
+        if rgb is None and digest is None and upright_image is None and not check_only:
             return None, "unsupported_mode"
 
         animated = _is_animated(image, header)

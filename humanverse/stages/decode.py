@@ -1,5 +1,6 @@
-"""The decode stage: header check, a safe decode of every pixel (hashed for exact dedup, not kept) and the
-`{key}.jpg` to store; the raw bytes are dropped after."""
+"""The decode stage: header check, a safe decode of every pixel (a kept original JPEG at 1/8 scale, which reads
+every coded bit; the others hashed for exact dedup, not kept) and the `{key}.jpg` to store; the raw bytes are
+dropped after."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class DecodeStage(Stage):
     def process(self, batch: list[Sample]) -> None:
         for sample in batch:
             decoded, reason = decode_image(sample.image_bytes or b"", self.cfg, keep_pixels=False,
-                                           digest_definition=self.digest_definition)
+                                           digest_definition=self.digest_definition, digest_original=False)
             sample.image_bytes = None
             if decoded is None:
                 if reason in REJECT_REASONS:
@@ -36,8 +37,11 @@ class DecodeStage(Stage):
             sample.set_decoded(decoded.jpeg, None)
             sample.width, sample.height = decoded.width, decoded.height
             # For `humanverse dedup` (humanverse/dedup/fingerprint.py): the source's upright pixels, so a
-            # lossless copy matches its original (the pHash waits for the person rule: stages/perceptual_hash.py).
-            sample.scores[column_name(self.digest_definition)] = decoded.pixel_digest(self.digest_definition)
+            # lossless copy matches its original. A kept original JPEG was only checked (at 1/8 scale): its
+            # pixels are {key}.jpg's, so the digest waits with the pHash for the rows the person rule keeps
+            # (stages/perceptual_hash.py), in this slot so that the sample's json keeps its field order.
+            sample.scores[column_name(self.digest_definition)] = (
+                None if decoded.jpeg_is_original else decoded.pixel_digest(self.digest_definition))
             sample.info["decode"] = {
                 "source_format": decoded.source_format,
                 "source_mode": decoded.source_mode,
