@@ -1,5 +1,5 @@
-"""The decode stage: header check, a safe decode of every pixel (a kept original JPEG at 1/8 scale, which reads
-every coded bit; the others hashed for exact dedup, not kept) and the `{key}.jpg` to store; the raw bytes are
+"""The decode stage: header check, a safe decode (of every pixel, hashed for exact dedup and not kept; a kept
+original JPEG at 1/8 scale, which still reads every coded bit) and the `{key}.jpg` to store; the raw bytes are
 dropped after."""
 
 from __future__ import annotations
