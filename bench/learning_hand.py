@@ -420,6 +420,7 @@ def body_conditioning(model, batch: dict, sample_steps: int, seed: int) -> dict:
         "shuffled_nearest_skeleton_frame": float(np.mean([nearest(shuffled[i], i) == shuffle[i] for i in range(n)])),
         "shuffled_nearest_hands_frame": float(np.mean([nearest(shuffled[i], i) == i for i in range(n)])),
         **person_mask_conditioning(right, shuffled, real, shuffle),
+        "oracle": person_mask_oracle(real, batch["keep"], shuffle, model.base.vae),
         "_right": right, "_shuffled": shuffled,
     }
 
@@ -445,6 +446,36 @@ def person_mask_conditioning(right: torch.Tensor, shuffled: torch.Tensor, real: 
             "iou_own_vs_partner": float(np.mean([iou(masks[i], masks[shuffle[i]]) for i in own])),
             "mask_area": float(masks.mean()), "iou_right_per_frame": [iou(right_masks[i], masks[i]) for i in own],
             "iou_shuffled_vs_own_per_frame": [iou(shuffled_masks[i], masks[i]) for i in own]}
+
+
+def person_mask_oracle(real: torch.Tensor, keep: torch.Tensor, shuffle: list[int], vae) -> dict:
+    """The most the IoU measure can show on these frames, with the samples replaced by real pictures. The ideal
+    right-skeleton sample is the frame itself; the ideal shuffled one is the skeleton's frame with this frame's
+    kept hands pasted in (the hands are given, so they stay). `gap` is the oracle's right − shuffled, the same
+    difference the samples are scored by; `_vae` passes both through the body model's VAE (a sample can be no
+    sharper than that VAE's reconstruction of the frame)."""
+    from learning_refiner import segment  # noqa: PLC0415 (bench-local; imported here: spawned workers)
+
+    def round_trip(images):
+        with torch.no_grad():
+            latents = vae.encode(images * 2 - 1).latent_dist.mode()
+            return (vae.decode(latents).sample.clamp(-1, 1) + 1) / 2
+
+    ideal = real[shuffle] * (1 - keep) + real * keep
+    masks = segment(real)
+    n = len(real)
+
+    def mean_iou(predicted):
+        return float(np.mean([iou(predicted[i], masks[i]) for i in range(n)]))
+
+    right_masks = segment(round_trip(real))
+    right_vae, shuffled_vae = mean_iou(right_masks), mean_iou(segment(round_trip(ideal)))
+    shuffled = mean_iou(segment(ideal))
+    return {"right": 1.0, "shuffled": shuffled, "gap": 1.0 - shuffled, "right_vae": right_vae,
+            "shuffled_vae": shuffled_vae, "gap_vae": right_vae - shuffled_vae, "mask_area": float(masks.mean()),
+            "mask_area_vae": float(right_masks.mean()),
+            "keep_in_mask": float(np.mean([(keep[i, 0].numpy() > 0.5)[masks[i]].mean() if masks[i].any() else 0.0
+                                           for i in range(n)]))}
 
 
 def train_and_score_body(shards: list[str], out: Path, steps: int, base_steps: tuple[int, int], sample_steps: int,
@@ -535,7 +566,7 @@ def inner_keep(keep: np.ndarray, blend: dict, scale: int) -> np.ndarray:
 
 
 def run_hand_first(hand_run: str, body_run: str, frames: list[Frame], seeds: tuple[int, ...], steps: int,
-                   hand_steps: int) -> dict:
+                   hand_steps: int, erosion_per_step: float | None = None) -> dict:
     """The real hand-first sampler on every frame's pose and every seed, with sequential mask expansion (the
     default schedule) and without it (blend stop 0: the hands reach the body model only as its masked-image
     input), and a naive paste of the generated hands onto the unfused output. Per frame, the mean over seeds."""
@@ -553,6 +584,8 @@ def run_hand_first(hand_run: str, body_run: str, frames: list[Frame], seeds: tup
             request = HandFirstRequest(prompt=frame.caption, output="", hand=hand_run, body=body_run, keypoints="",
                                        seed=seed, steps=steps, guidance_scale=1.0, hand_steps=hand_steps,
                                        hand_guidance_scale=1.0, hand_guidance_rescale=0.0)
+            if erosion_per_step is not None:
+                request = replace(request, erosion_per_step=erosion_per_step)
             fused = generate_hand_first(models, keypoints, request)
             plain = generate_hand_first(models, keypoints, replace(request, blend_stop=0.0))
             keep = fused.keep
@@ -770,7 +803,8 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
     cond = body["conditioning"]
     row("hand-body: right skeleton, output nearest its own frame (outside the hands)",
         f"{cond['right_nearest_own']:.0%}", f"{1 / body['n']:.0%} (chance)", "(reported)", None)
-    row("hand-body: shuffled skeleton, output nearest the skeleton's frame",
+    row("hand-body (primary conditioning measure, see below): shuffled skeleton, output nearest the skeleton's "
+        "frame",
         f"{cond['shuffled_nearest_skeleton_frame']:.0%}",
         f"{cond['shuffled_nearest_hands_frame']:.0%} (nearest the frame whose hands it was given)",
         "≥ baseline + 20 points",
@@ -780,6 +814,12 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
         f"{gap:+.3f} ({cond['iou_right']:.3f} right, {cond['iou_shuffled_vs_own']:.3f} shuffled)",
         f"shuffled output vs its skeleton's frame {cond['iou_shuffled_vs_its_skeleton']:.3f}; most the gap can be: "
         f"{1 - cond['iou_own_vs_partner']:.2f} (1 − IoU of the two frames' masks)", "gap ≥ 0.2", gap >= 0.2)
+    oracle = cond.get("oracle")
+    if oracle:
+        row("hand-body: the IoU measure's oracle (real frames as the samples: the frame itself, and the skeleton's "
+            "frame with this frame's hands pasted in)", f"gap {oracle['gap']:+.3f} on the real pixels; "
+            f"{oracle['gap_vae']:+.3f} through the body VAE ({oracle['right_vae']:.3f} right, "
+            f"{oracle['shuffled_vae']:.3f} shuffled)", "-", "(reported: ≥ 0.2 for the target to be reachable)", None)
     row("hand-body: ε-loss with shuffled skeletons", f"{final['loss_shuffled_skeleton']:.4f}",
         f"{final['loss']:.4f} (right skeletons)", "above baseline", final["loss_shuffled_skeleton"] > final["loss"])
 
@@ -830,13 +870,14 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
         "skeleton's frame rather than the frame whose hands it holds. At 64² the project's pose stage finds no "
         "reliable pose in a sample, and the frames differ mostly in body and background, so the nearest frame is a "
         "direct read of whether the skeleton steered the body; the validation loss with shuffled skeletons is the "
-        "same question asked of the denoiser on fixed noise. The issue's primary measure is scored beside it as the "
+        "same question asked of the denoiser on fixed noise. The issue's person-mask IoU is scored beside it as the "
         "refiner's check scores it (`learning_refiner.segment`: the project's MediaPipe person segmenter at its own "
         "input size): the IoU of the sample's person mask with the condition frame's, right skeleton against "
         "shuffled skeleton from the same noise. The kit frames have no reference mask, so the condition's mask is "
         f"the same segmenter on the real {BODY_SIZE}² frame (person area {cond['mask_area']:.0%} of the frame on "
         "average; most frames are hand crops, where the 'person' is a hand and arm).",
         "",
+        *([measure_choice(cond, body["base"]["vae_psnr"]), ""] if cond.get("oracle") else []),
         "Hand-first: `generate_hand_first` (the project's sampler) on each frame's pose, the hand generator and the "
         "body outpainter above, "
         + ("at the sampler's documented defaults (docs/hands.md; the paper gives no schedule): "
@@ -883,6 +924,30 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
     return "\n".join(lines) + "\n"
 
 
+def measure_choice(cond: dict, vae_psnr: float) -> str:
+    """Which conditioning measure is primary for hand-body, read from this run's oracle (the issue lets the bench
+    choose the measure that is meaningful at the size it can afford)."""
+    oracle = cond["oracle"]
+    text = (
+        "Which measure is primary. The IoU measure's oracle scores real pictures in place of the samples: the frame "
+        "itself for the right skeleton, and for the shuffled one the skeleton's frame with this frame's hands pasted "
+        f"in (the hands are given, so a perfect sample keeps them). On the raw pixels its gap is {oracle['gap']:+.2f}; "
+        "passed through the body model's own VAE, which decodes every sample (reconstruction "
+        f"{vae_psnr:.1f} dB), it is {oracle['gap_vae']:+.2f}. The segmenter's person covers "
+        f"{oracle['mask_area']:.0%} of a real frame but {oracle['mask_area_vae']:.0%} of its VAE round trip, whose "
+        f"mask overlaps the frame's own by {oracle['right_vae']:.2f} on average ({oracle['shuffled_vae']:.2f} for the "
+        f"shuffled ideal; the right-skeleton samples, decoded by the same VAE, reach {cond['iou_right']:.2f}): at "
+        "this fidelity the mask moves more with small losses of detail than with the frame. ")
+    if oracle["gap_vae"] < 0.2:
+        return text + (
+            f"So on these {BODY_SIZE}² hand close-ups the segmenter's 'person' does not survive the VAE's loss of "
+            "detail, and not even a perfect sample could show +0.2 by it: the nearest-frame measure is the primary "
+            "one for hand-body and the IoU stays reported. What the IoU measure would need is samples the segmenter "
+            "reads like the photos (a far better VAE at a larger size), beyond this CPU budget.")
+    return text + ("So the measure can show +0.2 at this size through this VAE; what is missing is the samples "
+                   "following the skeleton's outline closely enough.")
+
+
 def why_the_misses(body: dict, radius: int, emptied: int, frames: int, mean: dict) -> str:
     """The reading of the misses, from this run's own figures."""
     cond, final = body["conditioning"], body["val"][-1]
@@ -896,11 +961,8 @@ def why_the_misses(body: dict, radius: int, emptied: int, frames: int, mean: dic
         f"{cond['shuffled_nearest_skeleton_frame']:.0%} of the time vs {cond['shuffled_nearest_hands_frame']:.0%} "
         f"the hands' frame, and the ε-loss with shuffled skeletons is {final['loss_shuffled_skeleton']:.4f} vs "
         f"{final['loss']:.4f}. The person-mask IoU barely moves ({cond['iou_right']:.3f} right vs "
-        f"{cond['iou_shuffled_vs_own']:.3f} shuffled, of a possible gap {1 - cond['iou_own_vs_partner']:.2f}): the "
-        f"segmenter's person on these {BODY_SIZE}² hand close-ups is a coarse blob (the right-skeleton outputs "
-        f"reach {cond['iou_right']:.2f} with their own frame's mask), so which frame a sample resembles shows in "
-        "its pixels before it shows in that blob. Frames that share hands but not bodies, or far more data, would "
-        "break the redundancy further. Hands kept: by the blend stop the documented schedule has eroded the keep "
+        f"{cond['iou_shuffled_vs_own']:.3f} shuffled), within what its oracle through the body VAE allows "
+        f"({cond['oracle']['gap_vae']:+.2f}, paragraph above). Hands kept: by the blend stop the documented schedule has eroded the keep "
         f"region by {radius} latent px ({radius * 4} px at the 4x VAE), which empties it in {emptied} of "
         f"{frames} frames (keep regions of {mean['keep_min']:.0f}-{mean['keep_max']:.0f} latent px; the schedule "
         "was designed for a hand ~8 latent px across at 512²), and "
