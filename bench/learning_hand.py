@@ -1013,8 +1013,9 @@ def why_the_misses(body: dict, radius: int, emptied: int, frames: int, mean: dic
         text += (
             " The photos themselves miss this target: on the real frames with their own hand masks the seam is "
             f"{real['excess']:+.4f} from the smaller inside and holds in {real['holds']} of {real['frames']} frames, "
-            "because a real hand's outline is an edge against the arm and background. So 'no larger across the "
-            "border than inside either region' asks for less contrast at the hand's outline than real pictures have; "
+            "because the keep border runs along the hand (its mask is drawn from the keypoints, and the generated "
+            "masks learnt that shape), where a photo changes from hand to arm or background. So 'no larger across "
+            "the border than inside either region' asks for less contrast there than real pictures have; "
             + ("the samples' seam stands out less than the photos' by this measure."
                if excess < real["excess"] else "the samples' seam stands out more than the photos'."))
     return text
