@@ -591,7 +591,8 @@ def inner_keep(keep: np.ndarray, blend: dict, scale: int) -> np.ndarray:
 def run_hand_first(hand_run: str, body_run: str, frames: list[Frame], seeds: tuple[int, ...], steps: int,
                    hand_steps: int) -> dict:
     """The real hand-first sampler on every frame's pose and every seed, with sequential mask expansion (the
-    documented schedule, its erosion scaled to the canvas) and without it (blend stop 0: the hands reach the body model only as its masked-image
+    documented schedule, its erosion scaled to the canvas) and without it (blend stop 0: the hands reach the body
+    model only as its masked-image
     input), and a naive paste of the generated hands onto the unfused output. Per frame, the mean over seeds."""
     from humanverse.train.sampling.condition_inputs import Keypoints
     from humanverse.train.sampling.hand_first import HandFirstRequest, generate_hand_first, load_models
@@ -747,7 +748,8 @@ def run_hand_methods(out_dir: Path, quick: bool = False, seed: int = 0, target: 
                "body": {**{k: v for k, v in body.items() if k != "conditioning"},
                         "conditioning": {k: v for k, v in body["conditioning"].items() if not k.startswith("_")}},
                "hand_first": {"frames": [{k: v for k, v in f.items() if k != "_images"} for f in first["frames"]],
-                              **{k: first[k] for k in ("per_seed", "blend", "seeds", "steps", "hand_steps", "latent_side")}}}
+                              **{k: first[k] for k in ("per_seed", "blend", "seeds", "steps", "hand_steps",
+                                                       "latent_side")}}}
     (out_dir / "learning_hand.json").write_text(json.dumps(figures, indent=1))
     return hand_section(figures, frames, quick, wall)
 
@@ -878,7 +880,8 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
             f"{np.mean(excess):+.4f} ± {half_width:.4f} (95% interval, {len(excess)} samples); holds in {held} of "
             f"{len(measured)} frames)", f"inside keep {mean['fused_diff_keep']:.3f}, ring outside "
             f"{mean['fused_diff_ring']:.3f}; naive paste {mean['pasted_diff_seam']:.3f}"
-            + (f"; the real frames with their own hand masks: seam {real['diff_seam']:.3f} vs {real['diff_keep']:.3f} / "
+            + (f"; the real frames with their own hand masks: seam {real['diff_seam']:.3f} vs "
+               f"{real['diff_keep']:.3f} / "
                f"{real['diff_ring']:.3f} (seam − smaller inside {real['excess']:+.4f}, holds in {real['holds']} of "
                f"{real['frames']})" if (real := body.get("real_seam")) else ""), "≤ both insides", seam_ok)
         row("hand-first: not flat (pixel std in keep / in ring)", f"{mean['fused_std_keep']:.3f} / "
@@ -912,7 +915,8 @@ def hand_section(figures: dict, frames: list[Frame], quick: bool, wall_s: float)
         f"per step (the documented {BlendSchedule.erosion_per_step:g} was set for 512² through SD's 8x VAE, a "
         f"{SD_LATENT_SIDE}-latent-px canvas; the schedule counts latent pixels and this body model's canvas is "
         f"{first['latent_side']} latent px, so the same fraction of the frame is {BlendSchedule.erosion_per_step:g} × "
-        f"{first['latent_side']}/{SD_LATENT_SIDE}; unscaled, every hand would lose a 4x wider rim), blending stopped at "
+        f"{first['latent_side']}/{SD_LATENT_SIDE}; unscaled, every hand would lose a 4x wider rim), blending "
+        "stopped at "
         f"{first['blend']['stop']:.0%} of the steps (step "
         f"{first['blend']['stop_step']}, radius {first['blend']['radius'][first['blend']['stop_step'] - 1]} latent px "
         f"by then); guidance 1 (one caption per frame, trained without text dropout); seeds "
@@ -1002,7 +1006,8 @@ def why_the_misses(body: dict, radius: int, emptied: int, frames: int, mean: dic
         f"keep region has lost {radius} latent px by the blend stop ({emptied} of {frames} keep regions emptied). "
         f"The documented {documented.erosion_per_step:g} per step, unscaled, erodes {unscaled} latent px "
         f"({unscaled * 4} px at the 4x VAE) by then, against keep regions of {mean['keep_min']:.0f}-"
-        f"{mean['keep_max']:.0f} latent px in area here, and the body model repaints that rim alone after the stop; it was "
+        f"{mean['keep_max']:.0f} latent px in area here, and the body model repaints that rim alone after the stop; "
+        "it was "
         "designed for a hand ~8 latent px across at 512². ")
     excess = mean["fused_diff_seam"] - min(mean["fused_diff_keep"], mean["fused_diff_ring"])
     text += (
