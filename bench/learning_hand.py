@@ -592,8 +592,7 @@ def run_hand_first(hand_run: str, body_run: str, frames: list[Frame], seeds: tup
                    hand_steps: int) -> dict:
     """The real hand-first sampler on every frame's pose and every seed, with sequential mask expansion (the
     documented schedule, its erosion scaled to the canvas) and without it (blend stop 0: the hands reach the body
-    model only as its masked-image
-    input), and a naive paste of the generated hands onto the unfused output. Per frame, the mean over seeds."""
+    model only as its masked-image input), and a naive paste of the generated hands onto the unfused output. Per frame, the mean over seeds."""
     from humanverse.train.sampling.condition_inputs import Keypoints
     from humanverse.train.sampling.hand_first import HandFirstRequest, generate_hand_first, load_models
 
