@@ -77,3 +77,30 @@ def test_inner_keep_is_the_keep_region_left_at_the_blend_stop():
     inner = learning_hand.inner_keep(keep, blend, 4)
     assert inner.sum() == 8 * 8 and inner[20:28, 20:28].all()  # one latent pixel (4 px) eroded on each side
     assert not learning_hand.inner_keep(keep, {"stop_step": 3, "radius": [0, 1, 2]}, 4).any()  # eroded away
+
+
+def test_person_mask_oracle_scores_the_skeleton_frame_with_the_given_hands_pasted_in(monkeypatch):
+    import learning_refiner
+    import torch
+
+    monkeypatch.setattr(learning_refiner, "segment", lambda images: images.mean(1).numpy() > 0.5)  # bright = person
+
+    class IdentityVAE:  # a lossless VAE: the oracle through it equals the oracle on the pixels
+        def encode(self, x):
+            return type("Encoded", (), {"latent_dist": type("Dist", (), {"mode": lambda _: x})()})()
+
+        def decode(self, z):
+            return type("Decoded", (), {"sample": z})()
+
+    real = torch.zeros(2, 3, 8, 8)
+    real[0, :, :, :4] = 1  # frame 0's person: the left half; frame 1's: the top half (IoU 1/3)
+    real[1, :, :4, :] = 1
+    keep = torch.zeros(2, 1, 8, 8)
+    keep[0, :, :, :4] = 1  # frame 0's hands: its whole person; frame 1 has none
+    oracle = learning_hand.person_mask_oracle(real, keep, [1, 0], IdentityVAE())
+    # frame 0's shuffled ideal: frame 1 with frame 0's hands pasted in = left half + top-right quarter (IoU 2/3);
+    # frame 1's: frame 0 as it is (IoU 1/3)
+    assert oracle["shuffled"] == pytest.approx((2 / 3 + 1 / 3) / 2)
+    assert oracle["gap"] == pytest.approx(0.5)
+    assert oracle["right_vae"] == 1 and oracle["gap_vae"] == pytest.approx(oracle["gap"])
+    assert oracle["mask_area"] == pytest.approx(0.5)
