@@ -174,8 +174,12 @@ class ConstantUNet(torch.nn.Module):
 
 
 def evaluation_config(cfg: RefinerConfig) -> RefinerConfig:
-    """Validation sees every condition and the caption (no dropout)."""
-    objective = cfg.objective.model_copy(update={"text_dropout": 0.0, "condition_dropout": 0.0})
+    """Validation sees every condition and the caption (no dropout), at uniform timesteps whatever the run trained
+    with (the fixed draw stays the same set for every setting)."""
+    from humanverse.train.common.config import TimestepSamplingConfig
+
+    objective = cfg.objective.model_copy(update={"text_dropout": 0.0, "condition_dropout": 0.0,
+                                                 "timesteps": TimestepSamplingConfig()})
     return cfg.model_copy(update={"objective": objective})
 
 

@@ -61,6 +61,23 @@ class OptimConfig(Section):
     lr_warmup_steps: int = Field(0, ge=0)
 
 
+class TimestepSamplingConfig(Section):
+    """How training draws each sample's timestep (noise_schedule.draw_timesteps). `uniform`: every step equally
+    often, DDPM's and SDXL's own training. `logit_normal`: t / T = sigmoid(N(logit_mean, logit_std)), SD3's
+    `weighting_scheme` (diffusers' `compute_density_for_timestep_sampling`); logit_mean > 0 draws high-noise
+    steps more often, where a ControlNet decides the layout (logit_mean 1 puts 84% of the draws at t >= T/2)."""
+
+    scheme: Literal["uniform", "logit_normal"] = "uniform"
+    logit_mean: float = 0.0
+    logit_std: float = Field(1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _parameters_belong_to_the_scheme(self) -> "TimestepSamplingConfig":
+        if self.scheme == "uniform" and self.model_fields_set & {"logit_mean", "logit_std"}:
+            raise ValueError("logit_mean / logit_std only apply to scheme: logit_normal")
+        return self
+
+
 class LoopConfig(Section):
     """The generic training loop (loop.py): steps, precision, accumulation, checkpoints, logging."""
 
