@@ -68,14 +68,23 @@ class TimestepSamplingConfig(Section):
     steps more often, where a ControlNet decides the layout (logit_mean 1 puts 84% of the draws at t >= T/2)."""
 
     scheme: Literal["uniform", "logit_normal"] = "uniform"
-    logit_mean: float = 0.0
-    logit_std: float = Field(1.0, gt=0)
+    logit_mean: float | None = None
+    """logit_normal only (default 0)."""
+    logit_std: float | None = Field(None, gt=0)
+    """logit_normal only (default 1)."""
 
-    @model_validator(mode="after")
-    def _parameters_belong_to_the_scheme(self) -> "TimestepSamplingConfig":
-        if self.scheme == "uniform" and self.model_fields_set & {"logit_mean", "logit_std"}:
-            raise ValueError("logit_mean / logit_std only apply to scheme: logit_normal")
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _parameters_belong_to_the_scheme(cls, values):
+        if not isinstance(values, dict):
+            return values
+        parameters = {key: values.get(key) for key in ("logit_mean", "logit_std")}
+        if values.get("scheme", "uniform") == "uniform":
+            if any(value is not None for value in parameters.values()):
+                raise ValueError("logit_mean / logit_std only apply to scheme: logit_normal")
+            return values
+        defaults = {"logit_mean": 0.0, "logit_std": 1.0}
+        return {**values, **{key: defaults[key] for key, value in parameters.items() if value is None}}
 
 
 class LoopConfig(Section):

@@ -77,9 +77,13 @@ def test_logit_normal_shifts_the_draws_toward_high_noise_reproducibly():
     assert torch.equal(biased, draw_timesteps(1000, 20_000, high, torch.Generator().manual_seed(0)))
 
 
-def test_timestep_sampling_config_rejects_what_does_not_apply():
+def test_timestep_sampling_config_rejects_what_does_not_apply_and_round_trips():
     with pytest.raises(ValidationError, match="only apply to scheme: logit_normal"):
         TimestepSamplingConfig(logit_mean=1.0)
+    assert TimestepSamplingConfig(scheme="logit_normal").logit_std == 1.0
+    for config in (TimestepSamplingConfig(), TimestepSamplingConfig(scheme="logit_normal", logit_mean=1.0)):
+        # a run's record stores the whole config; loading it back (sample, resume) must validate
+        assert TimestepSamplingConfig.model_validate(config.model_dump()) == config
     with pytest.raises(ValidationError):
         TimestepSamplingConfig(scheme="later")
     with pytest.raises(ValidationError):
