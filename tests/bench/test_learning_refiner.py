@@ -44,6 +44,17 @@ def test_weights_digest_sees_one_changed_weight():
     assert learning_refiner.weights_digest(module) != before
 
 
+def test_validation_draws_uniform_timesteps_whatever_the_run_trained_with():
+    """The fixed validation draw must be the same set for every training setting, so a run trained with
+    high-noise timesteps is scored on the same timesteps as a uniform one."""
+    cfg = learning_refiner.refiner_config(3, 0, 3, 2, extra=["objective.timesteps.scheme=logit_normal",
+                                                             "objective.timesteps.logit_mean=1"])
+    assert cfg.objective.timesteps.scheme == "logit_normal"
+    evaluation = learning_refiner.evaluation_config(cfg)
+    assert evaluation.objective.timesteps.scheme == "uniform"
+    assert evaluation.objective.condition_dropout == 0 and evaluation.objective.text_dropout == 0
+
+
 def test_a_regenerated_section_keeps_the_others(tmp_path):
     report = tmp_path / "LEARNING.md"
     learning.write_sections(report, {"lsd": "# LSD\nold figures", "refiner": "# refiner v1"})

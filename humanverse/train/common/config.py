@@ -61,6 +61,32 @@ class OptimConfig(Section):
     lr_warmup_steps: int = Field(0, ge=0)
 
 
+class TimestepSamplingConfig(Section):
+    """How training draws each sample's timestep (noise_schedule.draw_timesteps). `uniform`: every step equally
+    often, DDPM's and SDXL's own training. `logit_normal`: t / T = sigmoid(N(logit_mean, logit_std)), SD3's
+    `weighting_scheme` (diffusers' `compute_density_for_timestep_sampling`); logit_mean > 0 draws high-noise
+    steps more often, where a ControlNet decides the layout (logit_mean 1 puts 84% of the draws at t >= T/2)."""
+
+    scheme: Literal["uniform", "logit_normal"] = "uniform"
+    logit_mean: float | None = None
+    """logit_normal only (default 0)."""
+    logit_std: float | None = Field(None, gt=0)
+    """logit_normal only (default 1)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parameters_belong_to_the_scheme(cls, values):
+        if not isinstance(values, dict):
+            return values
+        parameters = {key: values.get(key) for key in ("logit_mean", "logit_std")}
+        if values.get("scheme", "uniform") == "uniform":
+            if any(value is not None for value in parameters.values()):
+                raise ValueError("logit_mean / logit_std only apply to scheme: logit_normal")
+            return values
+        defaults = {"logit_mean": 0.0, "logit_std": 1.0}
+        return {**values, **{key: defaults[key] for key, value in parameters.items() if value is None}}
+
+
 class LoopConfig(Section):
     """The generic training loop (loop.py): steps, precision, accumulation, checkpoints, logging."""
 

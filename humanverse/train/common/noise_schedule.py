@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler
+from diffusers.training_utils import compute_density_for_timestep_sampling
+
+from humanverse.train.common.config import TimestepSamplingConfig
 
 # SD-2.0-base's schedule, rescaled to zero terminal SNR.
 SCHEDULE_CONFIG = dict(
@@ -67,15 +70,29 @@ class NoisedTargets:
     noise: dict[str, torch.Tensor] = field(default_factory=dict)  # the epsilon-prediction targets
 
 
+def draw_timesteps(
+    num_train_timesteps: int, batch: int, sampling: TimestepSamplingConfig | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """(batch,) int64 training timesteps on the CPU. Uniform is one `torch.randint` draw, as it always was (a
+    run's stream of draws is unchanged); otherwise diffusers' SD3 density gives u in (0, 1), mapped to
+    floor(u * T), from the same generator."""
+    if sampling is None or sampling.scheme == "uniform":
+        return torch.randint(0, num_train_timesteps, (batch,), generator=generator, device="cpu")
+    u = compute_density_for_timestep_sampling(sampling.scheme, batch, logit_mean=sampling.logit_mean,
+                                              logit_std=sampling.logit_std, device="cpu", generator=generator)
+    return (u * num_train_timesteps).long().clamp_(0, num_train_timesteps - 1)
+
+
 def noise_all_at_one_timestep(
-    scheduler: DDPMScheduler, latents: dict[str, torch.Tensor], generator: torch.Generator | None = None
+    scheduler: DDPMScheduler, latents: dict[str, torch.Tensor], generator: torch.Generator | None = None,
+    sampling: TimestepSamplingConfig | None = None,
 ) -> NoisedTargets:
-    """Draw one timestep per sample and independent noise per modality; noise every modality at that step."""
+    """Draw one timestep per sample (`sampling`, default uniform) and independent noise per modality; noise every
+    modality at that step."""
     first = next(iter(latents.values()))
     batch = first.shape[0]
-    timesteps = torch.randint(
-        0, scheduler.config.num_train_timesteps, (batch,), generator=generator, device="cpu"
-    ).to(first.device)
+    timesteps = draw_timesteps(scheduler.config.num_train_timesteps, batch, sampling, generator).to(first.device)
     noisy, velocity, noises = {}, {}, {}
     for name, clean in latents.items():
         noise = torch.randn(clean.shape, generator=generator, dtype=clean.dtype, device="cpu").to(clean.device)

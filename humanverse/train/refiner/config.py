@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from humanverse.config_base import Section
-from humanverse.train.common.config import DataConfig, EMAConfig, LoopConfig, OptimConfig
+from humanverse.train.common.config import DataConfig, EMAConfig, LoopConfig, OptimConfig, TimestepSamplingConfig
 
 # The maps shard_data.decode_sample produces, with their channel counts. A later condition (e.g. a hand crop,
 # arXiv 2403.10731) is one more entry here plus the batch key that carries it.
@@ -67,6 +67,8 @@ class RefinerObjectiveConfig(Section):
     """Probability that a sample's caption is replaced by "" (HyperHuman: 50%)."""
     condition_dropout: float = Field(0.5, ge=0, le=1)
     """Probability, drawn independently per map and per sample, that a condition map is replaced by zeros."""
+    timesteps: TimestepSamplingConfig = TimestepSamplingConfig()
+    """Which training timesteps are drawn how often; default uniform (SDXL's own training)."""
 
 
 class RefinerConfig(Section):

@@ -67,7 +67,8 @@ class RefinerObjective:
         context, pooled = encode_prompt(self.base, dropped.captions, self.device)
         time_ids = micro_conditioning(batch["original_size"], batch["crop_top_left"], self.cfg.data.resolution)
 
-        noised = noise_all_at_one_timestep(self.scheduler, {"rgb": latents}, generator)
+        noised = noise_all_at_one_timestep(self.scheduler, {"rgb": latents}, generator,
+                                           self.cfg.objective.timesteps)
         dtype = next(self.controlnet.parameters()).dtype
         predicted = refined_noise_prediction(
             self.base.unet,

@@ -94,6 +94,37 @@ def test_frozen_base_gets_no_gradients_and_the_controlnet_does(base, shards):
         assert any(g.abs().sum() > 0 for n, g in grads.items() if n.startswith(prefix)), prefix
 
 
+def test_objective_draws_timesteps_as_configured(base, shards):
+    """`objective.timesteps` reaches the draw: a strong high-noise bias puts every draw high; the default is
+    uniform (and the draw the trainer made before the option existed, tests/train/common)."""
+    from unittest import mock
+
+    from humanverse.train.refiner import train as refiner_train
+
+    drawn = []
+
+    def record(*args, **kwargs):
+        noised = original(*args, **kwargs)
+        drawn.append(noised.timesteps)
+        return noised
+
+    original = refiner_train.noise_all_at_one_timestep
+    default = tiny_refiner_config()
+    assert default.objective.timesteps.scheme == "uniform"
+    with pytest.raises(Exception, match="logit_normal"):
+        tiny_refiner_config("objective.timesteps.logit_mean=1")
+    with pytest.raises(Exception, match="bias"):
+        tiny_refiner_config("objective.timesteps.bias=later")
+    cfg = tiny_refiner_config("objective.timesteps.scheme=logit_normal", "objective.timesteps.logit_mean=4",
+                              "objective.timesteps.logit_std=0.5")
+    batch = next(iter(make_dataloader(shards, cfg.data, seed=0)))
+    controlnet = build_controlnet(cfg, base)
+    with mock.patch.object(refiner_train, "noise_all_at_one_timestep", record), torch.no_grad():
+        for seed in range(4):
+            RefinerObjective(controlnet, base, cfg, torch.device("cpu")).loss(batch, torch.Generator().manual_seed(seed))
+    assert torch.cat(drawn).min() > 800  # sigmoid(4 - 4 x 0.5) = 0.88; uniform would put half below 500
+
+
 def test_every_condition_steers_the_prediction_and_zeros_mean_absent(base):
     torch.manual_seed(0)
     controlnet = build_controlnet(tiny_refiner_config(), base)
