@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Complete shards and checkpoints are published atomically; nothing half-written is left under a final
         # name, so the same command resumes (a trainer: with --resume latest).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while Ray shuts down: no traceback
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while Ray shuts down: no traceback
         _shutdown_ray()
         again = "rerun with --resume latest to continue" if args.command == "train" else \
             "rerun the same command to resume"
@@ -148,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             logging.shutdown()
             sys.stdout.flush()
             os._exit(EXIT_INTERRUPTED)
+        signal.signal(signal.SIGINT, previous)  # called as a function (tests, notebooks): Ctrl-C works again
         return EXIT_INTERRUPTED
     except StallError as exc:
         make_console(stderr=True).print(f"[red]stalled:[/red] {exc}. Complete shards are kept; rerun to resume.",
