@@ -73,6 +73,7 @@ ROUND2_REF = "f59ce96"  # main at the end of issue 18's second session
 ROUND3_REF = "b50f941"  # main when issue 30's per-row work started
 SHA256_REF = "b1f48f1"  # main before the pixel digest became xxh3_128 (issue 30, item 1)
 DIGEST_AT_DECODE_REF = "6b7ed6e"  # main before a kept original JPEG was only checked at decode (1/8 scale)
+BOARD_ACTOR_REF = "0f2a7eb"  # main before the progress board moved from an actor into the GCS's key-value store
 # What each change bought: the same input through earlier states of the code and other pool shapes.
 # "before" is main before issue 18 (a `git archive` of the ref in BEFORE_REF, imported through PYTHONPATH).
 VARIANTS = {
@@ -86,6 +87,8 @@ VARIANTS = {
     # main with every row decoded in full for its pixel digest at decode (now a kept original JPEG is checked at
     # 1/8 scale and its digest taken by the phash stage, after the person rule: not in this fetch-only run)
     "digestatdecode": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=DIGEST_AT_DECODE_REF),
+    # main with the progress board as a Ray actor of its own (now kept in the GCS: engine/ray_board.py)
+    "boardactor": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, code=BOARD_ACTOR_REF),
     "4x1": dict(actors=4, tasks_per_actor=1),
     "1x4": dict(actors=1, tasks_per_actor=4),
     "1x2": dict(actors=1, tasks_per_actor=2),
@@ -97,6 +100,10 @@ VARIANTS = {
     "inflight32": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, in_flight=32),
     # glibc: 2 malloc arenas instead of 8 per core for the many download threads (Ray workers inherit it)
     "arenas2": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, env=("MALLOC_ARENA_MAX=2",)),
+    # glibc's mmap threshold fixed (no dynamic rise): buffers above it are mmapped and go back to the kernel when
+    # freed, and a static threshold keeps the heap's trim threshold at 128 KiB
+    "mmap128k": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, env=("MALLOC_MMAP_THRESHOLD_=131072",)),
+    "mmap1m": dict(actors=FETCH_ACTORS, tasks_per_actor=FETCH_TASKS_PER_ACTOR, env=("MALLOC_MMAP_THRESHOLD_=1048576",)),
 }
 
 

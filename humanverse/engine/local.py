@@ -17,14 +17,14 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 
 from humanverse.core.group import StageGroup
-from humanverse.engine.progress import ProgressBoardActor
+from humanverse.engine.progress import ProgressBoard
 from humanverse.engine.stall_guard import iter_with_stall_guard
 from humanverse.engine.task_feed import iter_units
 from humanverse.engine.task_runner import GroupRunner, heartbeat_slot, publish_task, read_unit, worker_name
 
 
 class LocalHeartbeat:
-    def __init__(self, board: ProgressBoardActor):
+    def __init__(self, board: ProgressBoard):
         self.board, self.worker = board, worker_name()
 
     def enter(self, task_id: str, stage: str) -> None:
@@ -40,7 +40,7 @@ def run_tasks(cfg, groups: list[StageGroup], feed, output: str, heartbeat=None) 
     from humanverse.shards.writer import write_shard
 
     retries = cfg.run.task_retries
-    heartbeat = heartbeat or LocalHeartbeat(ProgressBoardActor())
+    heartbeat = heartbeat or LocalHeartbeat(ProgressBoard())
     first, *rest = [GroupRunner(group, retries, heartbeat) for group in groups]
     tasks = (task for unit in iter_units(feed) for task in read_unit(
         unit, cfg.input.column_map, cfg.input.dataset, retries, heartbeat, cfg.fetch.download.max_bytes))
@@ -100,6 +100,6 @@ _pool_ids = itertools.count()
 def local_rows(cfg, groups: list[StageGroup], feed, output: str, console):
     """The result rows of the feed's tasks, under the same stall guard as a Ray run."""
     console.print("running in this process (--engine local: no Ray)")
-    board = ProgressBoardActor()
+    board = ProgressBoard()
     rows = run_tasks(cfg, groups, feed, output, LocalHeartbeat(board))
     yield iter_with_stall_guard(rows, board.snapshot, cfg.run.stall_timeout_s)

@@ -16,8 +16,9 @@ from rich.progress import (
 )
 
 
-class ProgressBoardActor:
-    """Which worker is in which task and stage since when (a Ray actor on the driver's node)."""
+class ProgressBoard:
+    """Which worker is in which task and stage since when: the local engine's board (a Ray run keeps it in the
+    GCS: ray_board.py)."""
 
     def __init__(self):
         self.active: dict[str, tuple[str, str, float]] = {}

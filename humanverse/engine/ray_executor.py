@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from humanverse import run_log
 from humanverse.core.group import StageGroup
 from humanverse.engine import ray_runtime
-from humanverse.engine.progress import ProgressBoardActor
 from humanverse.engine.ray_feed import window_dataset
-from humanverse.engine.ray_ops import BOARD_NAME, ReadTasks, StageGroupWorker, WriteShards
+from humanverse.engine.ray_board import GcsBoard
+from humanverse.engine.ray_ops import ReadTasks, StageGroupWorker, WriteShards
 from humanverse.engine.stall_guard import iter_with_stall_guard
 
 
@@ -23,9 +23,7 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
     where = ray_runtime.init(address, cfg.run.num_cpus, cfg.run.object_store_mb, verbose=run_log.VERBOSE)
     console.print(f"running on {where}")
     namespace = f"humanverse-{uuid.uuid4().hex[:8]}"
-    # A named actor's name is registered with the GCS when .remote() returns, so workers can look it up at
-    # once; not waiting for its process to start lets Ray Data start the pools meanwhile (start-up time).
-    board = ray.remote(num_cpus=0)(ProgressBoardActor).options(name=BOARD_NAME, namespace=namespace).remote()
+    board = GcsBoard(namespace)  # where the workers' heartbeats go (ray_ops.Heartbeat)
     retries = cfg.run.task_retries
     # One block per task: Ray Data would otherwise merge the small batches the read actor yields into
     # 128 MB blocks, and a window of 1,000 tasks would reach the next pool all at once, after it is read.
@@ -54,9 +52,9 @@ def ray_rows(cfg, groups: list[StageGroup], feed, output: str, console, address:
         ds = ds.map_batches(WriteShards, fn_constructor_args=(output, namespace), batch_size=1,
                             compute=ray.data.ActorPoolStrategy(size=1), num_cpus=0.25)
     try:
-        yield iter_with_stall_guard(ds.iter_rows(), lambda: ray.get(board.snapshot.remote()), cfg.run.stall_timeout_s)
+        yield iter_with_stall_guard(ds.iter_rows(), board.snapshot, cfg.run.stall_timeout_s)
     finally:
-        ray.kill(board)
+        board.clear()
 
 
 def writes_own_shards(last: StageGroup) -> bool:

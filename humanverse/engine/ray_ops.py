@@ -13,12 +13,11 @@ import time
 import numpy as np
 
 from humanverse.core.group import StageGroup
+from humanverse.engine.ray_board import GcsBoard
 from humanverse.engine.ray_feed import WINDOW_COLUMN
 from humanverse.engine.task_runner import GroupRunner, heartbeat_slot, publish_task, read_unit, worker_name
 
 log = logging.getLogger(__name__)
-
-BOARD_NAME = "humanverse-progress-board"
 
 
 def _tasks(batch) -> list:
@@ -32,10 +31,11 @@ def _out(tasks: list) -> dict:
 
 
 class Heartbeat:
-    """Tells the driver's board (a Ray actor) which task and stage this worker is in, so a stall can be named.
+    """Tells the run's board (ray_board.py, in the GCS) which task and stage this worker is in, so a stall
+    can be named.
 
-    Changes wait here and one thread sends them every FLUSH_S in one call: a remote call per stage of
-    every task cost the board's process 0.17 ms of CPU per fetched row, now 0.11 (bench/RESULTS.md 4, round 4). A stall
+    Changes wait here and one thread sends them every FLUSH_S at once: a remote call per stage of every task
+    cost 0.17 ms of CPU per fetched row, batching brought it to 0.11 (bench/RESULTS.md 4, round 4). A stall
     is named only after run.stall_timeout_s (minutes), and `since` is taken when a stage starts, not when
     it is sent, so the delay changes nothing the driver reports; the thread also sends a model load that
     hangs in setup."""
@@ -48,14 +48,11 @@ class Heartbeat:
         self._pending: dict[str, tuple[str, str, float] | None] = {}
         self._lock = threading.Lock()
         self._sender: threading.Thread | None = None
-        if board is None:
-            try:
-                import ray
+        if board is None and namespace is not None:
+            import ray
 
-                if ray.is_initialized():  # ray.get_actor would otherwise start a Ray of its own
-                    self.board = ray.get_actor(BOARD_NAME, namespace=namespace)
-            except Exception:  # noqa: BLE001 - no board (e.g. unit tests): heartbeats are best effort
-                pass
+            if ray.is_initialized():  # no Ray here (e.g. unit tests): heartbeats are dropped
+                self.board = GcsBoard(namespace)
 
     def enter(self, task_id: str, stage: str) -> None:
         self._note(self._slot(), (task_id, stage, time.time()))
@@ -78,7 +75,7 @@ class Heartbeat:
             changes, self._pending = self._pending, {}
         if changes:
             try:
-                self.board.report.remote(changes)
+                self.board.report(changes)
             except Exception:  # noqa: BLE001 - best effort, as a lost call was before
                 log.debug("heartbeat not sent", exc_info=True)
 
