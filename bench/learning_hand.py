@@ -1040,6 +1040,20 @@ def vae_trial_text() -> str:
         "budget, for a target the samples would still be expected to miss, so this run keeps the short VAE.")
 
 
+MEMORISATION_TRIALS = (
+    "trials while tuning (2026-12-07, the same frames and seeds, not rerun here) found no setting that meets both. "
+    "The base's UNet trained 1200 steps instead of 400 gave 100% nearest the own frame, but then a shuffled "
+    "skeleton moved 0% of the outputs to its frame and left 100% with the hands' frame: a base that has learnt these "
+    "10 frames fills each one in from its hands alone, and the ControlNet adds nothing (ε-loss 0.0156 right vs "
+    "0.0171 shuffled). That base trained with the hands always or half the time dropped (so that, like "
+    "SD-2-inpainting, it could not tell a training frame from its hands) gave 20% / 40% nearest the own frame and "
+    "10% / 20% nearest the skeleton's. On this benchmark's run, ControlNet conditioning scale 2 / 3 instead of 1 "
+    "gave 70% / 50% nearest the own frame and 40% / 50% nearest the skeleton's (10% / 0% the hands'). In a "
+    "10-frame set the hands give the frame away, and the real method's frozen SD-2-inpainting base has never seen "
+    "these frames; a larger set is what would separate the two checks.")
+"""Why hand-body's memorisation and skeleton-conditioning checks are not met together at this scale."""
+
+
 def why_the_misses(body: dict, radius: int, emptied: int, frames: int, mean: dict) -> str:
     """The reading of the misses, from this run's own figures."""
     cond, final = body["conditioning"], body["val"][-1]
@@ -1054,7 +1068,8 @@ def why_the_misses(body: dict, radius: int, emptied: int, frames: int, mean: dic
         f"the hands' frame, and the ε-loss with shuffled skeletons is {final['loss_shuffled_skeleton']:.4f} vs "
         f"{final['loss']:.4f}. The person-mask IoU barely moves ({cond['iou_right']:.3f} right vs "
         f"{cond['iou_shuffled_vs_own']:.3f} shuffled), within what its oracle through the body VAE allows "
-        f"({cond['oracle']['gap_vae']:+.2f}, paragraph above). ")
+        f"({cond['oracle']['gap_vae']:+.2f}, paragraph above). Memorisation ({cond['right_nearest_own']:.0%} "
+        "nearest the own frame) pulls the other way: " + MEMORISATION_TRIALS + " ")
     documented = BlendSchedule()
     stop_step = documented.stop_step(HAND_FIRST_STEPS)
     unscaled = documented.radius(stop_step - 1)
