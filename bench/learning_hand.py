@@ -1036,8 +1036,9 @@ def vae_trial_text() -> str:
     return text + (
         f"Only from {reach} steps could a perfect sample show +0.2, and then only just, so the samples would have "
         "to match the photos through the VAE exactly; the refiner's samples reached 96% of their VAE's "
-        "reconstruction IoU. That VAE alone would cost about 15 more minutes of one core, a quarter of this benchmark's CPU "
-        "budget, for a target the samples would still be expected to miss, so this run keeps the short VAE.")
+        "reconstruction IoU. That VAE alone would cost about 15 more minutes of one core, a quarter of this "
+        "benchmark's CPU budget, for a target the samples would still be expected to miss, so this run keeps the "
+        "short VAE.")
 
 
 MEMORISATION_TRIALS = (

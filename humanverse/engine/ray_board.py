@@ -3,8 +3,9 @@
 Workers write which task and stage each of their slots is in; the driver reads the board only when nothing
 has finished for a while (stall_guard.py). An actor for this cost a worker process of its own; without it a
 fetch run's peak PSS is 0.03 GiB lower at the same CPU per row (bench/RESULTS.md section 4, round 7), and the
-GCS, which runs on every cluster anyway, answers these small writes itself. The store is Ray's internal KV (`ray.experimental.internal_kv`, what Ray's
-own libraries keep their state in); one namespace per run, cleared when the run ends.
+GCS, which runs on every cluster anyway, answers these small writes itself. The store is Ray's internal KV
+(`ray.experimental.internal_kv`, what Ray's own libraries keep their state in); one namespace per run, cleared
+when the run ends.
 """
 
 from __future__ import annotations
