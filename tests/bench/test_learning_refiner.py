@@ -79,10 +79,12 @@ def test_quick_refiner_check_learns_the_training_photos(tmp_path):
     # nearest own 3 of 4 vs 1 of 4 for the base alone, PSNR gain +0.6 vs -2.2 dB, IoU gap +0.03): the ControlNet
     # lowers the loss below the frozen base's, its samples land nearer their own photos than the base alone's
     # from the same noise, and shuffled maps change the sampled person (maps that never reach the UNet would
-    # give bit-identical samples, a gap of exactly 0).
+    # give bit-identical samples, a gap of exactly 0) and the validation loss.
     assert figures["run"]["base_unchanged"]
     assert val[-1]["loss"] < val[2]["loss"] < val[1]["loss"], val
     assert mem["nearest_own"] > mem["base_alone"]["nearest_own"], mem
     assert mem["psnr_gain_db"] > mem["base_alone"]["psnr_gain_db"] + 1, mem
     assert learning_refiner.conditioning_gap(mem["conditioning"]["all maps"]) > 0, mem
+    # each group of maps changes the validation loss when taken from another sample (exactly equal if unwired)
+    assert all(val[-1][f"loss, {name} shuffled"] != val[-1]["loss"] for name in learning_refiner.SHUFFLE_TESTS), val
     assert (tmp_path / "learning_refiner_grid.png").stat().st_size < 200_000
