@@ -240,10 +240,11 @@ def segment(images: torch.Tensor) -> np.ndarray:
 
 
 # The conditioning tests: name -> the maps taken from another sample (the others stay right).
+POSE_ALONE = "pose (depth + normal right)"
 SHUFFLE_TESTS = {
     "all maps": CONDITIONS,
     "depth + normal (pose right)": ("depth", "normal"),
-    "pose (depth + normal right)": ("pose",),
+    POSE_ALONE: ("pose",),
 }
 
 
@@ -372,11 +373,10 @@ def conditioning_gap(test: dict) -> float:
     return test["right"] - test["shuffled_vs_own"]
 
 
-def pose_only_text(test: dict, last_row: dict, right_loss: float) -> str:
+def pose_only_text(test: dict, shuffled_loss: float, right_loss: float) -> str:
     """Why the pose-only row can miss while the pose is wired: the dense maps it contradicts fix the outline."""
     if conditioning_gap(test) >= 0.2:
         return ""
-    shuffled_loss = last_row["loss, pose (depth + normal right) shuffled"]
     return (" Pose alone (its row misses the target): with the depth and normal right and only the skeleton taken "
             "from another sample, the sample keeps the person of the depth and normal (IoU "
             f"{test['shuffled_vs_own']:.3f} with it, {test['shuffled_vs_its_condition']:.3f} with the skeleton's "
@@ -471,8 +471,8 @@ def write_section(figures: dict, photos: list, plan: dict, quick: bool, wall_s: 
         "generated depth to threshold; the person segmenter reads where the person is from the pixels, and at 64² it "
         f"still works: on the real training images its IoU with these masks is {mem['segmenter_on_real']:.3f} (the "
         "measure's ceiling). When only one group of maps is shuffled, the maps disagree; the last column says which "
-        "person the sample then draws." + pose_only_text(mem["conditioning"]["pose (depth + normal right)"],
-                                                          run["val"][-1], last),
+        "person the sample then draws." + pose_only_text(mem["conditioning"][POSE_ALONE],
+                                                          run["val"][-1][f"loss, {POSE_ALONE} shuffled"], last),
         "",
         "Map dropout: with the preset's 50% per map (HyperHuman's, which teaches sampling from any subset of the "
         "maps) a 600-step trial run while this benchmark was built (not rerun by it; same base, lr 1e-3) lowered the validation loss as much as this run does "
